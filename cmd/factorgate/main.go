@@ -1,0 +1,120 @@
+// Command factorgate checks which servers of a fleet can take Host Security
+// Service two-factor authentication, and turns it on where they can.
+//
+// Run `factorgate demo` to see it work on a simulated fleet, and
+// `factorgate help` for the verbs.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes, as DESIGN.md defines them.
+const (
+	exitOK     = 0 // every host judged, none failed the gate
+	exitGate   = 1 // at least one host failed the gate
+	exitBroken = 2 // the command could not do its job
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// gateError is returned by a verb whose job was done but whose result fails
+// the gate (exit 1). Its message, if any, has already been shown.
+type gateError struct{ msg string }
+
+func (e *gateError) Error() string { return e.msg }
+
+// errGate is the plain gate failure.
+var errGate = &gateError{}
+
+// run is the whole program: it parses args, runs one verb and maps its error
+// to an exit code. Nothing below it exits the process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, args)
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ge *gateError
+	if errors.As(err, &ge) {
+		if ge.msg != "" {
+			fmt.Fprintln(stderr, "factorgate: "+ge.msg)
+		}
+		return exitGate
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	fmt.Fprintln(stderr, "factorgate: "+msg)
+	return exitBroken
+}
+
+// newApp builds the command line. Each verb lives in a file of its own.
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:                 "factorgate",
+		Usage:                "check which servers can take HSS two-factor authentication, and turn it on where they can",
+		Reader:               stdin,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: false,
+		HideHelpCommand:      false,
+		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped by run
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
+		},
+		Before: func(c *cli.Context) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+				return usageErrorf("--log-level: %v", err)
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})))
+			return nil
+		},
+		Commands: []*cli.Command{
+			demoCommand(),
+			scanCommand(),
+			checkCommand(),
+			enableCommand(),
+			disableCommand(),
+			policyCommand(),
+			serveCommand(),
+			historyCommand(),
+			diffCommand(),
+		},
+	}
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageErrorf("%v", err) }
+	for _, c := range app.Commands {
+		setUsageError(c)
+	}
+	return app
+}
+
+func setUsageError(c *cli.Command) {
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return usageErrorf("%s: %v", c.Name, err)
+	}
+	for _, s := range c.Subcommands {
+		setUsageError(s)
+	}
+}
+
+// usageErrorf is an error in how factorgate was called (exit 2).
+func usageErrorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"factorgate": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScript runs the end-to-end CLI scripts of testdata/script, one
+// behaviour per file.
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup:               scriptSetup,
+	})
+}
+
+// scriptSetup gives every script the repository's testdata as $TESTDATA.
+func scriptSetup(env *testscript.Env) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	env.Setenv("TESTDATA", wd+"/../../testdata")
+	return nil
+}

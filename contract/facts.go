@@ -1,0 +1,142 @@
+// Package contract holds the two data contracts of factorgate: the [Facts] the
+// scanner collects about one host, and the [Decision] the policies reach about it.
+//
+// Both travel as JSON. Facts are read back with a [Reader], which streams JSON
+// lines and reports bad input as FILE:LINE errors; decisions are gathered into a
+// [Report]. Unknown is null, never a guess: every fact that a probe may fail to
+// read is a pointer, and nil means "could not be read".
+package contract
+
+import "time"
+
+// FactsSchema is the schema tag every Facts object carries.
+const FactsSchema = "factorgate/facts/v1"
+
+// Facts is everything factorgate knows about one host at one time.
+type Facts struct {
+	Schema      string    `json:"schema"`
+	Host        Host      `json:"host"`
+	CollectedAt time.Time `json:"collected_at"`
+	Reachable   bool      `json:"reachable"`
+	Error       *string   `json:"error"`
+	OS          *OS       `json:"os"`
+	OpenSSH     *OpenSSH  `json:"openssh"`
+	SSHD        *SSHD     `json:"sshd"`
+	SELinux     *SELinux  `json:"selinux"`
+	RDP         *RDP      `json:"rdp"`
+	// Accounts are the local accounts of a Windows host; nil is unknown.
+	Accounts []Account `json:"accounts"`
+	HSS      *HSS      `json:"hss"`
+	// SecurityProducts lists 2FA-conflicting security products found on the
+	// host (Windows); nil is unknown, empty is none found.
+	SecurityProducts []string `json:"security_products"`
+	// Topic is the SMN topic chosen for SMS/email 2FA, as the cloud sees it;
+	// nil when no topic was checked.
+	Topic *Topic `json:"topic"`
+	// DurationMS is how long the scan of this host took.
+	DurationMS int64 `json:"duration_ms,omitempty"`
+}
+
+// Host says which host the facts are about and how it was reached.
+type Host struct {
+	Name      string            `json:"name"`
+	Address   string            `json:"address"`
+	Port      int               `json:"port"`
+	Transport string            `json:"transport"`
+	Auth      *string           `json:"auth"`
+	Labels    map[string]string `json:"labels"`
+	HSSHostID *string           `json:"hss_host_id"`
+}
+
+// OS describes the operating system; Family is "linux" or "windows".
+type OS struct {
+	Family  *string `json:"family"`
+	ID      *string `json:"id"`
+	Name    *string `json:"name"`
+	Version *string `json:"version"`
+	Kernel  *string `json:"kernel"`
+	Build   *string `json:"build,omitempty"`
+}
+
+// OpenSSH describes the SSH server of the host.
+type OpenSSH struct {
+	Banner  *string `json:"banner"`
+	Version *string `json:"version"`
+	Major   *int    `json:"major"`
+	Minor   *int    `json:"minor"`
+	// Source names where Version came from: "banner", "ssh -V", "package".
+	Source string `json:"source"`
+	// ClientVersion is what `ssh -V` printed, a cross-check.
+	ClientVersion *string `json:"client_version,omitempty"`
+	// PackageVersion is the installed openssh-server package version.
+	PackageVersion *string `json:"package_version,omitempty"`
+	// Windows is true for OpenSSH for Windows.
+	Windows bool `json:"windows,omitempty"`
+}
+
+// SSHD holds sshd's effective authentication settings.
+type SSHD struct {
+	PasswordAuthentication       *bool   `json:"password_authentication"`
+	KbdInteractiveAuthentication *bool   `json:"kbd_interactive_authentication"`
+	UsePAM                       *bool   `json:"use_pam"`
+	PermitEmptyPasswords         *bool   `json:"permit_empty_passwords"`
+	PermitRootLogin              *string `json:"permit_root_login"`
+	// Source is "sshd -T" or "sshd_config".
+	Source string `json:"source"`
+}
+
+// SELinux holds the SELinux state now and at next boot.
+type SELinux struct {
+	Installed  *bool   `json:"installed"`
+	Mode       *string `json:"mode"`        // enforcing, permissive, disabled
+	ConfigMode *string `json:"config_mode"` // SELINUX= in /etc/selinux/config
+	Source     string  `json:"source"`
+}
+
+// RDP holds the Remote Desktop settings of a Windows host.
+type RDP struct {
+	Enabled *bool `json:"enabled"`
+	Port    *int  `json:"port"`
+	NLA     *bool `json:"nla"`
+	// PolicyOverride is true when Group Policy sets fDenyTSConnections.
+	PolicyOverride *bool `json:"policy_override,omitempty"`
+}
+
+// Account is one local account of a Windows host.
+type Account struct {
+	Name               string `json:"name"`
+	Enabled            *bool  `json:"enabled"`
+	MustChangePassword *bool  `json:"must_change_password"`
+}
+
+// HSS holds the Host Security Service view of the host: the agent as seen on
+// the host, and protection and 2FA as the HSS API reports them.
+type HSS struct {
+	AgentInstalled *bool      `json:"agent_installed"`
+	AgentRunning   *bool      `json:"agent_running"`
+	HostID         *string    `json:"host_id"`
+	AgentStatus    *string    `json:"agent_status"`
+	ProtectStatus  *string    `json:"protect_status"`
+	HostStatus     *string    `json:"host_status"`
+	TwoFactor      *TwoFactor `json:"two_factor"`
+}
+
+// TwoFactor is the host's current HSS 2FA setting.
+type TwoFactor struct {
+	Enabled  *bool   `json:"enabled"`
+	AuthType *string `json:"auth_type"`
+	TopicURN *string `json:"topic_urn"`
+}
+
+// Topic is the SMN topic chosen for SMS/email codes.
+type Topic struct {
+	URN       string `json:"urn"`
+	Exists    *bool  `json:"exists"`
+	Confirmed *bool  `json:"confirmed"`
+	// Protocols lists the protocols of the confirmed subscriptions.
+	Protocols []string `json:"protocols"`
+	Error     *string  `json:"error,omitempty"`
+}
+
+// Ptr returns a pointer to v, for filling nullable facts.
+func Ptr[T any](v T) *T { return &v }

@@ -1,0 +1,73 @@
+// Package report renders decisions for people and machines. Each format is
+// one file and one [Renderer], found by name with [New].
+//
+// Renderers stream: they receive the summary first, then each decision in
+// host order, so a report of a large fleet is never held whole in memory.
+package report
+
+import (
+	"fmt"
+	"io"
+	"iter"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+// Header is what a renderer knows before the first decision.
+type Header struct {
+	GeneratedAt time.Time
+	Summary     map[string]int
+	// Total is the number of decisions that will follow.
+	Total      int
+	NotScanned []contract.CloudHost
+	// Title names the run, e.g. the inventory file.
+	Title string
+}
+
+// Renderer writes one report format.
+type Renderer interface {
+	Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error
+}
+
+var registry = map[string]func() Renderer{}
+
+// register adds a format; each renderer file calls it from init.
+func register(name string, f func() Renderer) { registry[name] = f }
+
+// Formats lists the known format names, sorted.
+func Formats() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New returns the renderer of format name.
+func New(name string) (Renderer, error) {
+	f, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q (want one of %s)", name, strings.Join(Formats(), ", "))
+	}
+	return f(), nil
+}
+
+// RenderReport renders a whole in-memory report in format name.
+func RenderReport(w io.Writer, name string, r *contract.Report) error {
+	rd, err := New(name)
+	if err != nil {
+		return err
+	}
+	h := Header{GeneratedAt: r.GeneratedAt, Summary: r.Summary, Total: len(r.Decisions), NotScanned: r.NotScanned}
+	return rd.Render(w, h, func(yield func(contract.Decision, error) bool) {
+		for _, d := range r.Decisions {
+			if !yield(d, nil) {
+				return
+			}
+		}
+	})
+}
