@@ -2,4 +2,6 @@ package main
 
 import "github.com/urfave/cli/v2"
 
-func scanCommand() *cli.Command { return pending("scan", "collect facts from every server of an inventory") }
+func scanCommand() *cli.Command {
+	return pending("scan", "collect facts from every server of an inventory")
+}
