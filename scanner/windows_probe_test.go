@@ -94,7 +94,7 @@ type windowsSections struct {
 }
 
 func TestWindowsProbeGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "windows", "*", "probe.out"))
+	dirs, err := filepath.Glob(filepath.Join("testdata", "windows", "*", "stdout.txt"))
 	if err != nil || len(dirs) < 4 {
 		t.Fatalf("want the four captured systems, found %v (%v)", dirs, err)
 	}
@@ -152,7 +152,7 @@ func TestWindowsProbeSystems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.system, func(t *testing.T) {
-			out, err := os.ReadFile(filepath.Join("testdata", "windows", tt.system, "probe.out"))
+			out, err := os.ReadFile(filepath.Join("testdata", "windows", tt.system, "stdout.txt"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -405,7 +405,7 @@ func TestParseWindowsSSHBanner(t *testing.T) {
 }
 
 func FuzzParseWindowsProbe(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "windows", "*", "probe.out"))
+	paths, _ := filepath.Glob(filepath.Join("testdata", "windows", "*", "stdout.txt"))
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
