@@ -1,0 +1,98 @@
+package report
+
+import (
+	"bytes"
+	"iter"
+	"strings"
+	"testing"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+func TestMarkdownGolden(t *testing.T) {
+	compareGoldenFile(t, "markdown.golden.md", renderFixture(t, "markdown"))
+}
+
+func TestMarkdownStopsOnError(t *testing.T) { checkStopsOnError(t, "markdown") }
+
+// TestMarkdownTablesKeepTheirColumns checks that no escaped text adds or
+// removes a column: every table row has as many unescaped pipes as its
+// header.
+func TestMarkdownTablesKeepTheirColumns(t *testing.T) {
+	out := string(renderFixture(t, "markdown"))
+	want := -1
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			want = -1
+			continue
+		}
+		n := strings.Count(line, "|") - strings.Count(line, `\|`)
+		if want < 0 {
+			want = n
+		} else if n != want {
+			t.Errorf("row has %d cell borders, header %d: %s", n, want, line)
+		}
+	}
+	if strings.Contains(out, "<b>") || strings.Contains(out, "\nthen reload") {
+		t.Error("markup or a raw line break from a message reached the output")
+	}
+	if !strings.Contains(out, "### web-02: eligible") || !strings.Contains(out, "**Waived**: Vendor agent needs SELinux until the Q1 migration, CHG-1042; expires 2027-01-31") {
+		t.Errorf("waived finding of web-02 missing:\n%s", out)
+	}
+}
+
+func TestMDText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"web-01", "web-01"},
+		{"a|b", `a\|b`},
+		{"<script>", `\<script\>`},
+		{"line1\nline2", "line1<br>line2"},
+		{"*x* _y_ [z](u)", `\*x\* \_y\_ \[z\](u)`},
+		{`back\slash`, `back\\slash`},
+	} {
+		if got := mdText(tc.in); got != tc.want {
+			t.Errorf("mdText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestMarkdownSpillsDetails renders with a spool limit far below the size
+// of the details, so they pass through a temporary file, and checks the
+// output is the same as from memory.
+func TestMarkdownSpillsDetails(t *testing.T) {
+	r := fixtureCompliance()
+	h := Header{GeneratedAt: r.GeneratedAt, Summary: r.Summary, Total: len(r.Decisions), NotScanned: r.NotScanned, Title: "fleet.yaml"}
+	render := func(limit int) string {
+		var buf bytes.Buffer
+		if err := (markdownRenderer{spoolLimit: limit}).Render(&buf, h, seqOf(r.Decisions, nil)); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	if mem, disk := render(1<<20), render(16); mem != disk {
+		t.Errorf("spooled output differs:\n%s", firstDiff(mem, disk))
+	}
+}
+
+// TestMarkdownStreams checks that the host table is written before the
+// decision stream ends.
+func TestMarkdownStreams(t *testing.T) {
+	r := fixtureCompliance()
+	var buf bytes.Buffer
+	var seen string
+	seq := iter.Seq2[contract.Decision, error](func(yield func(contract.Decision, error) bool) {
+		for _, d := range r.Decisions {
+			if !yield(d, nil) {
+				return
+			}
+		}
+		seen = buf.String()
+	})
+	rd, _ := New("markdown")
+	if err := rd.Render(&buf, Header{Summary: r.Summary, Total: len(r.Decisions)}, seq); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(seen, "| win-02 |") {
+		t.Errorf("host rows were not written while decisions streamed:\n%s", seen)
+	}
+}
