@@ -1,0 +1,406 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+// BeginRun records the start of a run and returns its ID. The run is
+// "running" until [Store.FinishRun] or [Store.MarkInterrupted] closes it.
+func (s *Store) BeginRun(ctx context.Context, m Meta) (RunID, error) {
+	started := m.StartedAt
+	if started.IsZero() {
+		started = now()
+	}
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (started_at, inventory, inventory_digest, source, status)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`),
+		s.timeArg(started), m.Inventory, m.InventoryDigest, m.Source, string(StatusRunning)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("history: begin run: %s", oneLine(err))
+	}
+	return RunID(id), nil
+}
+
+// AddHost records one judged host of a running run, with its facts (nil when
+// there are none). Adding a host twice keeps the last.
+func (s *Store) AddHost(ctx context.Context, id RunID, facts *contract.Facts, d contract.Decision) error {
+	return s.addHosts(ctx, s.db, id, []hostRow{{facts: facts, decision: d}})
+}
+
+// hostRow is one host to store.
+type hostRow struct {
+	facts    *contract.Facts
+	decision contract.Decision
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, rows []hostRow) error {
+	stmt := s.q(`INSERT INTO run_hosts (run_id, host, status, facts, decision) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, facts = excluded.facts, decision = excluded.decision`)
+	for _, r := range rows {
+		if r.decision.Host == "" {
+			return fmt.Errorf("history: run %d: a decision names no host", id)
+		}
+		dj, err := json.Marshal(r.decision)
+		if err != nil {
+			return fmt.Errorf("history: run %d: host %s: %w", id, r.decision.Host, err)
+		}
+		var fj any // NULL unless there are facts
+		if r.facts != nil {
+			b, err := json.Marshal(r.facts)
+			if err != nil {
+				return fmt.Errorf("history: run %d: host %s: %w", id, r.decision.Host, err)
+			}
+			fj = string(b)
+		}
+		if _, err := ex.ExecContext(ctx, stmt, int64(id), r.decision.Host, r.decision.Status, fj, string(dj)); err != nil {
+			return fmt.Errorf("history: run %d: host %s: %s", id, r.decision.Host, oneLine(err))
+		}
+	}
+	return nil
+}
+
+// FinishRun closes a running run with what it produced: the hosts not yet
+// added, the counts by status of all its hosts, and its outcome (see
+// [Result.Err]). Give it a context that is not the one that was canceled to
+// stop the run, or the record cannot be written.
+func (s *Store) FinishRun(ctx context.Context, id RunID, r Result) error {
+	status := StatusOK
+	var msg string
+	if r.Err != nil {
+		status = StatusFailed
+		if errors.Is(r.Err, context.Canceled) {
+			status = StatusInterrupted
+		}
+		msg = strings.Join(strings.Fields(r.Err.Error()), " ")
+	}
+	return s.finish(ctx, id, status, msg, r)
+}
+
+// MarkInterrupted closes a running run as interrupted, keeping the hosts
+// already added, with reason as its error.
+func (s *Store) MarkInterrupted(ctx context.Context, id RunID, reason string) error {
+	return s.finish(ctx, id, StatusInterrupted, reason, Result{})
+}
+
+// InterruptStale closes every run still marked running as interrupted, and
+// returns how many there were. Call it when a process that is the only
+// writer of the history starts: a run left running was cut short by a crash.
+func (s *Store) InterruptStale(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM runs WHERE status = ?`), string(StatusRunning))
+	if err != nil {
+		return 0, fmt.Errorf("history: %s", oneLine(err))
+	}
+	var ids []RunID
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, RunID(id))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := s.MarkInterrupted(ctx, id, "factorgate stopped before the run finished"); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// Record stores a run that is already complete and returns its ID.
+func (s *Store) Record(ctx context.Context, m Meta, r Result) (RunID, error) {
+	id, err := s.BeginRun(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	return id, s.FinishRun(ctx, id, r)
+}
+
+func (s *Store) finish(ctx context.Context, id RunID, status Status, msg string, r Result) error {
+	facts := make(map[string]*contract.Facts, len(r.Facts))
+	for i := range r.Facts {
+		facts[r.Facts[i].Host.Name] = &r.Facts[i]
+	}
+	rows := make([]hostRow, len(r.Decisions))
+	for i, d := range r.Decisions {
+		rows[i] = hostRow{facts: facts[d.Host], decision: d}
+	}
+	var notScanned any
+	if len(r.NotScanned) > 0 {
+		b, err := json.Marshal(r.NotScanned)
+		if err != nil {
+			return fmt.Errorf("history: run %d: %w", id, err)
+		}
+		notScanned = string(b)
+	}
+	finished := r.FinishedAt
+	if finished.IsZero() {
+		finished = now()
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	defer tx.Rollback()
+	var started nullTime
+	var cur string
+	err = tx.QueryRowContext(ctx, s.q(`SELECT started_at, status FROM runs WHERE id = ?`), int64(id)).Scan(&started, &cur)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("history: run %d: %w", id, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	case Status(cur) != StatusRunning:
+		return fmt.Errorf("history: run %d already finished (%s)", id, cur)
+	}
+	if err := s.addHosts(ctx, tx, id, rows); err != nil {
+		return err
+	}
+	counts := map[string]int{}
+	total := 0
+	crows, err := tx.QueryContext(ctx, s.q(`SELECT status, COUNT(*) FROM run_hosts WHERE run_id = ? GROUP BY status`), int64(id))
+	if err != nil {
+		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	for crows.Next() {
+		var st string
+		var n int
+		if err := crows.Scan(&st, &n); err != nil {
+			crows.Close()
+			return err
+		}
+		counts[st] = n
+		total += n
+	}
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return err
+	}
+	dur := finished.Sub(started.t)
+	if dur < 0 {
+		dur = 0
+	}
+	set := []string{"finished_at = ?", "status = ?", "error = ?", "duration_ms = ?", "hosts = ?", "not_scanned = ?"}
+	args := []any{s.timeArg(finished), string(status), msg, dur.Milliseconds(), total, notScanned}
+	if r.Inventory != "" {
+		set, args = append(set, "inventory = ?"), append(args, r.Inventory)
+	}
+	if r.InventoryDigest != "" {
+		set, args = append(set, "inventory_digest = ?"), append(args, r.InventoryDigest)
+	}
+	for _, st := range contract.Statuses {
+		set, args = append(set, statusColumns[st]+" = ?"), append(args, counts[st])
+	}
+	args = append(args, int64(id))
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET `+strings.Join(set, ", ")+` WHERE id = ?`), args...); err != nil {
+		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	return nil
+}
+
+const runColumns = `id, started_at, finished_at, inventory, inventory_digest, source, status, error, duration_ms,
+	hosts, eligible, enabled, ineligible, enabled_ineligible, unreachable, not_scanned`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+// scanRun reads one row of runColumns; notScanned receives the raw JSON.
+func scanRun(sc rowScanner, notScanned *sql.NullString) (*Run, error) {
+	var r Run
+	var id, durMS int64
+	var started, finished nullTime
+	var status string
+	c := make([]int, len(contract.Statuses))
+	err := sc.Scan(&id, &started, &finished, &r.Inventory, &r.InventoryDigest, &r.Source, &status, &r.Error, &durMS,
+		&r.Hosts, &c[0], &c[1], &c[2], &c[3], &c[4], notScanned)
+	if err != nil {
+		return nil, err
+	}
+	r.ID, r.Status, r.StartedAt = RunID(id), Status(status), started.t
+	if finished.valid {
+		t := finished.t
+		r.FinishedAt = &t
+	}
+	r.Duration = time.Duration(durMS) * time.Millisecond
+	// The count columns are in the order of runColumns, which is not the
+	// order of contract.Statuses.
+	r.Counts = map[string]int{
+		contract.StatusEligible: c[0], contract.StatusEnabled: c[1], contract.StatusIneligible: c[2],
+		contract.StatusEnabledIneligible: c[3], contract.StatusUnreachable: c[4],
+	}
+	return &r, nil
+}
+
+// ListRuns returns up to limit runs, newest first, without their hosts.
+// A limit of zero or less lists every run.
+func (s *Store) ListRuns(ctx context.Context, limit int) ([]Run, error) {
+	query := `SELECT ` + runColumns + ` FROM runs ORDER BY id DESC`
+	var args []any
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("history: list runs: %s", oneLine(err))
+	}
+	defer rows.Close()
+	runs := []Run{}
+	for rows.Next() {
+		var ns sql.NullString
+		r, err := scanRun(rows, &ns)
+		if err != nil {
+			return nil, fmt.Errorf("history: list runs: %s", oneLine(err))
+		}
+		runs = append(runs, *r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history: list runs: %s", oneLine(err))
+	}
+	return runs, nil
+}
+
+// GetRun returns run id with its report and facts, or an error wrapping
+// [ErrNotFound].
+func (s *Store) GetRun(ctx context.Context, id RunID) (*Run, error) {
+	var ns sql.NullString
+	r, err := scanRun(s.db.QueryRowContext(ctx, s.q(`SELECT `+runColumns+` FROM runs WHERE id = ?`), int64(id)), &ns)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("history: run %d: %w", id, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT host, facts, decision FROM run_hosts WHERE run_id = ? ORDER BY host`), int64(id))
+	if err != nil {
+		return nil, fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	defer rows.Close()
+	decisions := []contract.Decision{}
+	r.Facts = []contract.Facts{}
+	for rows.Next() {
+		var host string
+		var fj sql.NullString
+		var dj string
+		if err := rows.Scan(&host, &fj, &dj); err != nil {
+			return nil, fmt.Errorf("history: run %d: %s", id, oneLine(err))
+		}
+		var d contract.Decision
+		if err := json.Unmarshal([]byte(dj), &d); err != nil {
+			return nil, fmt.Errorf("history: run %d: host %s: stored decision: %w", id, host, err)
+		}
+		decisions = append(decisions, d)
+		if fj.Valid {
+			var f contract.Facts
+			if err := json.Unmarshal([]byte(fj.String), &f); err != nil {
+				return nil, fmt.Errorf("history: run %d: host %s: stored facts: %w", id, host, err)
+			}
+			r.Facts = append(r.Facts, f)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	// The database's collation may not be byte order; reports are.
+	sort.SliceStable(decisions, func(i, j int) bool { return decisions[i].Host < decisions[j].Host })
+	sort.SliceStable(r.Facts, func(i, j int) bool { return r.Facts[i].Host.Name < r.Facts[j].Host.Name })
+	at := r.StartedAt
+	if r.FinishedAt != nil {
+		at = *r.FinishedAt
+	}
+	r.Report = contract.NewReport(at, decisions)
+	if ns.Valid && ns.String != "" {
+		if err := json.Unmarshal([]byte(ns.String), &r.Report.NotScanned); err != nil {
+			return nil, fmt.Errorf("history: run %d: stored not_scanned: %w", id, err)
+		}
+	}
+	return r, nil
+}
+
+// Latest returns the newest run that finished ok, with its report, or an
+// error wrapping [ErrNotFound].
+func (s *Store) Latest(ctx context.Context) (*Run, error) {
+	id, err := s.newestOK(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.GetRun(ctx, id)
+}
+
+// Previous returns the ID of the newest run that finished ok before run id,
+// or an error wrapping [ErrNotFound].
+func (s *Store) Previous(ctx context.Context, id RunID) (RunID, error) {
+	return s.newestOK(ctx, id)
+}
+
+// newestOK is the newest ok run with an ID below before (0: any).
+func (s *Store) newestOK(ctx context.Context, before RunID) (RunID, error) {
+	query := `SELECT MAX(id) FROM runs WHERE status = ?`
+	args := []any{string(StatusOK)}
+	if before > 0 {
+		query += ` AND id < ?`
+		args = append(args, int64(before))
+	}
+	var id sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.q(query), args...).Scan(&id); err != nil {
+		return 0, fmt.Errorf("history: %s", oneLine(err))
+	}
+	if !id.Valid {
+		if before > 0 {
+			return 0, fmt.Errorf("history: no finished run before run %d: %w", before, ErrNotFound)
+		}
+		return 0, fmt.Errorf("history: no finished run: %w", ErrNotFound)
+	}
+	return RunID(id.Int64), nil
+}
+
+// Resolve turns what a user typed into a run ID: a run number ("12" or
+// "#12"), "latest" (the newest run that finished ok) or "previous" (the one
+// before it). The run must exist; otherwise the error wraps [ErrNotFound].
+func (s *Store) Resolve(ctx context.Context, ref string) (RunID, error) {
+	switch strings.ToLower(strings.TrimSpace(ref)) {
+	case "latest":
+		return s.newestOK(ctx, 0)
+	case "previous":
+		latest, err := s.newestOK(ctx, 0)
+		if err != nil {
+			return 0, err
+		}
+		return s.newestOK(ctx, latest)
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(ref), "#"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("history: bad run %q (want a run number, latest or previous)", ref)
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM runs WHERE id = ?`), n).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("history: run %d: %w", n, ErrNotFound)
+	case err != nil:
+		return 0, fmt.Errorf("history: %s", oneLine(err))
+	}
+	return RunID(n), nil
+}

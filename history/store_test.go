@@ -1,0 +1,454 @@
+package history
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// backend names one way to get a fresh, empty database for a test.
+type backend struct {
+	name string
+	dsn  func(t *testing.T) string
+}
+
+var backends = []backend{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "history.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
+}
+
+// eachBackend runs fn once per backend, each with a new store.
+func eachBackend(t *testing.T, fn func(t *testing.T, s *Store)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := openT(t, b.dsn(t))
+			if s.Dialect() != b.name {
+				t.Fatalf("Dialect() = %q, want %q", s.Dialect(), b.name)
+			}
+			fn(t, s)
+		})
+	}
+}
+
+func openT(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var t0 = time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+
+// host returns the facts and decision of a host with the given status and
+// violated checks.
+func host(name, status string, checks ...string) (contract.Facts, contract.Decision) {
+	f := contract.Facts{
+		Schema: contract.FactsSchema, CollectedAt: t0, Reachable: status != contract.StatusUnreachable,
+		Host: contract.Host{Name: name, Address: "10.0.0." + fmt.Sprint(len(name)), Port: 22, Transport: "ssh",
+			Auth: contract.Ptr("publickey"), Labels: map[string]string{"env": "prod"}},
+		OS:      &contract.OS{Family: contract.Ptr("linux"), ID: contract.Ptr("centos"), Version: contract.Ptr("7.9.2009")},
+		OpenSSH: &contract.OpenSSH{Version: contract.Ptr("7.4p1"), Major: contract.Ptr(7), Minor: contract.Ptr(4), Source: "banner"},
+	}
+	d := contract.Decision{Host: name, Address: &f.Host.Address, Status: status,
+		Eligible:   status == contract.StatusEligible || status == contract.StatusEnabled,
+		Violations: []contract.Finding{}, Warnings: []contract.Finding{}, Waived: []contract.Finding{}}
+	for _, c := range checks {
+		d.Violations = append(d.Violations, contract.Finding{Check: c, Message: c + " fails", Remediation: "fix " + c, Severity: "high"})
+	}
+	return f, d
+}
+
+// fleet builds facts and decisions from name=status pairs.
+func fleet(pairs ...string) ([]contract.Facts, []contract.Decision) {
+	var fs []contract.Facts
+	var ds []contract.Decision
+	for _, p := range pairs {
+		name, rest, _ := strings.Cut(p, "=")
+		status, checks, _ := strings.Cut(rest, ":")
+		var cs []string
+		if checks != "" {
+			cs = strings.Split(checks, ",")
+		}
+		f, d := host(name, status, cs...)
+		fs, ds = append(fs, f), append(ds, d)
+	}
+	return fs, ds
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestRecordAndGetRun(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		facts, decisions := fleet("web-02=ineligible:selinux,openssh_version", "web-01=eligible", "db-01=enabled_ineligible:password_login", "win-01=unreachable")
+		facts = facts[:3] // the unreachable host has a decision but no facts kept
+		id, err := s.BeginRun(ctx, Meta{StartedAt: t0, Inventory: "fleet.yaml", Source: "check"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One host streamed in, the rest handed over at the end.
+		if err := s.AddHost(ctx, id, &facts[0], decisions[0]); err != nil {
+			t.Fatal(err)
+		}
+		running, err := s.GetRun(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if running.Status != StatusRunning || running.FinishedAt != nil || len(running.Report.Decisions) != 1 {
+			t.Fatalf("running run = %+v, want running with 1 host", running)
+		}
+		notScanned := []contract.CloudHost{{HostID: "h-9", HostName: "orphan", PrivateIP: "10.0.0.99"}}
+		err = s.FinishRun(ctx, id, Result{Facts: facts, Decisions: decisions, NotScanned: notScanned,
+			InventoryDigest: "abc123", FinishedAt: t0.Add(90 * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.GetRun(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID != id || r.Status != StatusOK || r.Error != "" || r.Inventory != "fleet.yaml" || r.InventoryDigest != "abc123" || r.Source != "check" {
+			t.Errorf("run = %+v", r)
+		}
+		if !r.StartedAt.Equal(t0) || r.FinishedAt == nil || !r.FinishedAt.Equal(t0.Add(90*time.Second)) || r.Duration != 90*time.Second {
+			t.Errorf("times: started %v finished %v duration %v", r.StartedAt, r.FinishedAt, r.Duration)
+		}
+		wantCounts := map[string]int{"eligible": 1, "enabled": 0, "ineligible": 1, "enabled_ineligible": 1, "unreachable": 1}
+		if jsonOf(t, r.Counts) != jsonOf(t, wantCounts) || r.Hosts != 4 {
+			t.Errorf("counts = %v hosts %d, want %v hosts 4", r.Counts, r.Hosts, wantCounts)
+		}
+		want := contract.NewReport(t0.Add(90*time.Second), sortedDecisions(decisions))
+		want.NotScanned = notScanned
+		if got := jsonOf(t, r.Report); got != jsonOf(t, want) {
+			t.Errorf("report:\n got %s\nwant %s", got, jsonOf(t, want))
+		}
+		wantFacts := []contract.Facts{facts[2], facts[1], facts[0]} // db-01, web-01, web-02
+		if got := jsonOf(t, r.Facts); got != jsonOf(t, wantFacts) {
+			t.Errorf("facts:\n got %s\nwant %s", got, jsonOf(t, wantFacts))
+		}
+		if err := s.FinishRun(ctx, id, Result{}); err == nil || !strings.Contains(err.Error(), "already finished") {
+			t.Errorf("second FinishRun: %v, want already finished", err)
+		}
+	})
+}
+
+func sortedDecisions(ds []contract.Decision) []contract.Decision {
+	out := append([]contract.Decision(nil), ds...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j].Host < out[i].Host {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestRunOutcomes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		facts, decisions := fleet("a=eligible", "b=ineligible:selinux")
+		cases := []struct {
+			name       string
+			finish     func(RunID) error
+			wantStatus Status
+			wantErr    string
+			wantHosts  int
+		}{
+			{"ok", func(id RunID) error { return s.FinishRun(ctx, id, Result{Facts: facts, Decisions: decisions}) }, StatusOK, "", 2},
+			{"failed", func(id RunID) error {
+				return s.FinishRun(ctx, id, Result{Err: errors.New("fleet.yaml:3: hosts[0].address:\nmissing")})
+			}, StatusFailed, "fleet.yaml:3: hosts[0].address: missing", 0},
+			{"canceled", func(id RunID) error {
+				return s.FinishRun(ctx, id, Result{Decisions: decisions[:1], Err: fmt.Errorf("scan: %w", context.Canceled)})
+			}, StatusInterrupted, "scan: context canceled", 1},
+			{"marked", func(id RunID) error {
+				if err := s.AddHost(ctx, id, nil, decisions[1]); err != nil {
+					return err
+				}
+				return s.MarkInterrupted(ctx, id, "SIGTERM")
+			}, StatusInterrupted, "SIGTERM", 1},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				id, err := s.BeginRun(ctx, Meta{Inventory: "f.yaml"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.finish(id); err != nil {
+					t.Fatal(err)
+				}
+				r, err := s.GetRun(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Status != c.wantStatus || r.Error != c.wantErr || r.Hosts != c.wantHosts || r.FinishedAt == nil {
+					t.Errorf("run = status %q error %q hosts %d finished %v; want %q %q %d", r.Status, r.Error, r.Hosts, r.FinishedAt, c.wantStatus, c.wantErr, c.wantHosts)
+				}
+			})
+		}
+		if err := s.FinishRun(ctx, 999, Result{}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("FinishRun(999) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestInterruptStale(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a, _ := s.BeginRun(ctx, Meta{})
+		b, _ := s.BeginRun(ctx, Meta{})
+		if err := s.FinishRun(ctx, b, Result{}); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := s.BeginRun(ctx, Meta{})
+		n, err := s.InterruptStale(ctx)
+		if err != nil || n != 2 {
+			t.Fatalf("InterruptStale = %d, %v; want 2", n, err)
+		}
+		for id, want := range map[RunID]Status{a: StatusInterrupted, b: StatusOK, c: StatusInterrupted} {
+			r, err := s.GetRun(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != want {
+				t.Errorf("run %d: %s, want %s", id, r.Status, want)
+			}
+		}
+		if n, err := s.InterruptStale(ctx); err != nil || n != 0 {
+			t.Errorf("second InterruptStale = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+func TestListLatestResolve(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if _, err := s.Latest(ctx); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Latest on empty = %v, want ErrNotFound", err)
+		}
+		if _, err := s.Resolve(ctx, "previous"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Resolve(previous) on empty = %v, want ErrNotFound", err)
+		}
+		if runs, err := s.ListRuns(ctx, 10); err != nil || len(runs) != 0 {
+			t.Fatalf("ListRuns on empty = %v, %v", runs, err)
+		}
+		// Runs 1 ok, 2 ok, 3 failed, 4 ok, 5 running.
+		_, ds := fleet("a=eligible")
+		var ids []RunID
+		for i, errText := range []string{"", "", "boom", "", "-"} {
+			m := Meta{StartedAt: t0.Add(time.Duration(i) * time.Hour), Inventory: fmt.Sprintf("f%d.yaml", i+1)}
+			if errText == "-" {
+				id, err := s.BeginRun(ctx, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+				continue
+			}
+			var rerr error
+			if errText != "" {
+				rerr = errors.New(errText)
+			}
+			id, err := s.Record(ctx, m, Result{Decisions: ds, Err: rerr, FinishedAt: m.StartedAt.Add(time.Minute)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		runs, err := s.ListRuns(ctx, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range runs {
+			got = append(got, fmt.Sprintf("%d:%s:%s", r.ID, r.Status, r.Inventory))
+			if r.Report != nil || r.Facts != nil {
+				t.Errorf("ListRuns returned hosts of run %d", r.ID)
+			}
+		}
+		want := []string{fmt.Sprintf("%d:running:f5.yaml", ids[4]), fmt.Sprintf("%d:ok:f4.yaml", ids[3]), fmt.Sprintf("%d:failed:f3.yaml", ids[2])}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("ListRuns(3) = %v, want %v", got, want)
+		}
+		if all, _ := s.ListRuns(ctx, 0); len(all) != 5 {
+			t.Errorf("ListRuns(0) gave %d runs, want 5", len(all))
+		}
+		latest, err := s.Latest(ctx)
+		if err != nil || latest.ID != ids[3] || len(latest.Report.Decisions) != 1 {
+			t.Errorf("Latest = %+v, %v; want run %d with its report", latest, err, ids[3])
+		}
+		if prev, err := s.Previous(ctx, ids[3]); err != nil || prev != ids[1] {
+			t.Errorf("Previous(%d) = %d, %v; want %d (skipping the failed run)", ids[3], prev, err, ids[1])
+		}
+		if _, err := s.Previous(ctx, ids[0]); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Previous(first) = %v, want ErrNotFound", err)
+		}
+		cases := []struct {
+			ref     string
+			want    RunID
+			wantErr string
+		}{
+			{"latest", ids[3], ""},
+			{"previous", ids[1], ""},
+			{"LATEST", ids[3], ""},
+			{ids[2].String(), ids[2], ""},
+			{"#" + ids[0].String(), ids[0], ""},
+			{"999", 0, "run 999: run not found"},
+			{"0", 0, `bad run "0"`},
+			{"yesterday", 0, `bad run "yesterday"`},
+		}
+		for _, c := range cases {
+			got, err := s.Resolve(ctx, c.ref)
+			switch {
+			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+				t.Errorf("Resolve(%q) = %d, %v; want error %q", c.ref, got, err, c.wantErr)
+			case c.wantErr == "" && (err != nil || got != c.want):
+				t.Errorf("Resolve(%q) = %d, %v; want %d", c.ref, got, err, c.want)
+			}
+		}
+		if _, err := s.GetRun(ctx, 999); !errors.Is(err, ErrNotFound) {
+			t.Errorf("GetRun(999) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestMigrations(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := b.dsn(t)
+			// Several processes opening a new history at once all succeed.
+			var wg sync.WaitGroup
+			errs := make([]error, 3)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s, err := Open(ctx, dsn)
+					if err == nil {
+						s.Close()
+					}
+					errs[i] = err
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Fatalf("concurrent Open: %v", err)
+				}
+			}
+			s := openT(t, dsn)
+			ms, err := migrations(s.Dialect())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, err := s.SchemaVersion(ctx); err != nil || v != len(ms) {
+				t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, len(ms))
+			}
+			var n int
+			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(ms) {
+				t.Fatalf("schema_migrations has %d rows (%v), want %d", n, err, len(ms))
+			}
+			// A history written by a newer factorgate is refused.
+			if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				len(ms)+1, "future", s.timeArg(now())); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer than this factorgate") {
+				t.Errorf("Open of a newer schema = %v, want refusal", err)
+			}
+		})
+	}
+}
+
+func TestMigrationFiles(t *testing.T) {
+	sq, err := migrations(DialectSQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := migrations(DialectPostgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sq) != len(pg) {
+		t.Fatalf("%d SQLite migrations, %d PostgreSQL: every version needs both", len(sq), len(pg))
+	}
+	for i := range sq {
+		if sq[i].name != pg[i].name {
+			t.Errorf("migration %d is %q for SQLite, %q for PostgreSQL", i+1, sq[i].name, pg[i].name)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "h.db")
+	openT(t, existing).Close()
+	cases := []struct {
+		name, dsn string
+		existing  bool
+		want      string
+	}{
+		{"empty", "", false, "empty database name"},
+		{"unknown scheme", "mysql://u:hunter2@db/x", false, `unknown database URL scheme in "mysql://u:xxxxx@db/x"`},
+		{"sqlite without path", "sqlite:", false, "sqlite: names no file"},
+		{"missing directory", filepath.Join(dir, "nope", "h.db"), false, "directory " + filepath.Join(dir, "nope") + " does not exist"},
+		{"a directory", dir, false, "is a directory"},
+		{"question mark", filepath.Join(dir, "h?.db"), false, "must not contain"},
+		{"missing file for reader", filepath.Join(dir, "new.db"), true, "no such file"},
+		{"postgres without host", "postgres:///x", false, "names no host"},
+		{"postgres refused", "postgres://u:hunter2@127.0.0.1:1/x?connect_timeout=5", false, "history postgres://u:xxxxx@127.0.0.1:1/x"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			open := Open
+			if c.existing {
+				open = OpenExisting
+			}
+			s, err := open(context.Background(), c.dsn)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%q) succeeded", c.dsn)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.want) || strings.Contains(msg, "hunter2") || strings.Contains(msg, "\n") {
+				t.Errorf("Open(%q) = %q, want one line containing %q and no password", c.dsn, msg, c.want)
+			}
+		})
+	}
+	for _, dsn := range []string{existing, "sqlite:" + existing, "sqlite://" + existing} {
+		s, err := OpenExisting(context.Background(), dsn)
+		if err != nil {
+			t.Errorf("OpenExisting(%q): %v", dsn, err)
+			continue
+		}
+		if s.Name() != existing {
+			t.Errorf("Name() = %q, want %q", s.Name(), existing)
+		}
+		s.Close()
+	}
+}
