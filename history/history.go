@@ -98,8 +98,8 @@ type Result struct {
 
 // Run is one stored run.
 type Run struct {
-	ID              RunID     `json:"id"`
-	StartedAt       time.Time `json:"started_at"`
+	ID        RunID     `json:"id"`
+	StartedAt time.Time `json:"started_at"`
 	// FinishedAt is nil while the run is running.
 	FinishedAt      *time.Time `json:"finished_at"`
 	Inventory       string     `json:"inventory"`
