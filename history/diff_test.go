@@ -1,0 +1,165 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+// runOf builds a run with a report from name=status:check,check pairs.
+func runOf(id RunID, pairs ...string) *Run {
+	_, ds := fleet(pairs...)
+	return &Run{ID: id, Report: contract.NewReport(t0, sortedDecisions(ds))}
+}
+
+// summary writes a drift compactly, one list per line, for comparison.
+func summary(d Drift) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d->%d\n", d.From, d.To)
+	b.WriteString("events:")
+	for _, e := range d.Events {
+		fmt.Fprintf(&b, " %s(%s %s>%s", e.Kind, e.Host, e.From, e.To)
+		for _, v := range e.Violations {
+			b.WriteString(" " + v.Check)
+		}
+		b.WriteString(")")
+	}
+	b.WriteString("\nchanged:")
+	for _, c := range d.Changed {
+		fmt.Fprintf(&b, " %s:%s>%s", c.Host, c.From, c.To)
+	}
+	for _, l := range []struct {
+		name string
+		fs   []HostFinding
+	}{{"appeared", d.Appeared}, {"fixed", d.Fixed}, {"waived", d.Waived}} {
+		b.WriteString("\n" + l.name + ":")
+		for _, f := range l.fs {
+			fmt.Fprintf(&b, " %s/%s", f.Host, f.Check)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		hs   []HostStatus
+	}{{"added", d.Added}, {"removed", d.Removed}} {
+		b.WriteString("\n" + l.name + ":")
+		for _, h := range l.hs {
+			fmt.Fprintf(&b, " %s=%s", h.Host, h.Status)
+		}
+	}
+	return b.String()
+}
+
+func TestDiff(t *testing.T) {
+	waivedRun := runOf(2, "a=eligible")
+	waivedRun.Report.Decisions[0].Waived = []contract.Finding{{Check: "selinux", Message: "waived"}}
+	cases := []struct {
+		name  string
+		a, b  *Run
+		want  string
+		empty bool
+	}{
+		{
+			name:  "nothing changed",
+			a:     runOf(1, "a=eligible", "b=ineligible:selinux"),
+			b:     runOf(2, "b=ineligible:selinux", "a=eligible"),
+			want:  "1->2\nevents:\nchanged:\nappeared:\nfixed:\nwaived:\nadded:\nremoved:",
+			empty: true,
+		},
+		{
+			name: "eligible to enabled_ineligible is one event, the worse",
+			a:    runOf(1, "a=eligible", "b=enabled"),
+			b:    runOf(2, "a=enabled_ineligible:selinux", "b=enabled_ineligible:password_login,openssh_version"),
+			want: "1->2\nevents: entered_enabled_ineligible(a eligible>enabled_ineligible selinux) entered_enabled_ineligible(b enabled>enabled_ineligible password_login openssh_version)\n" +
+				"changed: a:eligible>enabled_ineligible b:enabled>enabled_ineligible\n" +
+				"appeared: a/selinux b/openssh_version b/password_login\nfixed:\nwaived:\nadded:\nremoved:",
+		},
+		{
+			name: "falls from eligible, to ineligible and to unreachable",
+			a:    runOf(1, "a=eligible", "b=enabled", "c=eligible"),
+			b:    runOf(2, "a=ineligible:selinux", "b=unreachable:reachable", "c=enabled"),
+			want: "1->2\nevents: fell_from_eligible(a eligible>ineligible selinux) fell_from_eligible(b enabled>unreachable reachable)\n" +
+				"changed: a:eligible>ineligible b:enabled>unreachable c:eligible>enabled\n" +
+				"appeared: a/selinux b/reachable\nfixed:\nwaived:\nadded:\nremoved:",
+		},
+		{
+			name: "getting better is no event",
+			a:    runOf(1, "a=ineligible:selinux,rdp", "b=enabled_ineligible:selinux", "c=unreachable:reachable"),
+			b:    runOf(2, "a=ineligible:rdp", "b=enabled", "c=eligible"),
+			want: "1->2\nevents:\nchanged: b:enabled_ineligible>enabled c:unreachable>eligible\n" +
+				"appeared:\nfixed: a/selinux b/selinux c/reachable\nwaived:\nadded:\nremoved:",
+		},
+		{
+			name: "ineligible host stays ineligible for another reason",
+			a:    runOf(1, "a=ineligible:selinux"),
+			b:    runOf(2, "a=ineligible:password_login"),
+			want: "1->2\nevents:\nchanged:\nappeared: a/password_login\nfixed: a/selinux\nwaived:\nadded:\nremoved:",
+		},
+		{
+			name: "hosts added and removed; a new host already enabled_ineligible is an event",
+			a:    runOf(1, "a=eligible", "gone=ineligible:selinux"),
+			b:    runOf(2, "a=eligible", "new=eligible", "bad=enabled_ineligible:selinux"),
+			want: "1->2\nevents: entered_enabled_ineligible(bad >enabled_ineligible selinux)\nchanged:\n" +
+				"appeared:\nfixed:\nwaived:\nadded: bad=enabled_ineligible new=eligible\nremoved: gone=ineligible",
+		},
+		{
+			name: "a violation a waiver now covers is waived, not fixed",
+			a:    runOf(1, "a=ineligible:selinux"),
+			b:    waivedRun,
+			want: "1->2\nevents:\nchanged: a:ineligible>eligible\nappeared:\nfixed:\nwaived: a/selinux\nadded:\nremoved:",
+		},
+		{
+			name: "from an empty run",
+			a:    &Run{ID: 1},
+			b:    runOf(2, "a=eligible"),
+			want: "1->2\nevents:\nchanged:\nappeared:\nfixed:\nwaived:\nadded: a=eligible\nremoved:",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := Diff(c.a, c.b)
+			if got := summary(d); got != c.want {
+				t.Errorf("Diff:\n got %s\nwant %s", got, c.want)
+			}
+			if d.Empty() != c.empty {
+				t.Errorf("Empty() = %v, want %v", d.Empty(), c.empty)
+			}
+		})
+	}
+}
+
+// ExampleDiff records two audits of a small fleet and shows the drift
+// between them.
+func ExampleDiff() {
+	dir, _ := os.MkdirTemp("", "history-example-")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(dir, "history.db"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+
+	decide := func(status string, checks ...string) contract.Decision {
+		d := contract.Decision{Host: "web-01", Status: status}
+		for _, c := range checks {
+			d.Violations = append(d.Violations, contract.Finding{Check: c})
+		}
+		return d
+	}
+	first, _ := s.Record(ctx, Meta{Inventory: "fleet.yaml"}, Result{Decisions: []contract.Decision{decide("enabled")}})
+	second, _ := s.Record(ctx, Meta{Inventory: "fleet.yaml"}, Result{Decisions: []contract.Decision{decide("enabled_ineligible", "selinux")}})
+
+	a, _ := s.GetRun(ctx, first)
+	b, _ := s.GetRun(ctx, second)
+	for _, e := range Diff(a, b).Events {
+		fmt.Printf("run %d: %s %s (%s -> %s) because of %s\n", b.ID, e.Host, e.Kind, e.From, e.To, e.Violations[0].Check)
+	}
+	// Output:
+	// run 2: web-01 entered_enabled_ineligible (enabled -> enabled_ineligible) because of selinux
+}
