@@ -1,0 +1,209 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"iter"
+	"regexp"
+	"strings"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+func init() { register("html", func() Renderer { return htmlRenderer{} }) }
+
+// The html report's template, style and script, embedded so the binary
+// writes a self-contained page.
+var (
+	//go:embed html.tmpl
+	htmlTemplateText string
+	//go:embed html.css
+	htmlCSS string
+	//go:embed html.js
+	htmlJS string
+)
+
+var htmlTemplate = template.Must(template.New("html").Funcs(template.FuncMap{
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict: odd number of arguments")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+}).Parse(htmlTemplateText))
+
+// htmlRenderer writes one self-contained HTML page for the auditor: it
+// loads nothing (inline CSS and JS, no fonts, no CDN) so it reads offline
+// and can be attached to a ticket. It shows the summary as counts and as an
+// SVG bar chart drawn here, then a host table that can be filtered (text
+// and status) and sorted (column headings) when scripts run, with each
+// host's findings in a details element: violations, warnings and waived
+// violations, the latter with justification and expiry, never as passed.
+// Printing expands every details element and hides the controls.
+//
+// Every value passes through html/template, so markup in a host name or a
+// message is shown as text.
+type htmlRenderer struct{}
+
+type htmlHead struct {
+	Title, Generated, GeneratedISO string
+	Total                          int
+	NotScanned                     []contract.CloudHost
+	Bars                           []htmlBar
+	Chart                          htmlChart
+	Statuses                       []string
+	CSS                            template.CSS
+	JS                             template.JS
+}
+
+type htmlChart struct{ Width, Height, LabelX, BarX, BarH int }
+
+type htmlBar struct {
+	Class, Label                   string
+	Count, Y, TextY, Width, CountX int
+}
+
+type htmlRow struct {
+	D                    contract.Decision
+	Address, OS, Search  string
+	StatusRank           int
+	Findings             bool
+	SummaryText          string
+	Violations, Warnings []htmlFinding
+	Waived               []htmlFinding
+}
+
+type htmlFinding struct {
+	contract.Finding
+	// Source is the page a remediation names, split off its text.
+	Source string
+}
+
+// Render implements [Renderer].
+func (htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error {
+	head := htmlHeadFor(h)
+	if err := htmlTemplate.ExecuteTemplate(w, "head", head); err != nil {
+		return err
+	}
+	for d, err := range decisions {
+		if err != nil {
+			return err
+		}
+		if err := htmlTemplate.ExecuteTemplate(w, "row", htmlRowFor(d)); err != nil {
+			return err
+		}
+	}
+	return htmlTemplate.ExecuteTemplate(w, "foot", head)
+}
+
+// htmlHeadFor lays out the page header and the chart.
+func htmlHeadFor(h Header) htmlHead {
+	title := "factorgate compliance report"
+	if h.Title != "" {
+		title += ": " + h.Title
+	}
+	head := htmlHead{
+		Title: title, Total: h.Total, NotScanned: h.NotScanned,
+		Generated: h.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC"), GeneratedISO: h.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z"),
+		Statuses: contract.Statuses,
+		CSS:      template.CSS(htmlCSS),
+		JS:       template.JS(htmlJS),
+		Chart:    htmlChart{Width: 640, LabelX: 170, BarX: 180, BarH: 22},
+	}
+	type entry struct {
+		class, label string
+		n            int
+	}
+	var es []entry
+	for _, s := range contract.Statuses {
+		es = append(es, entry{s, s, h.Summary[s]})
+	}
+	if len(h.NotScanned) > 0 {
+		es = append(es, entry{"not_scanned", "not scanned", len(h.NotScanned)})
+	}
+	max := 1
+	for _, e := range es {
+		max = maxInt(max, e.n)
+	}
+	const rowH, barSpan = 30, 400
+	for i, e := range es {
+		y := 6 + i*rowH
+		width := e.n * barSpan / max
+		if e.n > 0 {
+			width = maxInt(width, 2)
+		}
+		head.Bars = append(head.Bars, htmlBar{
+			Class: e.class, Label: e.label, Count: e.n,
+			Y: y, TextY: y + 16, Width: width, CountX: head.Chart.BarX + width + 8,
+		})
+	}
+	head.Chart.Height = 12 + len(es)*rowH
+	return head
+}
+
+// htmlRowFor lays out one host row.
+func htmlRowFor(d contract.Decision) htmlRow {
+	r := htmlRow{D: d, Address: ptrText(d.Address), OS: ptrText(d.OS), StatusRank: statusRank(d.Status)}
+	search := []string{d.Host, r.Address, r.OS, d.Status}
+	conv := func(fs []contract.Finding) []htmlFinding {
+		out := make([]htmlFinding, 0, len(fs))
+		for _, f := range fs {
+			search = append(search, f.Check, f.Message)
+			hf := htmlFinding{Finding: f}
+			if m := remediationSource.FindStringSubmatchIndex(f.Remediation); m != nil {
+				hf.Source = f.Remediation[m[2]:m[3]]
+				hf.Remediation = strings.TrimSpace(f.Remediation[:m[0]])
+			}
+			out = append(out, hf)
+		}
+		return out
+	}
+	r.Violations, r.Warnings, r.Waived = conv(d.Violations), conv(d.Warnings), conv(d.Waived)
+	r.Findings = len(d.Violations)+len(d.Warnings)+len(d.Waived) > 0
+	var parts []string
+	for _, p := range []struct {
+		n         int
+		one, many string
+	}{{len(d.Violations), "violation", "violations"}, {len(d.Warnings), "warning", "warnings"}, {len(d.Waived), "waived", "waived"}} {
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.one)
+		case p.n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.many))
+		}
+	}
+	r.SummaryText = strings.Join(parts, ", ")
+	r.Search = strings.ToLower(strings.Join(search, " "))
+	return r
+}
+
+// remediationSource finds the "(source: PAGE)" a policy ends a remediation
+// with.
+var remediationSource = regexp.MustCompile(`\(source:\s*([^()]+)\)\s*$`)
+
+// statusRank orders statuses as reports list them, for sorting.
+func statusRank(s string) int {
+	for i, x := range contract.Statuses {
+		if x == s {
+			return i
+		}
+	}
+	return len(contract.Statuses)
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
