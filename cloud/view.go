@@ -1,0 +1,240 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/scanner"
+)
+
+// TopicOptions say which SMN topic 2FA codes go through.
+type TopicOptions struct {
+	// AuthMode is AuthSMS or AuthCode; the topic is checked only for sms.
+	AuthMode string
+	URN      string
+}
+
+// MatchError is returned by [View.Fill] when an inventory host cannot be
+// tied to one HSS host. The host's cloud facts are left null.
+type MatchError struct {
+	Host string
+	// By is how the match was tried: hss_host_id, private_ip, public_ip or
+	// host_name.
+	By         string
+	Value      string
+	Candidates []string // HSS host ids; empty when none matched by hss_host_id
+}
+
+func (e *MatchError) Error() string {
+	if len(e.Candidates) == 0 {
+		return fmt.Sprintf("%s: hss_host_id %s is not a host HSS knows", e.Host, e.Value)
+	}
+	return fmt.Sprintf("%s: %s %s matches %d HSS hosts (%s): set hss_host_id in the inventory",
+		e.Host, e.By, e.Value, len(e.Candidates), strings.Join(e.Candidates, ", "))
+}
+
+// View is the cloud's view of a fleet, loaded once: the HSS host list, the
+// 2FA host list, and the SMN topic. It implements scanner.CloudView.
+type View struct {
+	hosts   map[string]HSSHost // by host id
+	tf      map[string]TwoFactorHost
+	matches map[string]match // by inventory host name
+	missing []contract.CloudHost
+	topic   *contract.Topic
+}
+
+type match struct {
+	id  string
+	err error
+}
+
+var _ scanner.CloudView = (*View)(nil)
+
+// NewView loads the HSS host list and the 2FA host list (each paged, once),
+// matches every inventory host to an HSS host, and, with auth mode sms and
+// a topic URN, checks the topic once for the fleet.
+//
+// A host matches by its inventory hss_host_id first, else by its address
+// against the private IP, then the public IP, else by its name against the
+// HSS host name. A step that finds several HSS hosts is a [*MatchError]
+// naming them; a step that finds none passes to the next.
+func NewView(ctx context.Context, c *Client, inventory []scanner.Host, topic TopicOptions) (*View, error) {
+	hosts, err := c.ListHosts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cloud facts: %w", err)
+	}
+	tf, err := c.ListTwoFactor(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cloud facts: %w", err)
+	}
+	v := newView(hosts, tf, inventory)
+	if topic.AuthMode == AuthSMS && topic.URN != "" {
+		info, err := c.Topic(ctx, topic.URN)
+		t := &contract.Topic{URN: topic.URN}
+		if err != nil {
+			msg := err.Error()
+			t.Error = &msg
+		} else {
+			t.Exists = contract.Ptr(info.Exists)
+			t.Confirmed = contract.Ptr(info.Confirmed)
+			t.Protocols = info.Protocols
+			if t.Protocols == nil {
+				t.Protocols = []string{}
+			}
+		}
+		v.topic = t
+	}
+	return v, nil
+}
+
+func newView(hosts []HSSHost, tf []TwoFactorHost, inventory []scanner.Host) *View {
+	v := &View{hosts: map[string]HSSHost{}, tf: map[string]TwoFactorHost{}, matches: map[string]match{}}
+	for _, h := range hosts {
+		v.hosts[h.HostID] = h
+	}
+	for _, t := range tf {
+		v.tf[t.HostID] = t
+	}
+	used := map[string]bool{}
+	for _, ih := range inventory {
+		id, err := matchHost(ih, hosts, v.hosts)
+		v.matches[ih.Name] = match{id, err}
+		if id != "" {
+			used[id] = true
+		}
+	}
+	for _, h := range hosts {
+		if used[h.HostID] {
+			continue
+		}
+		v.missing = append(v.missing, contract.CloudHost{HostID: h.HostID, HostName: h.HostName,
+			PrivateIP: h.PrivateIP, PublicIP: h.PublicIP, OSType: h.OSType,
+			AgentStatus: h.AgentStatus, ProtectStatus: h.ProtectStatus})
+	}
+	sort.Slice(v.missing, func(i, j int) bool {
+		a, b := v.missing[i], v.missing[j]
+		if a.HostName != b.HostName {
+			return a.HostName < b.HostName
+		}
+		return a.HostID < b.HostID
+	})
+	return v
+}
+
+func matchHost(ih scanner.Host, hosts []HSSHost, byID map[string]HSSHost) (string, error) {
+	if ih.HSSHostID != "" {
+		if _, ok := byID[ih.HSSHostID]; ok {
+			return ih.HSSHostID, nil
+		}
+		return "", &MatchError{Host: ih.Name, By: "hss_host_id", Value: ih.HSSHostID}
+	}
+	steps := []struct {
+		by    string
+		value string
+		field func(HSSHost) string
+	}{
+		{"private_ip", ih.Address, func(h HSSHost) string { return h.PrivateIP }},
+		{"public_ip", ih.Address, func(h HSSHost) string { return h.PublicIP }},
+		{"host_name", ih.Name, func(h HSSHost) string { return h.HostName }},
+	}
+	for _, s := range steps {
+		if s.value == "" {
+			continue
+		}
+		var ids []string
+		for _, h := range hosts {
+			if s.field(h) == s.value {
+				ids = append(ids, h.HostID)
+			}
+		}
+		switch len(ids) {
+		case 0:
+			continue
+		case 1:
+			return ids[0], nil
+		default:
+			sort.Strings(ids)
+			return "", &MatchError{Host: ih.Name, By: s.by, Value: s.value, Candidates: ids}
+		}
+	}
+	return "", nil
+}
+
+// Fill sets the cloud facts of one host: host.hss_host_id and, for a
+// reachable host, hss.host_id, agent_status, protect_status, host_status and
+// two_factor (agent_installed and agent_running, from the host's own probe,
+// are kept), and the fleet's topic. A host HSS does not know keeps null
+// cloud facts. A host that cannot be matched to one HSS host keeps null
+// cloud facts and Fill returns the [*MatchError], which the caller records.
+func (v *View) Fill(_ context.Context, h scanner.Host, f *contract.Facts) error {
+	if v.topic != nil && f.Reachable {
+		t := *v.topic
+		t.Protocols = append([]string(nil), v.topic.Protocols...)
+		f.Topic = &t
+	}
+	m, ok := v.matches[h.Name]
+	if !ok {
+		id, err := matchHost(h, v.hostList(), v.hosts)
+		m = match{id, err}
+	}
+	if m.err != nil {
+		return m.err
+	}
+	if m.id == "" {
+		return nil
+	}
+	f.Host.HSSHostID = contract.Ptr(m.id)
+	if !f.Reachable {
+		return nil // an unreachable host's sections stay null
+	}
+	hh := v.hosts[m.id]
+	if f.HSS == nil {
+		f.HSS = &contract.HSS{}
+	}
+	f.HSS.HostID = contract.Ptr(hh.HostID)
+	f.HSS.AgentStatus = nonEmpty(hh.AgentStatus)
+	f.HSS.ProtectStatus = nonEmpty(hh.ProtectStatus)
+	f.HSS.HostStatus = nonEmpty(hh.HostStatus)
+	f.HSS.TwoFactor = nil
+	if t, ok := v.tf[m.id]; ok {
+		f.HSS.TwoFactor = &contract.TwoFactor{Enabled: contract.Ptr(t.Enabled)}
+		if t.Enabled {
+			f.HSS.TwoFactor.AuthType = nonEmpty(t.AuthType)
+			f.HSS.TwoFactor.TopicURN = nonEmpty(t.TopicURN)
+		}
+	} else if hh.TwoFactorAuth != nil {
+		f.HSS.TwoFactor = &contract.TwoFactor{Enabled: contract.Ptr(*hh.TwoFactorAuth)}
+	}
+	return nil
+}
+
+func (v *View) hostList() []HSSHost {
+	out := make([]HSSHost, 0, len(v.hosts))
+	for _, h := range v.hosts {
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].HostID < out[j].HostID })
+	return out
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// NotScanned lists the hosts HSS knows that no inventory host matched,
+// sorted by name.
+func (v *View) NotScanned() []contract.CloudHost {
+	return append([]contract.CloudHost(nil), v.missing...)
+}
+
+// Topic is the fleet's SMN topic check, or nil when none was made.
+func (v *View) Topic() *contract.Topic { return v.topic }
+
+// HostID returns the HSS host id an inventory host matched, or "".
+func (v *View) HostID(name string) string { return v.matches[name].id }
