@@ -1,0 +1,158 @@
+# METADATA
+# title: factorgate decision
+# description: |
+#   The verdict on one host. input is one Facts object
+#   (factorgate/facts/v1); decision is the whole Decision: the findings of
+#   every check under data.factorgate.checks and of every user package
+#   wired in through data.factorgate.extensions, waivers applied from
+#   data.factorgate.waivers, and the status.
+package factorgate.decision
+
+import future.keywords.not
+
+import data.factorgate.lib
+
+_reachable if input.reachable == true
+
+_two_factor_on if input.hss.two_factor.enabled == true
+
+# Findings of the bundled checks (and of user packages placed under
+# data.factorgate.checks). A host that was not scanned has only the
+# reachable finding: every other fact is unknown.
+_found contains lib.normalize(name, f, "high") if {
+	_reachable
+	some name
+	some f in data.factorgate.checks[name].violations
+}
+
+_found contains f if {
+	not _reachable
+	some f in data.factorgate.checks.reachable.violations
+}
+
+# Findings of user packages elsewhere under data.factorgate, wired in by
+# the evaluator as [package, finding] pairs.
+_found contains lib.normalize(pkg, f, "high") if {
+	_reachable
+	some [pkg, f] in data.factorgate.extensions.violations
+}
+
+_warned contains lib.normalize(name, f, "low") if {
+	_reachable
+	some name
+	some f in data.factorgate.checks[name].warnings
+}
+
+_warned contains lib.normalize(pkg, f, "low") if {
+	_reachable
+	some [pkg, f] in data.factorgate.extensions.warnings
+}
+
+# Waivers, already filtered for expiry: {host, selector, check,
+# justification, expires}. host is a glob on the host name ("" for any
+# host), selector a label map every label of which must match (null for
+# any host). Whether a host was reached is a fact and cannot be waived.
+default _waivers := []
+
+_waivers := data.factorgate.waivers if is_array(data.factorgate.waivers)
+
+_host_matches(pattern) if pattern == ""
+
+_host_matches(pattern) if glob.match(pattern, null, input.host.name)
+
+_selector_matches(sel) if sel == null
+
+_selector_matches(sel) if {
+	is_object(sel)
+	every k, v in sel {
+		input.host.labels[k] == v
+	}
+}
+
+_waiver_matches(w, f) if {
+	f.check != "reachable"
+	w.check == f.check
+	_host_matches(object.get(w, "host", ""))
+	_selector_matches(object.get(w, "selector", null))
+}
+
+# _waiver_for is the first waiver, in data order, that covers f.
+_waiver_for(f) := ws[0] if {
+	ws := [w | some w in _waivers; _waiver_matches(w, f)]
+	count(ws) > 0
+}
+
+_waived contains object.union(f, {"waiver": {
+	"justification": object.get(w, "justification", ""),
+	"expires": object.get(w, "expires", ""),
+}}) if {
+	some f in _found
+	w := _waiver_for(f)
+}
+
+_unwaived contains f if {
+	some f in _found
+	not _waiver_for(f)
+}
+
+# violations are the unwaived violations; only they count toward status.
+violations := sort(_unwaived)
+
+warnings := sort(_warned)
+
+waived := sort(_waived)
+
+status := "unreachable" if {
+	not _reachable
+} else := "enabled" if {
+	_two_factor_on
+	count(violations) == 0
+} else := "enabled_ineligible" if {
+	_two_factor_on
+} else := "eligible" if {
+	count(violations) == 0
+} else := "ineligible"
+
+default eligible := false
+
+eligible if status in {"eligible", "enabled"}
+
+_address := input.host.address if {
+	is_string(input.host.address)
+	input.host.address != ""
+} else := null
+
+_hss_host_id := input.host.hss_host_id if {
+	is_string(input.host.hss_host_id)
+	input.host.hss_host_id != ""
+} else := input.hss.host_id if {
+	is_string(input.hss.host_id)
+	input.hss.host_id != ""
+} else := null
+
+default _auth := null
+
+_auth := input.host.auth if is_string(input.host.auth)
+
+default _os := null
+
+_os := input.os.family if is_string(input.os.family)
+
+default _labels := {}
+
+_labels := input.host.labels if is_object(input.host.labels)
+
+# decision is the Decision on the host (contract.Decision).
+decision := {
+	"host": input.host.name,
+	"address": _address,
+	"hss_host_id": _hss_host_id,
+	"auth": _auth,
+	"os": _os,
+	"status": status,
+	"eligible": eligible,
+	"violations": violations,
+	"warnings": warnings,
+	"waived": waived,
+	"labels": _labels,
+}

@@ -1,0 +1,218 @@
+package factorgate.decision_test
+
+import future.keywords.not
+
+import data.factorgate.decision
+import data.factorgate.fixtures_test as fx
+
+_two_fa := {"hss": {"two_factor": {"enabled": true, "auth_type": "code"}}}
+
+_selinux_on := {"selinux": {"mode": "enforcing", "config_mode": "enforcing"}}
+
+test_status_eligible if {
+	d := decision.decision with input as fx.linux
+	d.status == "eligible"
+	d.eligible == true
+	d.violations == []
+	d.waived == []
+}
+
+test_status_eligible_windows if {
+	d := decision.decision with input as fx.windows
+	d.status == "eligible"
+	d.os == "windows"
+}
+
+test_status_ineligible if {
+	d := decision.decision with input as object.union(fx.linux, _selinux_on)
+	d.status == "ineligible"
+	d.eligible == false
+	[v.check | some v in d.violations] == ["selinux"]
+}
+
+test_status_enabled if {
+	d := decision.decision with input as object.union(fx.linux, _two_fa)
+	d.status == "enabled"
+	d.eligible == true
+}
+
+test_status_enabled_ineligible if {
+	d := decision.decision with input as object.union(object.union(fx.linux, _two_fa), _selinux_on)
+	d.status == "enabled_ineligible"
+	d.eligible == false
+}
+
+test_status_unreachable_has_only_the_reachable_finding if {
+	d := decision.decision with input as fx.unreachable
+	d.status == "unreachable"
+	d.eligible == false
+	[v.check | some v in d.violations] == ["reachable"]
+	d.warnings == []
+	d.os == null
+	d.auth == null
+}
+
+test_unknown_fact_is_never_eligible if {
+	d := decision.decision with input as object.union(fx.linux, {"openssh": null})
+	d.status == "ineligible"
+}
+
+test_unknown_two_factor_is_not_enabled if {
+	d := decision.decision with input as object.union(fx.linux, {"hss": {"two_factor": null}})
+	d.status == "eligible"
+}
+
+test_decision_fields if {
+	d := decision.decision with input as fx.linux
+	d.host == "web-01"
+	d.address == "10.0.0.5"
+	d.hss_host_id == "a1b2"
+	d.auth == "publickey"
+	d.labels == {"env": "prod"}
+}
+
+test_inventory_host_id_wins if {
+	d := decision.decision with input as object.union(fx.linux, {"host": {"hss_host_id": "inv-1"}})
+	d.hss_host_id == "inv-1"
+}
+
+test_missing_ids_are_null if {
+	d := decision.decision with input as object.union(fx.linux, {"host": {"address": "", "labels": null}, "hss": null})
+	d.address == null
+	d.hss_host_id == null
+	d.labels == {}
+}
+
+test_violations_sorted_by_check if {
+	d := decision.decision with input as object.union(object.union(fx.linux, _selinux_on), {"openssh": {"major": 8, "version": "8.0p1"}})
+	[v.check | some v in d.violations] == ["openssh_version", "selinux"]
+}
+
+test_warnings_collected if {
+	d := decision.decision with input as object.union(fx.linux, {"host": {"auth": "password"}})
+	d.status == "eligible"
+	[w.check | some w in d.warnings] == ["reachable"]
+	every w in d.warnings {
+		w.severity == "medium"
+	}
+}
+
+# Waivers.
+
+_waiver := {
+	"host": "web-*", "selector": null, "check": "selinux",
+	"justification": "vendor agent needs SELinux until Q1, CHG-1042", "expires": "2027-01-31",
+}
+
+test_waiver_moves_violation_and_status if {
+	d := decision.decision with input as object.union(fx.linux, _selinux_on)
+		with data.factorgate.waivers as [_waiver]
+	d.status == "eligible"
+	d.violations == []
+	[w.check | some w in d.waived] == ["selinux"]
+	d.waived[0].waiver == {"justification": "vendor agent needs SELinux until Q1, CHG-1042", "expires": "2027-01-31"}
+}
+
+test_waiver_keeps_enabled if {
+	d := decision.decision with input as object.union(object.union(fx.linux, _two_fa), _selinux_on)
+		with data.factorgate.waivers as [_waiver]
+	d.status == "enabled"
+}
+
+test_waiver_other_host_does_not_apply if {
+	d := decision.decision with input as object.union(fx.linux, _selinux_on)
+		with data.factorgate.waivers as [object.union(_waiver, {"host": "db-*"})]
+	d.status == "ineligible"
+	d.waived == []
+}
+
+test_waiver_glob_spans_dots if {
+	inp := object.union(object.union(fx.linux, _selinux_on), {"host": {"name": "web-01.example.com"}})
+	d := decision.decision with input as inp with data.factorgate.waivers as [object.union(_waiver, {"host": "web-*"})]
+	d.status == "eligible"
+}
+
+test_waiver_other_check_does_not_apply if {
+	d := decision.decision with input as object.union(fx.linux, _selinux_on)
+		with data.factorgate.waivers as [object.union(_waiver, {"check": "rdp"})]
+	d.status == "ineligible"
+}
+
+test_waiver_any_host_by_selector if {
+	w := object.union(_waiver, {"host": "", "selector": {"env": "prod"}})
+	d := decision.decision with input as object.union(fx.linux, _selinux_on) with data.factorgate.waivers as [w]
+	d.status == "eligible"
+}
+
+test_waiver_selector_mismatch if {
+	w := object.union(_waiver, {"host": "", "selector": {"env": "staging"}})
+	d := decision.decision with input as object.union(fx.linux, _selinux_on) with data.factorgate.waivers as [w]
+	d.status == "ineligible"
+}
+
+test_waiver_first_match_wins if {
+	second := object.union(_waiver, {"justification": "second"})
+	d := decision.decision with input as object.union(fx.linux, _selinux_on)
+		with data.factorgate.waivers as [_waiver, second]
+	d.waived[0].waiver.justification == _waiver.justification
+}
+
+test_unreachable_cannot_be_waived if {
+	w := object.union(_waiver, {"host": "", "check": "reachable"})
+	d := decision.decision with input as fx.unreachable with data.factorgate.waivers as [w]
+	d.status == "unreachable"
+	count(d.violations) == 1
+	d.waived == []
+}
+
+# User policies, wired in as [package, finding] pairs.
+
+test_user_violation_makes_host_ineligible if {
+	d := decision.decision with input as fx.linux
+		with data.factorgate.extensions.violations as {["acme.banner", "login banner is missing"]}
+	d.status == "ineligible"
+	d.violations == [{"check": "acme.banner", "message": "login banner is missing", "remediation": "", "severity": "high"}]
+}
+
+test_user_finding_object_is_completed if {
+	f := {"check": "banner", "message": "no banner", "remediation": "set Banner"}
+	d := decision.decision with input as fx.linux
+		with data.factorgate.extensions.violations as {["acme", f]}
+	d.violations == [{"check": "banner", "message": "no banner", "remediation": "set Banner", "severity": "high"}]
+}
+
+test_user_finding_of_other_type_is_shown if {
+	d := decision.decision with input as fx.linux
+		with data.factorgate.extensions.violations as {["acme", 42]}
+	d.violations[0].message == "42"
+}
+
+test_user_warning_keeps_host_eligible if {
+	d := decision.decision with input as fx.linux
+		with data.factorgate.extensions.warnings as {["acme", {"msg": "old kernel"}]}
+	d.status == "eligible"
+	d.warnings == [{"check": "acme", "message": "old kernel", "remediation": "", "severity": "low"}]
+}
+
+test_user_violation_can_be_waived if {
+	w := {"host": "", "selector": null, "check": "acme", "justification": "ok", "expires": "2027-01-01"}
+	d := decision.decision with input as fx.linux
+		with data.factorgate.extensions.violations as {["acme", "x"]}
+		with data.factorgate.waivers as [w]
+	d.status == "eligible"
+}
+
+test_user_findings_ignored_when_unreachable if {
+	d := decision.decision with input as fx.unreachable
+		with data.factorgate.extensions.violations as {["acme", "x"]}
+	[v.check | some v in d.violations] == ["reachable"]
+}
+
+test_params_default if {
+	data.factorgate.lib.params == {"openssh_max_major": 7, "auth_mode": "code"}
+}
+
+test_params_override_key_by_key if {
+	p := data.factorgate.lib.params with data.factorgate.params as {"auth_mode": "sms"}
+	p == {"openssh_max_major": 7, "auth_mode": "sms"}
+}

@@ -1,0 +1,65 @@
+# METADATA
+# title: must_change_password
+# description: |
+#   Windows only: "User must change password at next logon" is not
+#   allowed while 2FA is on. An account that is known to be disabled
+#   cannot log in, so its flag does not count; an account whose state
+#   could not be read counts as enabled.
+package factorgate.checks.must_change_password
+
+import future.keywords.not
+
+import data.factorgate.lib
+
+_fix := "Clear the flag with net user NAME /logonpasswordchg:no, or log in once and change the password: HSS 2FA does not allow \"User must change password at next logon\" on Windows (HSS user guide hss_01_0568)."
+
+_unknown_fix := "Let the scanner list the local accounts over WinRM (PasswordExpired and UserFlags of WinNT://); HSS 2FA does not allow \"User must change password at next logon\" (HSS user guide hss_01_0568)."
+
+# _may_log_in is true unless the account is known to be disabled.
+_may_log_in(a) if not a.enabled == false
+
+violations contains {
+	"check": "must_change_password",
+	"message": "the local accounts could not be read",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	lib.windows
+	not is_array(input.accounts)
+}
+
+violations contains {
+	"check": "must_change_password",
+	"message": sprintf("account %s must change its password at next logon", [a.name]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	lib.windows
+	some a in input.accounts
+	a.must_change_password == true
+	a.enabled == true
+}
+
+violations contains {
+	"check": "must_change_password",
+	"message": sprintf("account %s must change its password at next logon, and whether it is enabled could not be read", [a.name]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	lib.windows
+	some a in input.accounts
+	a.must_change_password == true
+	not is_boolean(a.enabled)
+}
+
+violations contains {
+	"check": "must_change_password",
+	"message": sprintf("whether account %s must change its password at next logon could not be read", [a.name]),
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	lib.windows
+	some a in input.accounts
+	_may_log_in(a)
+	not is_boolean(a.must_change_password)
+}

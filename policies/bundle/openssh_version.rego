@@ -1,0 +1,62 @@
+# METADATA
+# title: openssh_version
+# description: |
+#   Linux only: HSS 2FA protects SSH password logins only when the SSH
+#   server is OpenSSH earlier than 8 (params.openssh_max_major, default 7).
+#   The version is compared as integers, never as text. OpenSSH for
+#   Windows is not judged here: on Windows 2FA covers RDP.
+package factorgate.checks.openssh_version
+
+import future.keywords.not
+
+import data.factorgate.lib
+
+_applies if {
+	lib.linux
+	not input.openssh.windows == true
+}
+
+_max := lib.params.openssh_max_major
+
+_version := input.openssh.version if is_string(input.openssh.version)
+
+_version := sprintf("%d.%d", [input.openssh.major, input.openssh.minor]) if {
+	not is_string(input.openssh.version)
+	is_number(input.openssh.minor)
+}
+
+_version := sprintf("%d", [input.openssh.major]) if {
+	not is_string(input.openssh.version)
+	not is_number(input.openssh.minor)
+}
+
+violations contains {
+	"check": "openssh_version",
+	"message": "the OpenSSH server version could not be read",
+	"remediation": "Make sure the SSH server answers with its OpenSSH banner, or let the scanner run ssh -V or query the openssh-server package; HSS 2FA needs OpenSSH earlier than 8 (HSS user guide hss_01_0568).",
+	"severity": "high",
+} if {
+	_applies
+	not is_number(input.openssh.major)
+}
+
+violations contains {
+	"check": "openssh_version",
+	"message": sprintf("OpenSSH %s is too new: HSS 2FA protects SSH logins only with OpenSSH %d.x or earlier", [_version, _max]),
+	"remediation": "Leave this host out of 2FA, or protect its SSH logins another way: HSS 2FA hooks SSH password logins only on OpenSSH earlier than 8 (HSS user guide hss_01_0568, Constraints and Limitations).",
+	"severity": "high",
+} if {
+	_applies
+	is_number(input.openssh.major)
+	input.openssh.major > _max
+}
+
+violations contains {
+	"check": "openssh_version",
+	"message": sprintf("parameter openssh_max_major is %v, not a number", [_max]),
+	"remediation": "Set factorgate.params.openssh_max_major to a whole number in the --data file (HSS user guide hss_01_0568: OpenSSH earlier than 8).",
+	"severity": "high",
+} if {
+	_applies
+	not is_number(_max)
+}

@@ -1,0 +1,110 @@
+# METADATA
+# title: protection
+# description: |
+#   Server protection must be enabled before 2FA: the HSS agent online and
+#   protection "opened", as the HSS API reports them. Without cloud facts a
+#   running agent is only a warning (protection not verified); no agent, or
+#   an agent that does not run, is a violation.
+package factorgate.checks.protection
+
+import future.keywords.not
+
+_fix := "Install the HSS agent if needed and enable server protection for this host in the HSS console (HSS user guide hss_01_0260, Enabling Protection; a prerequisite of 2FA in hss_01_0568)."
+
+_unknown_fix := "Scan with cloud credentials so the HSS API reports the agent and protection status; 2FA needs server protection enabled (HSS user guide hss_01_0568)."
+
+# _cloud is true when the scan read the host from the HSS API.
+_cloud if {
+	some k in ["host_id", "agent_status", "protect_status", "host_status"]
+	is_string(input.hss[k])
+}
+
+violations contains {
+	"check": "protection",
+	"message": "the HSS agent and protection state could not be read",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if not is_object(input.hss)
+
+# With cloud facts: the HSS API is the authority.
+
+violations contains {
+	"check": "protection",
+	"message": sprintf("the HSS agent is %s, not online", [input.hss.agent_status]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	_cloud
+	is_string(input.hss.agent_status)
+	input.hss.agent_status != "online"
+}
+
+violations contains {
+	"check": "protection",
+	"message": sprintf("server protection is %s, not opened", [input.hss.protect_status]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	_cloud
+	is_string(input.hss.protect_status)
+	input.hss.protect_status != "opened"
+}
+
+violations contains {
+	"check": "protection",
+	"message": sprintf("the HSS API did not report the %s of this host", [name]),
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	_cloud
+	some k, name in {"agent_status": "agent status", "protect_status": "protection status"}
+	not is_string(input.hss[k])
+}
+
+# Without cloud facts: only the host's own view of the agent.
+
+violations contains {
+	"check": "protection",
+	"message": "the HSS agent is not installed",
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	is_object(input.hss)
+	not _cloud
+	input.hss.agent_installed == false
+}
+
+violations contains {
+	"check": "protection",
+	"message": "the HSS agent is installed but not running",
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	is_object(input.hss)
+	not _cloud
+	not input.hss.agent_installed == false
+	input.hss.agent_running == false
+}
+
+violations contains {
+	"check": "protection",
+	"message": "whether the HSS agent runs could not be read, and the scan read no cloud facts",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	is_object(input.hss)
+	not _cloud
+	not input.hss.agent_installed == false
+	not is_boolean(input.hss.agent_running)
+}
+
+warnings contains {
+	"check": "protection",
+	"message": "server protection not verified: the HSS agent runs, but the scan read no cloud facts",
+	"remediation": "Scan with cloud credentials (HSS API) to confirm the agent is online and protection is opened (HSS user guide hss_01_0260; a prerequisite of 2FA in hss_01_0568).",
+	"severity": "medium",
+} if {
+	is_object(input.hss)
+	not _cloud
+	input.hss.agent_running == true
+}

@@ -1,0 +1,61 @@
+package factorgate.checks.protection_test
+
+import future.keywords.not
+
+import data.factorgate.checks.protection
+import data.factorgate.fixtures_test as fx
+
+_with(h) := object.union(fx.linux, {"hss": h})
+
+_local := {"host_id": null, "agent_status": null, "protect_status": null, "host_status": null, "two_factor": null}
+
+test_online_and_opened_passes if {
+	count(protection.violations) == 0 with input as fx.linux
+	count(protection.warnings) == 0 with input as fx.linux
+}
+
+test_agent_offline_fails if {
+	vs := protection.violations with input as _with({"agent_status": "offline"})
+	fx.messages(vs) == {"the HSS agent is offline, not online"}
+}
+
+test_protection_closed_fails if {
+	vs := protection.violations with input as _with({"protect_status": "closed"})
+	fx.messages(vs) == {"server protection is closed, not opened"}
+}
+
+test_cloud_status_null_fails if {
+	vs := protection.violations with input as _with({"protect_status": null})
+	fx.messages(vs) == {"the HSS API did not report the protection status of this host"}
+}
+
+test_null_hss_fails if {
+	vs := protection.violations with input as object.union(fx.linux, {"hss": null})
+	fx.has(vs, "could not be read")
+}
+
+test_no_cloud_running_agent_warns if {
+	count(protection.violations) == 0 with input as _with(_local)
+	ws := protection.warnings with input as _with(_local)
+	fx.has(ws, "not verified")
+}
+
+test_no_cloud_no_agent_fails if {
+	vs := protection.violations with input as _with(object.union(_local, {"agent_installed": false, "agent_running": false}))
+	fx.messages(vs) == {"the HSS agent is not installed"}
+}
+
+test_no_cloud_stopped_agent_fails if {
+	vs := protection.violations with input as _with(object.union(_local, {"agent_running": false}))
+	fx.messages(vs) == {"the HSS agent is installed but not running"}
+}
+
+test_no_cloud_unknown_agent_fails if {
+	vs := protection.violations with input as _with(object.union(_local, {"agent_installed": null, "agent_running": null}))
+	fx.has(vs, "could not be read")
+}
+
+test_applies_to_windows if {
+	vs := protection.violations with input as object.union(fx.windows, {"hss": {"protect_status": "closed"}})
+	count(vs) == 1
+}

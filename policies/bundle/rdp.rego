@@ -1,0 +1,69 @@
+# METADATA
+# title: rdp
+# description: |
+#   Windows only: HSS 2FA protects RDP logins, so RDP must be enabled.
+#   Warns that RDP from another Windows server to a 2FA server needs a
+#   stored credential there, and about security products that may
+#   conflict with 2FA.
+package factorgate.checks.rdp
+
+import future.keywords.not
+
+import data.factorgate.lib
+
+_unknown_fix := "Let the scanner read HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\fDenyTSConnections over WinRM; on Windows HSS 2FA protects RDP logins (HSS user guide hss_01_0568)."
+
+violations contains {
+	"check": "rdp",
+	"message": "the RDP settings could not be read",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	lib.windows
+	not is_object(input.rdp)
+}
+
+violations contains {
+	"check": "rdp",
+	"message": "whether RDP logins are enabled could not be read",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	lib.windows
+	is_object(input.rdp)
+	not is_boolean(input.rdp.enabled)
+}
+
+violations contains {
+	"check": "rdp",
+	"message": sprintf("RDP logins are disabled%s: on Windows, HSS 2FA protects RDP logins", [_by_policy]),
+	"remediation": "Allow Remote Desktop connections (System Properties > Remote, or fDenyTSConnections=0; Group Policy overrides the local setting) if the server is to take 2FA (HSS user guide hss_01_0568).",
+	"severity": "high",
+} if {
+	lib.windows
+	input.rdp.enabled == false
+}
+
+default _by_policy := ""
+
+_by_policy := " by Group Policy" if input.rdp.policy_override == true
+
+warnings contains {
+	"check": "rdp",
+	"message": "once 2FA is on, RDP logins to this server from another Windows server fail unless that server stores a Windows credential for it",
+	"remediation": "On each Windows server you connect from: Control Panel > User Accounts > Manage your credentials > Add a Windows credential with this server's user name and password (HSS user guide hss_01_0568).",
+	"severity": "low",
+} if {
+	lib.windows
+	input.rdp.enabled == true
+}
+
+warnings contains {
+	"check": "rdp",
+	"message": sprintf("security products that may conflict with 2FA are installed: %s", [concat(", ", input.security_products)]),
+	"remediation": "Check with the vendor, or remove the product, before enabling 2FA: HSS 2FA on Windows may conflict with products such as G01 and 360 Guard (Huawei Cloud HSS user guide hss_01_0568).",
+	"severity": "medium",
+} if {
+	lib.windows
+	count(input.security_products) > 0
+}

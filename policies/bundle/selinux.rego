@@ -1,0 +1,78 @@
+# METADATA
+# title: selinux
+# description: |
+#   Linux only: SELinux must be disabled permanently before 2FA is enabled:
+#   off now and SELINUX=disabled in /etc/selinux/config, or not installed
+#   at all. Permissive is not disabled, and SELinux switched off with
+#   setenforce but enforcing or permissive in its config file comes back
+#   at the next boot.
+package factorgate.checks.selinux
+
+import future.keywords.not
+
+import data.factorgate.lib
+
+_fix := "Set SELINUX=disabled in /etc/selinux/config and reboot; setenforce 0 lasts only until the next boot (HSS FAQ hss_01_0472; prerequisite in HSS user guide hss_01_0568)."
+
+_unknown_fix := "Let the scanner run getenforce and read /etc/selinux/config; 2FA needs SELinux disabled permanently (HSS FAQ hss_01_0472)."
+
+_not_installed if input.selinux.installed == false
+
+violations contains {
+	"check": "selinux",
+	"message": "the SELinux state could not be read",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	lib.linux
+	not is_object(input.selinux)
+}
+
+violations contains {
+	"check": "selinux",
+	"message": "the SELinux mode could not be read",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	lib.linux
+	is_object(input.selinux)
+	not _not_installed
+	not is_string(input.selinux.mode)
+}
+
+violations contains {
+	"check": "selinux",
+	"message": sprintf("SELinux is %s: 2FA needs it disabled", [input.selinux.mode]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	lib.linux
+	not _not_installed
+	is_string(input.selinux.mode)
+	input.selinux.mode != "disabled"
+}
+
+violations contains {
+	"check": "selinux",
+	"message": "SELinux is off now, but its mode at next boot (SELINUX= in /etc/selinux/config) could not be read",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	lib.linux
+	not _not_installed
+	input.selinux.mode == "disabled"
+	not is_string(input.selinux.config_mode)
+}
+
+violations contains {
+	"check": "selinux",
+	"message": sprintf("SELinux is off now, but SELINUX=%s in /etc/selinux/config turns it back on at the next boot", [input.selinux.config_mode]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	lib.linux
+	not _not_installed
+	input.selinux.mode == "disabled"
+	is_string(input.selinux.config_mode)
+	input.selinux.config_mode != "disabled"
+}

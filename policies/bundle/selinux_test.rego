@@ -1,0 +1,55 @@
+package factorgate.checks.selinux_test
+
+import future.keywords.not
+
+import data.factorgate.checks.selinux
+import data.factorgate.fixtures_test as fx
+
+_with(s) := object.union(fx.linux, {"selinux": s})
+
+test_disabled_passes if {
+	count(selinux.violations) == 0 with input as fx.linux
+}
+
+test_not_installed_passes if {
+	count(selinux.violations) == 0 with input as _with({"installed": false, "mode": "disabled", "config_mode": null})
+}
+
+test_enforcing_fails if {
+	vs := selinux.violations with input as _with({"mode": "enforcing", "config_mode": "enforcing"})
+	fx.messages(vs) == {"SELinux is enforcing: 2FA needs it disabled"}
+}
+
+test_permissive_is_not_disabled if {
+	vs := selinux.violations with input as _with({"mode": "permissive", "config_mode": "permissive"})
+	fx.messages(vs) == {"SELinux is permissive: 2FA needs it disabled"}
+}
+
+test_off_now_but_enforcing_at_boot_fails if {
+	vs := selinux.violations with input as _with({"mode": "disabled", "config_mode": "enforcing"})
+	fx.has(vs, "SELINUX=enforcing in /etc/selinux/config turns it back on")
+}
+
+test_off_now_but_permissive_at_boot_fails if {
+	vs := selinux.violations with input as _with({"mode": "disabled", "config_mode": "permissive"})
+	fx.has(vs, "SELINUX=permissive")
+}
+
+test_null_selinux_fails if {
+	vs := selinux.violations with input as object.union(fx.linux, {"selinux": null})
+	fx.messages(vs) == {"the SELinux state could not be read"}
+}
+
+test_null_mode_fails if {
+	vs := selinux.violations with input as _with({"mode": null})
+	fx.messages(vs) == {"the SELinux mode could not be read"}
+}
+
+test_null_config_mode_fails if {
+	vs := selinux.violations with input as _with({"config_mode": null})
+	fx.has(vs, "could not be read")
+}
+
+test_windows_not_applied if {
+	count(selinux.violations) == 0 with input as fx.windows
+}

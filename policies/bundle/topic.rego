@@ -1,0 +1,88 @@
+# METADATA
+# title: topic
+# description: |
+#   In SMS/email mode (params.auth_mode "sms") 2FA sends codes through an
+#   SMN topic, and the console offers only topics with a confirmed
+#   subscription: the topic must exist and have a confirmed SMS or email
+#   subscription. In verification-code mode (params.auth_mode "code", the
+#   default) no topic is needed.
+package factorgate.checks.topic
+
+import future.keywords.not
+
+import data.factorgate.lib
+
+_mode := lib.params.auth_mode
+
+_fix := "Create the SMN topic, add an SMS or email subscription and have the recipient confirm it, or use verification-code mode (--auth-mode code) (HSS user guide hss_01_0568; HSS FAQ hss_01_0441)."
+
+_unknown_fix := "Scan with cloud credentials and the topic URN (--topic-urn) so the SMN API reports the topic and its subscriptions (HSS user guide hss_01_0568)."
+
+_urn := input.topic.urn if {
+	is_string(input.topic.urn)
+	input.topic.urn != ""
+} else := "(no URN)"
+
+default _why := ""
+
+_why := sprintf(" (%s)", [input.topic.error]) if is_string(input.topic.error)
+
+violations contains {
+	"check": "topic",
+	"message": "SMS/email mode: the SMN topic was not checked",
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	_mode == "sms"
+	not is_object(input.topic)
+}
+
+violations contains {
+	"check": "topic",
+	"message": sprintf("SMS/email mode: whether SMN topic %s exists could not be read%s", [_urn, _why]),
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	_mode == "sms"
+	is_object(input.topic)
+	not is_boolean(input.topic.exists)
+}
+
+violations contains {
+	"check": "topic",
+	"message": sprintf("SMS/email mode: SMN topic %s does not exist", [_urn]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	_mode == "sms"
+	input.topic.exists == false
+}
+
+violations contains {
+	"check": "topic",
+	"message": sprintf("SMS/email mode: whether SMN topic %s has a confirmed subscription could not be read%s", [_urn, _why]),
+	"remediation": _unknown_fix,
+	"severity": "high",
+} if {
+	_mode == "sms"
+	input.topic.exists == true
+	not is_boolean(input.topic.confirmed)
+}
+
+violations contains {
+	"check": "topic",
+	"message": sprintf("SMS/email mode: SMN topic %s has no confirmed SMS or email subscription", [_urn]),
+	"remediation": _fix,
+	"severity": "high",
+} if {
+	_mode == "sms"
+	input.topic.exists == true
+	input.topic.confirmed == false
+}
+
+violations contains {
+	"check": "topic",
+	"message": sprintf("parameter auth_mode is %v: want \"sms\" or \"code\"", [_mode]),
+	"remediation": "Set --auth-mode sms or code, or factorgate.params.auth_mode in the --data file (HSS user guide hss_01_0568).",
+	"severity": "high",
+} if not _mode in {"sms", "code"}
