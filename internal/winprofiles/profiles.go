@@ -1,0 +1,183 @@
+// Package winprofiles holds the simulated Windows hosts shared by the WinRM
+// emulator ([github.com/factorgate/factorgate/internal/winrmsim]) and the
+// simulated SSH fleet: what [scanner.WindowsProbeCommand] prints on each,
+// and the verdict the default policy bundle should reach about it.
+//
+// Use [All] for the whole set and [Get] for one profile by name. Outputs are
+// written the way Windows PowerShell 5.1 `ConvertTo-Json -Compress` writes
+// them, CRLF line end included; some profiles carry its quirks on purpose
+// (numbers as strings, a lone account serialised as an object, the
+// {"value": [...], "Count": n} array wrapper).
+package winprofiles
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/factorgate/factorgate/scanner"
+)
+
+// Profile is one simulated Windows host.
+type Profile struct {
+	// Name identifies the profile, e.g. "server-2019".
+	Name string
+	// Description says what is special about the host.
+	Description string
+	// Stdout, Stderr and ExitCode are what the probe command gives.
+	Stdout   []byte
+	Stderr   []byte
+	ExitCode int
+	// Slow hosts answer the probe only after the simulator's delay.
+	Slow bool
+	// Expect is the verdict of the default policy bundle.
+	Expect Expectation
+}
+
+// Expectation is the verdict expected for a profile when scanned without
+// cloud facts, in verification-code mode (no SMN topic involved).
+type Expectation struct {
+	// Status is the Decision status: "eligible", "ineligible" or
+	// "unreachable" (the probe failed).
+	Status string
+	// Violations are the check IDs that fail, sorted.
+	Violations []string
+	// Facts is true when the probe yields facts (ParseWindowsProbe succeeds).
+	Facts bool
+}
+
+// Profile names.
+const (
+	Server2012R2       = "server-2012r2"
+	Server2016         = "server-2016"
+	Server2019         = "server-2019"
+	Server2022         = "server-2022"
+	RDPOff             = "rdp-off"
+	RDPOffByPolicy     = "rdp-off-gpo"
+	MustChange         = "must-change"
+	MustChangeDisabled = "must-change-disabled"
+	AgentAbsent        = "agent-absent"
+	ConflictingProduct = "conflicting-product"
+	Slow               = "slow"
+	Garbage            = "garbage"
+)
+
+// All returns every profile, sorted by name.
+func All() []Profile {
+	ps := []Profile{
+		{Name: Server2012R2, Description: "Server 2012 R2, RDP on, agent running; PowerShell writes numbers as strings and wraps the account array",
+			Stdout: doc(os2012R2, rdp(`"0"`, "null", `"3389"`, `"1"`),
+				`{"value":[{"name":"Administrator","user_flags":"66049","password_expired":"0"},{"name":"Guest","user_flags":"66083","password_expired":"0"}],"Count":2}`,
+				agentRunning, noProducts),
+			Expect: eligible},
+		{Name: Server2016, Description: "Server 2016, RDP on, agent running, one local account (serialised as an object)",
+			Stdout: doc(os2016, rdpOn, `{"name":"Administrator","user_flags":66049,"password_expired":0}`, agentRunning, noProducts),
+			Expect: eligible},
+		{Name: Server2019, Description: "Server 2019, RDP on, agent running, stock accounts",
+			Stdout: doc(os2019, rdpOn, stockAccounts2019(0), agentRunning, noProducts),
+			Expect: eligible},
+		{Name: Server2022, Description: "Server 2022, RDP on port 3390, agent running, stock accounts",
+			Stdout: doc(os2022, rdp("0", "null", "3390", "1"), stockAccounts2019(0), agentRunning, noProducts),
+			Expect: eligible},
+		{Name: RDPOff, Description: "Server 2019, Remote Desktop connections denied (fDenyTSConnections 1)",
+			Stdout: doc(os2019, rdp("1", "null", "3389", "1"), stockAccounts2019(0), agentRunning, noProducts),
+			Expect: ineligible("rdp")},
+		{Name: RDPOffByPolicy, Description: "Server 2019, RDP allowed locally but denied by Group Policy",
+			Stdout: doc(os2019, rdp("0", "1", "3389", "1"), stockAccounts2019(0), agentRunning, noProducts),
+			Expect: ineligible("rdp")},
+		{Name: MustChange, Description: "Server 2022, Administrator must change its password at next logon (fresh cloud image)",
+			Stdout: doc(os2022, rdpOn, stockAccounts2019(1), agentRunning, noProducts),
+			Expect: ineligible("must_change_password")},
+		{Name: MustChangeDisabled, Description: "Server 2022, only disabled accounts carry the must-change flag",
+			Stdout: doc(os2022, rdpOn, `[{"name":"Administrator","user_flags":66049,"password_expired":0},{"name":"olduser","user_flags":515,"password_expired":1},{"name":"WDAGUtilityAccount","user_flags":66051,"password_expired":1}]`, agentRunning, noProducts),
+			Expect: eligible},
+		{Name: AgentAbsent, Description: "Server 2019 without the HSS agent",
+			Stdout: doc(os2019, rdpOn, stockAccounts2019(0), `{"service":"absent","dir":false,"processes":[]}`, noProducts),
+			Expect: ineligible("protection")},
+		{Name: ConflictingProduct, Description: "Server 2016 with 360 Guard installed (a warning, not a violation)",
+			Stdout: doc(os2016, rdpOn, `[{"name":"Administrator","user_flags":66049,"password_expired":0}]`, agentRunning, `{"services":["360rp","ZhuDongFangYu"],"dirs":["C:\\Program Files (x86)\\360"],"antivirus":null}`),
+			Expect: eligible},
+		{Name: Slow, Description: "Server 2019 whose probe answers only after the simulator's delay",
+			Stdout: doc(os2019, rdpOn, stockAccounts2019(0), agentRunning, noProducts), Slow: true,
+			Expect: Expectation{Status: "unreachable"}},
+		{Name: Garbage, Description: "a host whose PowerShell prints something that is not the probe's JSON",
+			Stdout: []byte("Windows PowerShell\r\nCopyright (C) Microsoft Corporation. All rights reserved.\r\n\r\nPS C:\\Users\\Administrator> \r\n"),
+			Expect: Expectation{Status: "unreachable"}},
+	}
+	slices.SortFunc(ps, func(a, b Profile) int { return compare(a.Name, b.Name) })
+	return ps
+}
+
+// Get returns the profile called name.
+func Get(name string) (Profile, bool) {
+	for _, p := range All() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Profile{}, false
+}
+
+// Names returns the names of every profile, sorted.
+func Names() []string {
+	var names []string
+	for _, p := range All() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+var (
+	eligible = Expectation{Status: "eligible", Facts: true}
+
+	os2012R2 = osJSON("Microsoft Windows Server 2012 R2 Standard", "6.3.9600", "9600")
+	os2016   = osJSON("Microsoft Windows Server 2016 Datacenter", "10.0.14393", "14393")
+	os2019   = osJSON("Microsoft Windows Server 2019 Datacenter", "10.0.17763", "17763")
+	os2022   = osJSON("Microsoft Windows Server 2022 Datacenter", "10.0.20348", "20348")
+
+	rdpOn        = rdp("0", "null", "3389", "1")
+	agentRunning = `{"service":"Running","dir":true,"processes":["HostGuard","HostWatch"]}`
+	noProducts   = `{"services":[],"dirs":[],"antivirus":null}`
+)
+
+func ineligible(checks ...string) Expectation {
+	return Expectation{Status: "ineligible", Violations: checks, Facts: true}
+}
+
+func osJSON(caption, version, build string) string {
+	b, _ := json.Marshal(map[string]string{"caption": caption, "version": version, "build": build})
+	return string(b)
+}
+
+func rdp(deny, policy, port, nla string) string {
+	return `{"deny":` + deny + `,"policy_deny":` + policy + `,"port":` + port + `,"nla":` + nla + `}`
+}
+
+// stockAccounts2019 lists the local accounts of Server 2019/2022;
+// adminExpired is Administrator's PasswordExpired.
+func stockAccounts2019(adminExpired int) string {
+	exp := "0"
+	if adminExpired != 0 {
+		exp = "1"
+	}
+	return `[{"name":"Administrator","user_flags":66049,"password_expired":` + exp + `},` +
+		`{"name":"DefaultAccount","user_flags":66115,"password_expired":0},` +
+		`{"name":"Guest","user_flags":66115,"password_expired":0},` +
+		`{"name":"WDAGUtilityAccount","user_flags":66051,"password_expired":1}]`
+}
+
+// doc assembles a probe document in the key order the probe prints.
+func doc(os, rdp, accounts, hostguard, security string) []byte {
+	s := `{"schema":"` + scanner.WindowsProbeSchema + `","os":` + os + `,"rdp":` + rdp +
+		`,"accounts":` + accounts + `,"hostguard":` + hostguard + `,"security":` + security + `,"errors":[]}` + "\r\n"
+	return []byte(s)
+}
