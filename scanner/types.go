@@ -95,6 +95,10 @@ type Timeouts struct {
 // DefaultTimeouts are used for zero fields of [Timeouts].
 var DefaultTimeouts = Timeouts{Dial: 10 * time.Second, Handshake: 15 * time.Second, Probe: 60 * time.Second, Host: 120 * time.Second}
 
+// DefaultConcurrency is how many hosts are scanned at once when
+// Options.Concurrency is zero.
+const DefaultConcurrency = 32
+
 // Options tunes a scan. The zero value scans with sensible defaults.
 //
 // Implemented in scan.go: Scan(ctx, hosts, opts, emit) runs the probes of
@@ -111,8 +115,11 @@ type Options struct {
 	SSHConfigPath string
 	// MaxOutput caps the bytes one host may send in answer to a probe.
 	MaxOutput int64
-	// Retries is how many times a transient dial error is retried.
-	Retries int
+	// Retries is how many times a transient dial error (refused, reset,
+	// timed out) is retried; RetryBackoff is the first wait between tries
+	// (doubling; zero means DefaultRetryBackoff).
+	Retries      int
+	RetryBackoff time.Duration
 	// Cloud fills the cloud's facts; nil scans without them.
 	Cloud CloudView
 	// Progress receives a progress bar; nil or a non-terminal is silent.

@@ -1,0 +1,276 @@
+// Package sshdtest starts Debian's real OpenSSH server, /usr/sbin/sshd, on a
+// free loopback port for tests, with its own host key, configuration,
+// authorized_keys and known_hosts in the test's temporary directory.
+//
+// Use [Start] in a test; it skips the test when sshd is not installed,
+// unless FACTORGATE_REQUIRE_SSHD=1 (set by CI), which turns the skip into a
+// failure. The server is stopped when the test ends.
+package sshdtest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// Binary is the sshd the tests start.
+const Binary = "/usr/sbin/sshd"
+
+// Config is what the started sshd allows.
+type Config struct {
+	// PasswordAuthentication and KbdInteractive turn the password methods on.
+	PasswordAuthentication bool
+	KbdInteractive         bool
+	// Extra lines are appended to sshd_config.
+	Extra []string
+}
+
+// Server is one running sshd.
+type Server struct {
+	Addr string // 127.0.0.1:PORT
+	Host string
+	Port int
+	// User logs in with KeyFile, an unencrypted ed25519 key authorized for it.
+	User    string
+	KeyFile string
+	// KnownHosts is a known_hosts file holding HostKey for Addr.
+	KnownHosts string
+	HostKey    ssh.PublicKey
+	// Dir holds every file of the server.
+	Dir string
+
+	cmd *exec.Cmd
+	log *syncBuffer
+}
+
+// Require skips t when sshd is missing, or fails it when
+// FACTORGATE_REQUIRE_SSHD=1.
+func Require(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(Binary); err != nil {
+		if os.Getenv("FACTORGATE_REQUIRE_SSHD") == "1" {
+			t.Fatalf("FACTORGATE_REQUIRE_SSHD=1 but %s is missing: apt-get install openssh-server", Binary)
+		}
+		t.Skipf("%s not installed (apt-get install openssh-server)", Binary)
+	}
+}
+
+// Start runs sshd -D -e -f CONFIG on a free 127.0.0.1 port and waits until
+// it listens.
+func Start(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	Require(t)
+	dir := t.TempDir()
+	s := &Server{Dir: dir, Host: "127.0.0.1"}
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.User = u.Username
+	if os.Geteuid() == 0 {
+		// sshd refuses to start as root without its privilege separation dir.
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hostPub := writeKey(t, filepath.Join(dir, "host_ed25519"))
+	s.HostKey = hostPub
+	s.KeyFile = filepath.Join(dir, "id_ed25519")
+	userPub := writeKey(t, s.KeyFile)
+	writeFile(t, filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(userPub), 0o600)
+
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port := freePort(t)
+		if err := s.start(t, cfg, port); err != nil {
+			lastErr = err
+			continue
+		}
+		s.Port = port
+		s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(port))
+		s.KnownHosts = filepath.Join(dir, "known_hosts")
+		writeFile(t, s.KnownHosts, []byte(knownhosts.Line([]string{s.Addr}, hostPub)+"\n"), 0o600)
+		return s
+	}
+	t.Fatalf("sshd did not start: %v", lastErr)
+	return nil
+}
+
+var listening = regexp.MustCompile(`Server listening on 127\.0\.0\.1 port (\d+)`)
+
+func (s *Server) start(t testing.TB, cfg Config, port int) error {
+	yn := map[bool]string{true: "yes", false: "no"}
+	lines := []string{
+		fmt.Sprintf("ListenAddress 127.0.0.1:%d", port),
+		"HostKey " + filepath.Join(s.Dir, "host_ed25519"),
+		"PidFile none",
+		"UsePAM no",
+		"StrictModes no",
+		"AuthorizedKeysFile " + filepath.Join(s.Dir, "authorized_keys"),
+		"PubkeyAuthentication yes",
+		"PasswordAuthentication " + yn[cfg.PasswordAuthentication],
+		"KbdInteractiveAuthentication " + yn[cfg.KbdInteractive],
+		"PermitRootLogin prohibit-password",
+		"LogLevel VERBOSE",
+	}
+	lines = append(lines, cfg.Extra...)
+	conf := filepath.Join(s.Dir, "sshd_config")
+	writeFile(t, conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+
+	cmd := exec.Command(Binary, "-D", "-e", "-f", conf)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	log := &syncBuffer{}
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		signalled := false
+		for sc.Scan() {
+			line := sc.Text()
+			log.WriteLine(line)
+			if !signalled && listening.MatchString(line) {
+				signalled = true
+				ready <- nil
+			}
+		}
+		if !signalled {
+			ready <- fmt.Errorf("sshd exited: %s", log.String())
+		}
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			cmd.Wait()
+			return err
+		}
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		return fmt.Errorf("sshd not listening after 10s: %s", log.String())
+	}
+	s.cmd, s.log = cmd, log
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("sshd log:\n%s", log.String())
+		}
+	})
+	return nil
+}
+
+// Log returns what sshd has logged so far.
+func (s *Server) Log() string { return s.log.String() }
+
+// AddPasswordUser creates a local user with a random password for the
+// test and removes it afterwards. Creating users needs root: elsewhere the
+// test is skipped.
+func (s *Server) AddPasswordUser(t testing.TB) (name, password string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("password login needs a local user with a password: run as root to create one")
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name = "fgt" + hex.EncodeToString(b[:])[:9]
+	rand.Read(b[:])
+	password = "pw-" + hex.EncodeToString(b[:])
+	if out, err := exec.Command("useradd", "-M", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("userdel", "-f", name).Run() })
+	chpw := exec.Command("chpasswd")
+	chpw.Stdin = strings.NewReader(name + ":" + password + "\n")
+	if out, err := chpw.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd: %v: %s", err, out)
+	}
+	return name, password
+}
+
+// KnownHostsLine is the known_hosts line for this server's host key.
+func (s *Server) KnownHostsLine() string { return knownhosts.Line([]string{s.Addr}, s.HostKey) }
+
+func writeKey(t testing.TB, path string) ssh.PublicKey {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, pem.EncodeToMemory(block), 0o600)
+	sp, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path+".pub", ssh.MarshalAuthorizedKey(sp), 0o644)
+	return sp
+}
+
+func writeFile(t testing.TB, path string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) WriteLine(line string) {
+	s.mu.Lock()
+	s.b.WriteString(line + "\n")
+	s.mu.Unlock()
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

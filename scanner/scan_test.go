@@ -1,0 +1,253 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/sshdtest"
+)
+
+// silentListener accepts TCP connections and never says a word.
+func silentListener(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return l.Addr().String()
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func hostAt(name, addr, key, knownHosts string) Host {
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	return Host{Name: name, Address: host, Port: p, Transport: TransportSSH,
+		SSH: SSHConfig{User: "ops", IdentityFile: key, KnownHosts: knownHosts}}
+}
+
+type countingProgress struct {
+	started, done, failed, finished int
+}
+
+func (p *countingProgress) Start(n int) { p.started = n }
+func (p *countingProgress) Done(_ string, ok bool) {
+	p.done++
+	if !ok {
+		p.failed++
+	}
+}
+func (p *countingProgress) Finish() { p.finished++ }
+
+// TestScanFleetSurvivesBadHosts scans a fleet where one host never speaks
+// SSH, one stalls in the middle of the probe, one refuses connections and
+// one has a changed host key, next to two good hosts (Debian's sshd and an
+// x/crypto server): each bad host ends at its own deadline with a clear
+// error, and the good hosts are scanned.
+func TestScanFleetSurvivesBadHosts(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	echo := startTestServer(t, func(string) ([]byte, uint32) { return []byte("not a probe output\n"), 0 })
+	stall := startTestServer(t, nil)
+	liar := startTestServer(t, nil)
+	key := clientKeyFile(t)
+	kh := knownHostsFile(t, echo, stall)
+	// liar's address with echo's key: a changed host key.
+	khLiar := knownHostsFile(t, &testServer{addr: liar.addr, hostKey: echo.hostKey})
+
+	hosts := []Host{
+		sshdHost(srv),
+		hostAt("silent", silentListener(t), key, kh),
+		hostAt("stall", stall.addr, key, kh),
+		hostAt("refused", closedPort(t), key, kh),
+		hostAt("liar", liar.addr, key, khLiar),
+		hostAt("echo", echo.addr, key, kh),
+	}
+	hosts[0].Name = "good"
+	prog := &countingProgress{}
+	opts := Options{
+		Concurrency: 3, NoSSHConfig: true, Env: noEnv, Progress: prog,
+		Timeouts: Timeouts{Dial: 2 * time.Second, Handshake: 300 * time.Millisecond, Probe: 300 * time.Millisecond, Host: 10 * time.Second},
+		Retries:  2, RetryBackoff: 5 * time.Millisecond,
+	}
+	var inEmit atomic.Int32
+	got := map[string]*contract.Facts{}
+	err := Scan(context.Background(), hosts, opts, func(f *contract.Facts) {
+		if inEmit.Add(1) != 1 {
+			t.Error("emit called concurrently")
+		}
+		got[f.Host.Name] = f
+		time.Sleep(time.Millisecond)
+		inEmit.Add(-1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		host      string
+		reachable bool
+		err       string // prefix; "" means no error
+	}{
+		{"silent", false, "ssh handshake with " + hosts[1].Address + ":" + strconv.Itoa(hosts[1].Port) + ": no answer within 300ms (is an SSH server listening there?)"},
+		{"stall", false, "probe: no answer within 300ms"},
+		{"refused", false, "dial " + hosts[3].Address + ":" + strconv.Itoa(hosts[3].Port) + ": connection refused"},
+		{"liar", false, "host key mismatch: [127.0.0.1]:" + strconv.Itoa(hosts[4].Port) + " offered ssh-ed25519 SHA256:"},
+		{"echo", true, "probe output: "},
+		{"good", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			f := got[tt.host]
+			if f == nil {
+				t.Fatal("no facts emitted")
+			}
+			if f.Reachable != tt.reachable {
+				t.Errorf("reachable = %v, want %v (error %v)", f.Reachable, tt.reachable, deref(f.Error))
+			}
+			switch {
+			case tt.err == "" && f.Error != nil && LinuxProbe != "":
+				t.Errorf("error = %q, want none", *f.Error)
+			case tt.err != "" && (f.Error == nil || !strings.HasPrefix(*f.Error, tt.err)):
+				t.Errorf("error = %q, want prefix %q", deref(f.Error), tt.err)
+			}
+			if !f.Reachable && (f.OS != nil || f.OpenSSH != nil || f.SSHD != nil || f.SELinux != nil || f.HSS != nil) {
+				t.Errorf("an unreachable host carries facts: %+v", f)
+			}
+			if f.Schema != contract.FactsSchema || f.CollectedAt.IsZero() {
+				t.Errorf("schema %q collected_at %v", f.Schema, f.CollectedAt)
+			}
+		})
+	}
+	if prog.started != 6 || prog.done != 6 || prog.failed != 4 || prog.finished != 1 {
+		t.Errorf("progress = %+v, want 6 started and done, 4 failed, finished once", *prog)
+	}
+}
+
+// TestScanHostDeadline bounds a whole host, whatever step it is stuck in.
+func TestScanHostDeadline(t *testing.T) {
+	stall := startTestServer(t, nil)
+	h := hostAt("stall", stall.addr, clientKeyFile(t), knownHostsFile(t, stall))
+	var f *contract.Facts
+	err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv,
+		Timeouts: Timeouts{Probe: time.Minute, Host: 300 * time.Millisecond}}, func(x *contract.Facts) { f = x })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f == nil || f.Reachable || !strings.Contains(deref(f.Error), "the host's deadline of 300ms passed") {
+		t.Fatalf("facts = %+v, error %q: want the host deadline", f, deref(f.Error))
+	}
+}
+
+// TestScanCancel ends a scan stuck on a stalled host as soon as its
+// context is cancelled, without emitting facts for the host cut short.
+func TestScanCancel(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	stall := startTestServer(t, func(string) ([]byte, uint32) {
+		once.Do(func() { close(started) })
+		<-release // never answers while the scan runs
+		return nil, 0
+	})
+	t.Cleanup(func() { close(release) })
+	hosts := []Host{hostAt("stall", stall.addr, clientKeyFile(t), knownHostsFile(t, stall))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	emitted := 0
+	go func() {
+		done <- Scan(ctx, hosts, Options{NoSSHConfig: true, Env: noEnv, Timeouts: Timeouts{Probe: time.Hour, Host: time.Hour}},
+			func(*contract.Facts) { emitted++ })
+	}()
+	<-started
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Scan = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Scan did not end after its context was cancelled")
+	}
+	if emitted != 0 {
+		t.Errorf("emitted %d facts for a host cut short", emitted)
+	}
+}
+
+// TestScanWindowsOverSSH runs the Windows probe, not the Linux one, on a
+// host marked os: windows.
+func TestScanWindowsOverSSH(t *testing.T) {
+	var got string
+	var mu sync.Mutex
+	srv := startTestServer(t, func(cmd string) ([]byte, uint32) {
+		mu.Lock()
+		got = cmd
+		mu.Unlock()
+		return []byte("{}"), 0
+	})
+	h := hostAt("win", srv.addr, clientKeyFile(t), knownHostsFile(t, srv))
+	h.OS = "windows"
+	if err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(*contract.Facts) {}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got != WindowsProbeCommand {
+		t.Errorf("ran %.40q, want WindowsProbeCommand", got)
+	}
+}
+
+type fakeCloud struct{ calls atomic.Int32 }
+
+func (c *fakeCloud) Fill(_ context.Context, h Host, f *contract.Facts) error {
+	c.calls.Add(1)
+	return errors.New("hss: 403 forbidden")
+}
+
+// TestScanCloudFillErrors records a cloud failure next to the host's own.
+func TestScanCloudFillErrors(t *testing.T) {
+	cloud := &fakeCloud{}
+	h := hostAt("gone", closedPort(t), clientKeyFile(t), "/nonexistent")
+	var f *contract.Facts
+	Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv, Cloud: cloud}, func(x *contract.Facts) { f = x })
+	if cloud.calls.Load() != 1 {
+		t.Errorf("Fill called %d times, want 1", cloud.calls.Load())
+	}
+	if f == nil || !strings.HasSuffix(deref(f.Error), "; cloud: hss: 403 forbidden") {
+		t.Errorf("error = %q", deref(f.Error))
+	}
+}

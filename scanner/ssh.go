@@ -1,0 +1,684 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/kevinburke/ssh_config"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// Ways the scanner logged in, as Facts' host.auth reports them.
+const (
+	AuthPublicKey = "publickey" // a key file
+	AuthAgent     = "agent"     // a key held by ssh-agent
+	AuthPassword  = "password"  // a password (or keyboard-interactive answered with it)
+	AuthNone      = "none"      // the server asked for nothing
+)
+
+// DefaultMaxOutput is the default cap on what one host may send in answer to
+// a probe.
+const DefaultMaxOutput = 4 << 20
+
+// DefaultRetryBackoff is the first wait before a transient dial error is
+// retried; it doubles on each retry.
+const DefaultRetryBackoff = 250 * time.Millisecond
+
+// ErrOutputTooLarge is returned (wrapped) by a [Session] whose host sent more
+// than Options.MaxOutput bytes in answer to a command.
+var ErrOutputTooLarge = errors.New("output too large")
+
+// runtime is what the hosts of one scan share: options with defaults filled,
+// the parsed ~/.ssh/config and the known_hosts files.
+type runtime struct {
+	opts      Options
+	env       func(string) string
+	home      string
+	localUser string
+	sshConfig *ssh_config.Config // nil: none
+	keys      *hostKeyDB
+}
+
+func newRuntime(opts Options) (*runtime, error) {
+	rt := &runtime{opts: opts, env: opts.Env}
+	if rt.env == nil {
+		rt.env = os.Getenv
+	}
+	t := &rt.opts.Timeouts
+	if t.Dial <= 0 {
+		t.Dial = DefaultTimeouts.Dial
+	}
+	if t.Handshake <= 0 {
+		t.Handshake = DefaultTimeouts.Handshake
+	}
+	if t.Probe <= 0 {
+		t.Probe = DefaultTimeouts.Probe
+	}
+	if t.Host <= 0 {
+		t.Host = DefaultTimeouts.Host
+	}
+	if rt.opts.MaxOutput <= 0 {
+		rt.opts.MaxOutput = DefaultMaxOutput
+	}
+	if rt.opts.RetryBackoff <= 0 {
+		rt.opts.RetryBackoff = DefaultRetryBackoff
+	}
+	if rt.opts.Concurrency <= 0 {
+		rt.opts.Concurrency = DefaultConcurrency
+	}
+	rt.home, _ = os.UserHomeDir()
+	if u, err := user.Current(); err == nil {
+		rt.localUser = u.Username
+	} else {
+		rt.localUser = rt.env("USER")
+	}
+	if !opts.NoSSHConfig {
+		p := opts.SSHConfigPath
+		if p == "" && rt.home != "" {
+			p = filepath.Join(rt.home, ".ssh", "config")
+		}
+		if p != "" {
+			data, err := os.ReadFile(p)
+			switch {
+			case err == nil:
+				cfg, err := ssh_config.DecodeBytes(data)
+				if err != nil {
+					return nil, fmt.Errorf("ssh config %s: %w", p, err)
+				}
+				rt.sshConfig = cfg
+			case errors.Is(err, os.ErrNotExist) && opts.SSHConfigPath == "":
+				// No ~/.ssh/config: nothing to honour.
+			default:
+				return nil, fmt.Errorf("ssh config: %w", err)
+			}
+		}
+	}
+	rt.keys = newHostKeyDB(opts.AcceptNew)
+	return rt, nil
+}
+
+// cfg returns the ~/.ssh/config value of key for alias, or "".
+func (rt *runtime) cfg(alias, key string) string {
+	if rt.sshConfig == nil {
+		return ""
+	}
+	v, err := rt.sshConfig.Get(alias, key)
+	if err != nil {
+		return ""
+	}
+	return v
+}
+
+func (rt *runtime) cfgAll(alias, key string) []string {
+	if rt.sshConfig == nil {
+		return nil
+	}
+	v, _ := rt.sshConfig.GetAll(alias, key)
+	return v
+}
+
+// expand resolves ~ and the %d %h %r %u %% tokens OpenSSH allows in paths.
+func (rt *runtime) expand(p, host, remoteUser string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		p = rt.home + p[1:]
+	}
+	if !strings.Contains(p, "%") {
+		return p
+	}
+	r := strings.NewReplacer("%%", "%", "%d", rt.home, "%h", host, "%r", remoteUser, "%u", rt.localUser)
+	return r.Replace(p)
+}
+
+// sshTarget is a host's SSH settings with ~/.ssh/config applied.
+type sshTarget struct {
+	hostname      string // what is dialled and looked up in known_hosts
+	port          int
+	user          string
+	identityFiles []string
+	knownHosts    string
+	hashKnown     bool
+	proxyJump     string
+}
+
+func (t sshTarget) addr() string { return net.JoinHostPort(t.hostname, strconv.Itoa(t.port)) }
+
+// resolveSSH merges ~/.ssh/config into h's settings. What the inventory sets
+// wins; ~/.ssh/config fills what it leaves unset (HostName, Port, User,
+// IdentityFile, ProxyJump, UserKnownHostsFile, HashKnownHosts), matched on
+// the inventory address as the Host alias; then OpenSSH's defaults apply.
+func (rt *runtime) resolveSSH(h Host) sshTarget {
+	alias := h.Address
+	t := sshTarget{hostname: alias, port: h.Port, user: h.SSH.User, proxyJump: h.SSH.ProxyJump}
+	if hn := rt.cfg(alias, "HostName"); hn != "" {
+		t.hostname = strings.ReplaceAll(hn, "%h", alias)
+	}
+	if t.port == 0 {
+		t.port, _ = strconv.Atoi(rt.cfg(alias, "Port"))
+		if t.port <= 0 || t.port > 65535 {
+			t.port = 22
+		}
+	}
+	if t.user == "" {
+		t.user = rt.cfg(alias, "User")
+	}
+	if t.user == "" {
+		t.user = rt.localUser
+	}
+	if t.proxyJump == "" {
+		t.proxyJump = rt.cfg(alias, "ProxyJump")
+	}
+	if strings.EqualFold(t.proxyJump, "none") {
+		t.proxyJump = ""
+	}
+	if h.SSH.IdentityFile != "" {
+		t.identityFiles = []string{rt.expand(h.SSH.IdentityFile, t.hostname, t.user)}
+	} else if files := rt.cfgAll(alias, "IdentityFile"); len(files) > 0 {
+		for _, f := range files {
+			t.identityFiles = append(t.identityFiles, rt.expand(strings.Trim(f, `"`), t.hostname, t.user))
+		}
+	} else if rt.home != "" {
+		for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+			t.identityFiles = append(t.identityFiles, filepath.Join(rt.home, ".ssh", n))
+		}
+	}
+	t.knownHosts = h.SSH.KnownHosts
+	if t.knownHosts == "" {
+		if f := strings.Fields(rt.cfg(alias, "UserKnownHostsFile")); len(f) > 0 {
+			t.knownHosts = f[0]
+		}
+	}
+	if t.knownHosts == "" {
+		t.knownHosts = "~/.ssh/known_hosts"
+	}
+	t.knownHosts = rt.expand(t.knownHosts, t.hostname, t.user)
+	t.hashKnown = strings.EqualFold(rt.cfg(alias, "HashKnownHosts"), "yes")
+	return t
+}
+
+// authRecorder remembers the last way of logging in the client tried; once
+// the handshake succeeds, that is the one that worked.
+type authRecorder struct{ v atomic.Value }
+
+func (r *authRecorder) set(m string) { r.v.Store(m) }
+func (r *authRecorder) get() string {
+	if s, ok := r.v.Load().(string); ok {
+		return s
+	}
+	return AuthNone
+}
+
+// recSigner records its method when asked to sign, and keeps the
+// algorithm negotiation of the signer it wraps (RSA keys need rsa-sha2-*).
+type recSigner struct {
+	ssh.AlgorithmSigner
+	algs   []string
+	rec    *authRecorder
+	method string
+}
+
+func (s *recSigner) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
+	s.rec.set(s.method)
+	return s.AlgorithmSigner.Sign(r, data)
+}
+
+func (s *recSigner) SignWithAlgorithm(r io.Reader, data []byte, alg string) (*ssh.Signature, error) {
+	s.rec.set(s.method)
+	return s.AlgorithmSigner.SignWithAlgorithm(r, data, alg)
+}
+
+func (s *recSigner) Algorithms() []string { return s.algs }
+
+type plainRecSigner struct {
+	ssh.Signer
+	rec    *authRecorder
+	method string
+}
+
+func (s *plainRecSigner) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
+	s.rec.set(s.method)
+	return s.Signer.Sign(r, data)
+}
+
+func wrapSigner(s ssh.Signer, rec *authRecorder, method string) ssh.Signer {
+	as, ok := s.(ssh.AlgorithmSigner)
+	if !ok {
+		return &plainRecSigner{Signer: s, rec: rec, method: method}
+	}
+	algs := keyAlgorithms(s.PublicKey().Type())
+	if ms, ok := s.(ssh.MultiAlgorithmSigner); ok {
+		algs = ms.Algorithms()
+	}
+	return &recSigner{AlgorithmSigner: as, algs: algs, rec: rec, method: method}
+}
+
+// credentials are the secrets and keys one host's login may use. They are
+// never logged.
+type credentials struct {
+	signers  []ssh.Signer // key files first, then the agent's
+	password *string
+	closers  []io.Closer
+}
+
+// LogValue keeps secrets out of logs.
+func (c *credentials) LogValue() slog.Value { return slog.StringValue("credentials(redacted)") }
+
+// String keeps secrets out of formatted messages.
+func (c *credentials) String() string { return "credentials(redacted)" }
+
+func (c *credentials) close() {
+	for _, cl := range c.closers {
+		cl.Close()
+	}
+}
+
+// credentials gathers the keys and password h may log in with: the
+// identity files, ssh-agent (when agent: true, or when the inventory names
+// no identity file and SSH_AUTH_SOCK is set), and a password from
+// password_env or password_file. Never a literal.
+func (rt *runtime) credentials(h Host, t sshTarget) (*credentials, error) {
+	c := &credentials{}
+	strict := h.SSH.IdentityFile != ""
+	for _, p := range t.identityFiles {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			if strict {
+				return nil, fmt.Errorf("identity file: %w", err)
+			}
+			continue // ~/.ssh/config or default keys: absent ones are skipped, as OpenSSH does
+		}
+		s, err := ssh.ParsePrivateKey(data)
+		var pm *ssh.PassphraseMissingError
+		switch {
+		case errors.As(err, &pm):
+			if strict && !h.SSH.Agent {
+				return nil, fmt.Errorf("identity file %s is protected by a passphrase: load it into ssh-agent (ssh-add) and set agent: true", p)
+			}
+			continue
+		case err != nil:
+			if strict {
+				return nil, fmt.Errorf("identity file %s: %w", p, err)
+			}
+			continue
+		}
+		c.signers = append(c.signers, s)
+	}
+	sock := rt.env("SSH_AUTH_SOCK")
+	if h.SSH.Agent && sock == "" {
+		return nil, errors.New("agent: true but SSH_AUTH_SOCK is not set: start ssh-agent or name an identity_file")
+	}
+	if sock != "" && (h.SSH.Agent || h.SSH.IdentityFile == "") {
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			if h.SSH.Agent {
+				return nil, fmt.Errorf("ssh-agent: %w", err)
+			}
+		} else {
+			c.closers = append(c.closers, conn)
+			ss, err := agent.NewClient(conn).Signers()
+			if err != nil && h.SSH.Agent {
+				c.close()
+				return nil, fmt.Errorf("ssh-agent: %w", err)
+			}
+			c.signers = append(c.signers, ss...)
+		}
+	}
+	switch {
+	case h.SSH.PasswordEnv != "":
+		pw := rt.env(h.SSH.PasswordEnv)
+		if pw == "" {
+			c.close()
+			return nil, fmt.Errorf("password_env %s is not set or empty", h.SSH.PasswordEnv)
+		}
+		c.password = &pw
+	case h.SSH.PasswordFile != "":
+		data, err := os.ReadFile(rt.expand(h.SSH.PasswordFile, t.hostname, t.user))
+		if err != nil {
+			c.close()
+			return nil, fmt.Errorf("password_file: %w", err)
+		}
+		pw := strings.TrimRight(string(data), "\r\n")
+		if pw == "" {
+			c.close()
+			return nil, fmt.Errorf("password_file %s is empty", h.SSH.PasswordFile)
+		}
+		c.password = &pw
+	}
+	if len(c.signers) == 0 && c.password == nil {
+		c.close()
+		return nil, errors.New("no credentials: set identity_file, agent: true (with SSH_AUTH_SOCK), password_env or password_file")
+	}
+	return c, nil
+}
+
+func (c *credentials) authMethods(rec *authRecorder) []ssh.AuthMethod {
+	var methods []ssh.AuthMethod
+	if len(c.signers) > 0 {
+		var files, agents int
+		wrapped := make([]ssh.Signer, len(c.signers))
+		for i, s := range c.signers {
+			m := AuthPublicKey
+			if _, isAgent := s.PublicKey().(*agent.Key); isAgent {
+				m = AuthAgent
+				agents++
+			} else {
+				files++
+			}
+			wrapped[i] = wrapSigner(s, rec, m)
+		}
+		methods = append(methods, ssh.PublicKeys(wrapped...))
+	}
+	if c.password != nil {
+		pw := *c.password
+		methods = append(methods,
+			ssh.PasswordCallback(func() (string, error) { rec.set(AuthPassword); return pw, nil }),
+			ssh.KeyboardInteractive(func(_, _ string, questions []string, echos []bool) ([]string, error) {
+				answers := make([]string, len(questions))
+				for i, q := range questions {
+					if echos[i] || !strings.Contains(strings.ToLower(q), "password") {
+						return nil, fmt.Errorf("keyboard-interactive asks %q: only a password can be answered", q)
+					}
+					answers[i] = pw
+				}
+				rec.set(AuthPassword)
+				return answers, nil
+			}))
+	}
+	return methods
+}
+
+// sshSession is a [Session] over one SSH connection (and the jump hosts it
+// runs through).
+type sshSession struct {
+	client    *ssh.Client
+	auth      string
+	banner    string
+	maxOutput int64
+}
+
+// Banner is the server's identification string, e.g. "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3".
+func (s *sshSession) Banner() string { return s.banner }
+
+// Auth is how the scanner logged in: [AuthPublicKey], [AuthAgent], [AuthPassword] or [AuthNone].
+func (s *sshSession) Auth() string { return s.auth }
+
+// Close closes the connection and every jump host behind it.
+func (s *sshSession) Close() error { return s.client.Close() }
+
+// Run runs one fixed command and returns what it printed. Output beyond
+// MaxOutput (stdout and stderr together) ends the command with
+// [ErrOutputTooLarge]; ctx's end closes the connection.
+func (s *sshSession) Run(ctx context.Context, cmd string) (Output, error) {
+	sess, err := s.client.NewSession()
+	if err != nil {
+		return Output{}, fmt.Errorf("open session: %w", err)
+	}
+	defer sess.Close()
+	budget := &capped{left: s.maxOutput, over: make(chan struct{})}
+	var stdout, stderr bytes.Buffer
+	sess.Stdout = budget.writer(&stdout)
+	sess.Stderr = budget.writer(&stderr)
+	if err := sess.Start(cmd); err != nil {
+		return Output{}, fmt.Errorf("start command: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-budget.over:
+		s.client.Close()
+		<-done
+		return Output{}, fmt.Errorf("the host sent more than %d bytes: %w", s.maxOutput, ErrOutputTooLarge)
+	case <-ctx.Done():
+		s.client.Close()
+		<-done
+		return Output{}, ctx.Err()
+	}
+	if budget.exceeded() {
+		return Output{}, fmt.Errorf("the host sent more than %d bytes: %w", s.maxOutput, ErrOutputTooLarge)
+	}
+	out := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	var ee *ssh.ExitError
+	var em *ssh.ExitMissingError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		out.ExitCode = ee.ExitStatus()
+	case errors.As(err, &em):
+		out.ExitCode = -1
+	default:
+		return out, err
+	}
+	return out, nil
+}
+
+// capped is a shared byte budget for a command's stdout and stderr.
+type capped struct {
+	mu   sync.Mutex
+	left int64
+	over chan struct{}
+	once sync.Once
+}
+
+func (c *capped) exceeded() bool {
+	select {
+	case <-c.over:
+		return true
+	default:
+		return false
+	}
+}
+
+type cappedWriter struct {
+	c *capped
+	w io.Writer
+}
+
+func (c *capped) writer(w io.Writer) io.Writer { return &cappedWriter{c: c, w: w} }
+
+func (w *cappedWriter) Write(p []byte) (int, error) {
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
+	if int64(len(p)) > w.c.left {
+		w.c.once.Do(func() { close(w.c.over) })
+		return 0, ErrOutputTooLarge
+	}
+	w.c.left -= int64(len(p))
+	return w.w.Write(p)
+}
+
+// dialSSH connects and logs in to h, through its jump hosts if any. Every
+// step has its deadline: each TCP dial (Timeouts.Dial, retried on transient
+// errors), each handshake (Timeouts.Handshake); ctx bounds the whole.
+func (rt *runtime) dialSSH(ctx context.Context, h Host) (*sshSession, error) {
+	t := rt.resolveSSH(h)
+	creds, err := rt.credentials(h, t)
+	if err != nil {
+		return nil, err
+	}
+	defer creds.close() // the agent is only needed during the handshakes
+
+	var hops []*ssh.Client
+	closeHops := func() {
+		for i := len(hops) - 1; i >= 0; i-- {
+			hops[i].Close()
+		}
+	}
+	var dial func(ctx context.Context, addr string) (net.Conn, error) = rt.dialTCP
+	if t.proxyJump != "" {
+		for _, spec := range strings.Split(t.proxyJump, ",") {
+			ht, err := rt.jumpTarget(strings.TrimSpace(spec), t)
+			if err != nil {
+				closeHops()
+				return nil, err
+			}
+			c, _, err := rt.connect(ctx, dial, ht, creds)
+			if err != nil {
+				closeHops()
+				return nil, fmt.Errorf("jump host %s: %w", spec, err)
+			}
+			hops = append(hops, c)
+			hop := c
+			dial = func(ctx context.Context, addr string) (net.Conn, error) {
+				conn, err := hop.DialContext(ctx, "tcp", addr)
+				if err != nil {
+					return nil, fmt.Errorf("dial %s through %s: %w", addr, hop.RemoteAddr(), err)
+				}
+				return &hopConn{Conn: conn, hop: hop}, nil
+			}
+		}
+	}
+	client, auth, err := rt.connect(ctx, dial, t, creds)
+	if err != nil {
+		closeHops()
+		return nil, err
+	}
+	return &sshSession{client: client, auth: auth, banner: string(client.ServerVersion()), maxOutput: rt.opts.MaxOutput}, nil
+}
+
+// hopConn is a connection through a jump host: closing it closes the jump
+// host's connection too, and so on down the chain.
+type hopConn struct {
+	net.Conn
+	hop *ssh.Client
+}
+
+func (c *hopConn) Close() error {
+	err := c.Conn.Close()
+	c.hop.Close()
+	return err
+}
+
+// jumpTarget resolves one ProxyJump hop, [user@]host[:port]. The hop's user
+// is the one it names, else its ~/.ssh/config User, else the target's user.
+func (rt *runtime) jumpTarget(spec string, target sshTarget) (sshTarget, error) {
+	spec = strings.TrimPrefix(spec, "ssh://")
+	u, hostport, hasUser := strings.Cut(spec, "@")
+	if !hasUser {
+		hostport, u = spec, ""
+	}
+	host, port := hostport, 0
+	if hh, pp, err := net.SplitHostPort(hostport); err == nil {
+		host = hh
+		port, err = strconv.Atoi(pp)
+		if err != nil || port <= 0 || port > 65535 {
+			return sshTarget{}, fmt.Errorf("proxy_jump %q: bad port", spec)
+		}
+	}
+	if validAddress(host) != nil {
+		return sshTarget{}, fmt.Errorf("proxy_jump %q: bad host", spec)
+	}
+	ht := rt.resolveSSH(Host{Address: host, Port: port, SSH: SSHConfig{User: u, KnownHosts: target.knownHosts}})
+	if u == "" && rt.cfg(host, "User") == "" {
+		ht.user = target.user
+	}
+	ht.proxyJump = ""
+	return ht, nil
+}
+
+// connect dials t with dial and logs in.
+func (rt *runtime) connect(ctx context.Context, dial func(context.Context, string) (net.Conn, error), t sshTarget, creds *credentials) (*ssh.Client, string, error) {
+	addr := t.addr()
+	conn, err := dial(ctx, addr)
+	if err != nil {
+		return nil, "", err
+	}
+	rec := &authRecorder{}
+	cfg := &ssh.ClientConfig{
+		User:              t.user,
+		Auth:              creds.authMethods(rec),
+		HostKeyCallback:   rt.keys.callback(t.knownHosts, t.hashKnown),
+		HostKeyAlgorithms: rt.keys.algorithms(t.knownHosts, addr),
+	}
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(rt.opts.Timeouts.Handshake, func() { timedOut.Store(true); conn.Close() })
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	timer.Stop()
+	stop()
+	if err != nil {
+		conn.Close()
+		var hk *HostKeyError
+		switch {
+		case errors.As(err, &hk):
+			return nil, "", hk
+		case timedOut.Load():
+			return nil, "", fmt.Errorf("ssh handshake with %s: no answer within %s (is an SSH server listening there?)", addr, rt.opts.Timeouts.Handshake)
+		case ctx.Err() != nil:
+			return nil, "", fmt.Errorf("ssh handshake with %s: %w", addr, ctx.Err())
+		case strings.Contains(err.Error(), "unable to authenticate"):
+			return nil, "", fmt.Errorf("ssh login to %s@%s refused: %s", t.user, addr, strings.TrimPrefix(err.Error(), "ssh: handshake failed: ssh: "))
+		}
+		return nil, "", fmt.Errorf("ssh handshake with %s: %w", addr, err)
+	}
+	if ctx.Err() != nil {
+		c.Close()
+		return nil, "", ctx.Err()
+	}
+	return ssh.NewClient(c, chans, reqs), rec.get(), nil
+}
+
+// dialTCP dials addr, retrying transient errors (refused, reset, dial
+// timeout) Options.Retries times with a doubling backoff.
+func (rt *runtime) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: rt.opts.Timeouts.Dial}
+	wait := rt.opts.RetryBackoff
+	for attempt := 0; ; attempt++ {
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return conn, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("dial %s: %w", addr, ctx.Err())
+		}
+		if attempt >= rt.opts.Retries || !transientDialError(err) {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return nil, fmt.Errorf("dial %s: no answer within %s", addr, rt.opts.Timeouts.Dial)
+			}
+			return nil, fmt.Errorf("dial %s: %w", addr, unwrapOpError(err))
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("dial %s: %w", addr, ctx.Err())
+		}
+		wait *= 2
+	}
+}
+
+func transientDialError(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// unwrapOpError drops net.OpError's "dial tcp a->b:" prefix, which the
+// caller's message already says.
+func unwrapOpError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return se.Err
+		}
+		return oe.Err
+	}
+	return err
+}

@@ -1,0 +1,430 @@
+package scanner
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/sshdtest"
+)
+
+// noEnv is an environment with nothing set, so the developer's own
+// SSH_AUTH_SOCK never leaks into a test.
+func noEnv(string) string { return "" }
+
+func envOf(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+// sshdHost is an inventory host for s, logging in with s's key.
+func sshdHost(s *sshdtest.Server) Host {
+	return Host{Name: "sshd", Address: s.Host, Port: s.Port, Transport: TransportSSH,
+		SSH: SSHConfig{User: s.User, IdentityFile: s.KeyFile, KnownHosts: s.KnownHosts}}
+}
+
+func dial(t *testing.T, h Host, opts Options) (*sshSession, error) {
+	t.Helper()
+	if opts.Env == nil {
+		opts.Env = noEnv
+	}
+	opts.NoSSHConfig = true
+	rt, err := newRuntime(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	s, err := rt.dialSSH(ctx, h)
+	if s != nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
+
+var openssh9 = regexp.MustCompile(`^SSH-2\.0-OpenSSH_9\.\d`)
+
+func TestRealSSHDPublicKey(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	s, err := dial(t, sshdHost(srv), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !openssh9.MatchString(s.Banner()) {
+		t.Errorf("banner = %q, want Debian's OpenSSH_9.x", s.Banner())
+	}
+	if s.Auth() != AuthPublicKey {
+		t.Errorf("auth = %q, want publickey", s.Auth())
+	}
+	out, err := s.Run(context.Background(), "echo hello; echo oops >&2; exit 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out.Stdout) != "hello\n" || string(out.Stderr) != "oops\n" || out.ExitCode != 3 {
+		t.Errorf("Run = %q, %q, exit %d; want hello, oops, exit 3", out.Stdout, out.Stderr, out.ExitCode)
+	}
+}
+
+func TestRealSSHDHostKeyRefused(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	otherPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	other, _ := ssh.NewPublicKey(otherPub)
+	dir := t.TempDir()
+	changed := filepath.Join(dir, "changed")
+	os.WriteFile(changed, []byte(knownhosts.Line([]string{srv.Addr}, other)+"\n"), 0o600)
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("# nothing known\n"), 0o600)
+
+	tests := []struct {
+		name       string
+		knownHosts string
+		acceptNew  bool
+		want       string
+		unknown    bool
+	}{
+		{"changed key", changed, false, "host key mismatch: [127.0.0.1]:", false},
+		{"changed key with accept-new", changed, true, "host key mismatch: [127.0.0.1]:", false},
+		{"unknown key", empty, false, "host key unknown: [127.0.0.1]:", true},
+		{"no known_hosts file", filepath.Join(dir, "missing"), false, "does not exist: create it (ssh-keyscan) or scan with --accept-new", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := sshdHost(srv)
+			h.SSH.KnownHosts = tt.knownHosts
+			_, err := dial(t, h, Options{AcceptNew: tt.acceptNew})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want %q", err, tt.want)
+			}
+			var hk *HostKeyError
+			if strings.HasPrefix(tt.want, "host key") && (!errors.As(err, &hk) || hk.Unknown != tt.unknown) {
+				t.Errorf("error %v: want a *HostKeyError with Unknown=%v", err, tt.unknown)
+			}
+		})
+	}
+	if data, _ := os.ReadFile(changed); strings.Count(string(data), "\n") != 1 {
+		t.Errorf("a refused key was recorded:\n%s", data)
+	}
+}
+
+func TestRealSSHDAcceptNewRecordsOnce(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	kh := filepath.Join(t.TempDir(), "ssh", "known_hosts")
+	h := sshdHost(srv)
+	h.SSH.KnownHosts = kh
+	rt, err := newRuntime(Options{AcceptNew: true, NoSSHConfig: true, Env: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := rt.dialSSH(context.Background(), h)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(kh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := srv.KnownHostsLine() + "\n"; string(data) != want {
+		t.Errorf("known_hosts =\n%s\nwant exactly\n%s", data, want)
+	}
+	// The recorded key is now trusted without accept-new.
+	if _, err := dial(t, h, Options{}); err != nil {
+		t.Errorf("second scan with the recorded key: %v", err)
+	}
+}
+
+func TestRealSSHDUserKeyRefused(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	h := sshdHost(srv)
+	h.SSH.IdentityFile = clientKeyFile(t) // not in authorized_keys
+	_, err := dial(t, h, Options{})
+	want := "ssh login to " + srv.User + "@" + srv.Addr + " refused: unable to authenticate"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want %q", err, want)
+	}
+}
+
+func TestRealSSHDPasswordFromEnv(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{PasswordAuthentication: true})
+	user, password := srv.AddPasswordUser(t)
+	h := Host{Name: "pw", Address: srv.Host, Port: srv.Port,
+		SSH: SSHConfig{User: user, PasswordEnv: "FG_TEST_PASSWORD", KnownHosts: srv.KnownHosts}}
+
+	s, err := dial(t, h, Options{Env: envOf(map[string]string{"FG_TEST_PASSWORD": password})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Auth() != AuthPassword {
+		t.Errorf("auth = %q, want password", s.Auth())
+	}
+	out, err := s.Run(context.Background(), "id -un")
+	if err != nil || strings.TrimSpace(string(out.Stdout)) != user {
+		t.Errorf("id -un = %q, %v; want %s", out.Stdout, err, user)
+	}
+
+	wrong := "not-" + password
+	_, err = dial(t, h, Options{Env: envOf(map[string]string{"FG_TEST_PASSWORD": wrong})})
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("wrong password: error = %v, want a refused login", err)
+	}
+	if strings.Contains(err.Error(), wrong) {
+		t.Errorf("the error repeats the password: %v", err)
+	}
+
+	_, err = dial(t, h, Options{})
+	if err == nil || err.Error() != "password_env FG_TEST_PASSWORD is not set or empty" {
+		t.Errorf("unset variable: error = %v", err)
+	}
+
+	// A password file works the same; its trailing newline is not part of it.
+	pf := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pf, []byte(password+"\n"), 0o600)
+	h.SSH.PasswordEnv, h.SSH.PasswordFile = "", pf
+	if s, err := dial(t, h, Options{}); err != nil || s.Auth() != AuthPassword {
+		t.Errorf("password_file: %v", err)
+	}
+}
+
+func TestRealSSHDAgent(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	keyring := agent.NewKeyring()
+	data, _ := os.ReadFile(srv.KeyFile)
+	priv, err := ssh.ParseRawPrivateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { agent.ServeAgent(keyring, c); c.Close() }()
+		}
+	}()
+	h := sshdHost(srv)
+	h.SSH.IdentityFile, h.SSH.Agent = "", true
+	s, err := dial(t, h, Options{Env: envOf(map[string]string{"SSH_AUTH_SOCK": sock})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Auth() != AuthAgent {
+		t.Errorf("auth = %q, want agent", s.Auth())
+	}
+	if _, err := dial(t, h, Options{}); err == nil || !strings.Contains(err.Error(), "SSH_AUTH_SOCK is not set") {
+		t.Errorf("agent without SSH_AUTH_SOCK: error = %v", err)
+	}
+}
+
+// TestRealSSHDProxyJump reaches sshd through itself as the jump host, and
+// checks that closing the session closes the jump connection too.
+func TestRealSSHDProxyJump(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	h := sshdHost(srv)
+	h.SSH.ProxyJump = srv.User + "@" + srv.Addr
+	s, err := dial(t, h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Run(context.Background(), "echo $SSH_CONNECTION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Through the jump host the connection comes from sshd's own forwarding.
+	if !strings.HasPrefix(string(out.Stdout), "127.0.0.1 ") {
+		t.Errorf("SSH_CONNECTION = %q", out.Stdout)
+	}
+	if n := strings.Count(srv.Log(), "Accepted publickey"); n != 2 {
+		t.Errorf("sshd accepted %d logins, want 2 (jump host and target)", n)
+	}
+	s.Close()
+	closed := regexp.MustCompile(`(Disconnected from user|Connection closed by) `)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(closed.FindAllString(srv.Log(), -1)) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(closed.FindAllString(srv.Log(), -1)); n != 2 {
+		t.Errorf("after Close sshd saw %d of 2 connections end:\n%s", n, srv.Log())
+	}
+}
+
+func TestRealSSHDMaxOutput(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	s, err := dial(t, sshdHost(srv), Options{MaxOutput: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Run(context.Background(), "head -c 100000000 /dev/zero")
+	if !errors.Is(err, ErrOutputTooLarge) || !strings.Contains(err.Error(), "the host sent more than 1000 bytes") {
+		t.Fatalf("error = %v, want ErrOutputTooLarge", err)
+	}
+}
+
+// TestScanRealSSHD scans a real sshd through the whole pipeline: inventory
+// host in, Facts out, with the Linux probe parsed.
+func TestScanRealSSHD(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{PasswordAuthentication: true})
+	var got []*contract.Facts
+	err := Scan(context.Background(), []Host{sshdHost(srv)}, Options{NoSSHConfig: true, Env: noEnv},
+		func(f *contract.Facts) { got = append(got, f) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("got %d facts, want 1", len(got))
+	}
+	f := got[0]
+	if f.Schema != contract.FactsSchema || f.Host.Name != "sshd" || f.Host.Port != srv.Port || f.Host.Auth == nil || *f.Host.Auth != AuthPublicKey {
+		t.Errorf("host section = %+v", f.Host)
+	}
+	if !f.Reachable {
+		t.Fatalf("unreachable: %v", deref(f.Error))
+	}
+	if LinuxProbe == "" {
+		t.Skip("the Linux probe is not in this build: transport checked only")
+	}
+	if f.Error != nil {
+		t.Errorf("error = %s", *f.Error)
+	}
+	if f.OS == nil || deref(f.OS.ID) != "debian" {
+		t.Errorf("os = %+v, want debian", f.OS)
+	}
+	if f.OpenSSH == nil || deref(f.OpenSSH.Major) != 9 || !openssh9.MatchString(deref(f.OpenSSH.Banner)) {
+		t.Errorf("openssh = %+v, want 9.x from the banner", f.OpenSSH)
+	}
+	if f.SELinux == nil || f.SELinux.Installed == nil || *f.SELinux.Installed {
+		t.Errorf("selinux = %+v, want installed: false", f.SELinux)
+	}
+	if os.Geteuid() == 0 {
+		// The probe's `sshd -T` reads the system's sshd_config (this
+		// machine's), not the test server's: compare with it.
+		out, err := exec.Command(sshdtest.Binary, "-T").Output()
+		if err != nil {
+			t.Fatalf("sshd -T: %v", err)
+		}
+		want := map[string]bool{}
+		for _, line := range strings.Split(string(out), "\n") {
+			k, v, _ := strings.Cut(line, " ")
+			want[k] = v == "yes"
+		}
+		if f.SSHD == nil || f.SSHD.PasswordAuthentication == nil || f.SSHD.UsePAM == nil || f.SSHD.KbdInteractiveAuthentication == nil || f.SSHD.PermitEmptyPasswords == nil {
+			t.Fatalf("sshd = %+v, want every setting read", f.SSHD)
+		}
+		got := map[string]bool{"passwordauthentication": *f.SSHD.PasswordAuthentication, "usepam": *f.SSHD.UsePAM,
+			"kbdinteractiveauthentication": *f.SSHD.KbdInteractiveAuthentication, "permitemptypasswords": *f.SSHD.PermitEmptyPasswords}
+		for k, v := range got {
+			if want[k] != v {
+				t.Errorf("sshd.%s = %v, sshd -T says %v", k, v, want[k])
+			}
+		}
+	}
+}
+
+// TestResolveSSHConfig checks how ~/.ssh/config fills what the inventory
+// leaves unset, and that what the inventory sets wins.
+func TestResolveSSHConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config")
+	os.WriteFile(cfg, []byte(`Host web1
+  HostName 10.1.1.1
+  Port 2200
+  User admin
+  IdentityFile ~/.ssh/web_key
+  ProxyJump jump@bastion:2222
+
+Host *
+  UserKnownHostsFile /etc/fg/known_hosts
+  HashKnownHosts yes
+`), 0o600)
+	rt, err := newRuntime(Options{SSHConfigPath: cfg, Env: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.home, rt.localUser = "/home/me", "me"
+	tests := []struct {
+		name string
+		host Host
+		want sshTarget
+	}{
+		{"config fills the gaps", Host{Address: "web1"},
+			sshTarget{hostname: "10.1.1.1", port: 2200, user: "admin", identityFiles: []string{"/home/me/.ssh/web_key"},
+				knownHosts: "/etc/fg/known_hosts", hashKnown: true, proxyJump: "jump@bastion:2222"}},
+		{"inventory wins", Host{Address: "web1", Port: 22, SSH: SSHConfig{User: "ops", IdentityFile: "~/k", KnownHosts: "/kh", ProxyJump: "none"}},
+			sshTarget{hostname: "10.1.1.1", port: 22, user: "ops", identityFiles: []string{"/home/me/k"}, knownHosts: "/kh", hashKnown: true}},
+		{"no match: OpenSSH defaults", Host{Address: "db1"},
+			sshTarget{hostname: "db1", port: 22, user: "me", knownHosts: "/etc/fg/known_hosts", hashKnown: true,
+				identityFiles: []string{"/home/me/.ssh/id_ed25519", "/home/me/.ssh/id_ecdsa", "/home/me/.ssh/id_rsa"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rt.resolveSSH(tt.host); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+	off, _ := newRuntime(Options{SSHConfigPath: cfg, NoSSHConfig: true, Env: noEnv})
+	if got := off.resolveSSH(Host{Address: "web1"}); got.hostname != "web1" || got.port != 22 {
+		t.Errorf("NoSSHConfig: got %+v, want the config ignored", got)
+	}
+	if _, err := newRuntime(Options{SSHConfigPath: filepath.Join(dir, "missing")}); err == nil {
+		t.Error("a named ssh config that does not exist: no error")
+	}
+}
+
+// TestRealSSHDThroughConfigAlias reaches sshd by a Host alias of an ssh
+// config that gives its HostName and Port.
+func TestRealSSHDThroughConfigAlias(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	cfg := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(cfg, []byte("Host lab-sshd\n  HostName 127.0.0.1\n  Port "+strconv.Itoa(srv.Port)+"\n"), 0o600)
+	h := Host{Name: "lab", Address: "lab-sshd", SSH: SSHConfig{IdentityFile: srv.KeyFile, KnownHosts: srv.KnownHosts, User: srv.User}}
+	rt, err := newRuntime(Options{SSHConfigPath: cfg, Env: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := rt.dialSSH(context.Background(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
