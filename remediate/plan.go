@@ -1,0 +1,319 @@
+// Package remediate turns HSS two-factor authentication on (and off again)
+// on exactly the hosts the policies found eligible, through the HSS API.
+//
+// # Entry points
+//
+// [NewPlan] reads Decisions and says what would change and why every other
+// host is left alone; [Plan.Render] prints it the way `terraform plan` does.
+// Nothing changes until [Apply], which sends the changes in batches, writes
+// a [Journal] before and after each API call, stops when too many hosts
+// fail, and then polls the 2FA host list until every changed host shows the
+// new setting. [Resume] finishes an apply that was interrupted, from its
+// journal, without changing any host twice.
+//
+// # Safety
+//
+// Remediate never decides eligibility: it acts on Decisions. A host the
+// scanner reached by password is refused unless [Options.Force] is set,
+// because after 2FA the scanner itself would be asked for a code; logins
+// through CloudShell and bastion hosts (CBH) fail under 2FA, and the plan
+// says so. A host the API refuses is a failure of that host, never of the
+// rest.
+package remediate
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/factorgate/factorgate/cloud"
+	"github.com/factorgate/factorgate/contract"
+)
+
+// Action is what a plan does to 2FA.
+type Action string
+
+// The actions.
+const (
+	Enable  Action = "enable"
+	Disable Action = "disable"
+)
+
+// Defaults of [Options].
+const (
+	DefaultBatchSize     = 20
+	DefaultMaxFailures   = 10
+	DefaultVerifyTimeout = 10 * time.Minute
+	DefaultPollInterval  = 15 * time.Second
+)
+
+// Options tune a plan and its apply.
+type Options struct {
+	Action Action
+	// AuthType is cloud.AuthSMS or cloud.AuthCode (enable only).
+	AuthType string
+	// TopicURN and TopicDisplayName name the SMN topic of sms mode.
+	TopicURN         string
+	TopicDisplayName string
+	// BatchSize is how many hosts one API call changes; zero uses
+	// DefaultBatchSize.
+	BatchSize int
+	// MaxFailures stops the apply once more hosts than this have failed;
+	// negative never stops.
+	MaxFailures int
+	// VerifyTimeout bounds the wait for the 2FA list to show every change;
+	// PollInterval is the wait between looks. Zero uses the defaults.
+	VerifyTimeout time.Duration
+	PollInterval  time.Duration
+	// Force enables hosts the scanner reached by password.
+	Force bool
+	// IncludeWaived enables hosts that are eligible only through waivers.
+	IncludeWaived bool
+	// Progress receives progress lines; nil discards them.
+	Progress io.Writer
+	// Now is the clock of journal entries; nil uses time.Now.
+	Now func() time.Time
+	// AfterBatch, when set, runs after each batch is journaled; an error
+	// stops the apply there, as an interruption would.
+	AfterBatch func(batch int) error
+}
+
+func (o Options) withDefaults() Options {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.VerifyTimeout <= 0 {
+		o.VerifyTimeout = DefaultVerifyTimeout
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Target is a host a plan changes.
+type Target struct {
+	Host   string `json:"host"`
+	HostID string `json:"host_id"`
+}
+
+// Skip is a host a plan leaves alone, and why.
+type Skip struct {
+	Host   string `json:"host"`
+	HostID string `json:"host_id,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Plan is what an apply would do.
+type Plan struct {
+	Action           Action   `json:"action"`
+	AuthType         string   `json:"auth_type,omitempty"`
+	TopicURN         string   `json:"topic_urn,omitempty"`
+	TopicDisplayName string   `json:"topic_display_name,omitempty"`
+	Changes          []Target `json:"changes"`
+	Skipped          []Skip   `json:"skipped"`
+	Warnings         []string `json:"warnings"`
+}
+
+// ErrBadOptions is returned by [NewPlan] when the options cannot make a plan.
+var ErrBadOptions = errors.New("bad options")
+
+// NewPlan decides which hosts the action changes.
+//
+// Enable changes exactly the hosts whose status is eligible and whose HSS
+// host id is known; disable changes the hosts with 2FA on (enabled or
+// enabled_ineligible) and a known host id. Every other host is skipped with
+// its reason. Decisions are taken in host order.
+func NewPlan(ds []contract.Decision, opts Options) (*Plan, error) {
+	p := &Plan{Action: opts.Action, Changes: []Target{}, Skipped: []Skip{}, Warnings: []string{}}
+	switch opts.Action {
+	case Enable:
+		switch opts.AuthType {
+		case cloud.AuthCode:
+		case cloud.AuthSMS:
+			if opts.TopicURN == "" {
+				return nil, fmt.Errorf("%w: auth mode sms needs a topic URN (--topic-urn)", ErrBadOptions)
+			}
+			p.TopicURN, p.TopicDisplayName = opts.TopicURN, opts.TopicDisplayName
+		default:
+			return nil, fmt.Errorf("%w: auth mode %q: want sms or code", ErrBadOptions, opts.AuthType)
+		}
+		p.AuthType = opts.AuthType
+	case Disable:
+	default:
+		return nil, fmt.Errorf("%w: action %q: want enable or disable", ErrBadOptions, opts.Action)
+	}
+	ds = append([]contract.Decision(nil), ds...)
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Host < ds[j].Host })
+
+	seen := map[string]string{} // host id -> host
+	var forced []string
+	for _, d := range ds {
+		id := ""
+		if d.HSSHostID != nil {
+			id = strings.TrimSpace(*d.HSSHostID)
+		}
+		reason := ""
+		if opts.Action == Enable {
+			reason = enableSkip(d, opts)
+		} else {
+			reason = disableSkip(d)
+		}
+		if reason == "" && id == "" {
+			reason = "unknown HSS host id: scan with cloud credentials, or set hss_host_id in the inventory"
+		}
+		if reason == "" {
+			if other, dup := seen[id]; dup {
+				reason = "same HSS host id as " + other
+			}
+		}
+		if reason != "" {
+			p.Skipped = append(p.Skipped, Skip{Host: d.Host, HostID: id, Reason: reason})
+			continue
+		}
+		seen[id] = d.Host
+		p.Changes = append(p.Changes, Target{Host: d.Host, HostID: id})
+		if opts.Action == Enable && byPassword(d) {
+			forced = append(forced, d.Host)
+		}
+	}
+	if opts.Action == Enable {
+		if len(forced) > 0 {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("--force: the scanner logs in to %s by password: after 2FA it will be asked for a code and its scans will fail; scan these hosts with keys",
+				strings.Join(forced, ", ")))
+		}
+		if len(p.Changes) > 0 {
+			p.Warnings = append(p.Warnings,
+				"logins through CloudShell and through a bastion host (CBH) fail on a server with 2FA on: use an SSH client with Keyboard Interactive login, or RDP",
+				"2FA takes about 5 minutes to take effect after it is set")
+		}
+	}
+	return p, nil
+}
+
+func enableSkip(d contract.Decision, opts Options) string {
+	switch d.Status {
+	case contract.StatusEligible:
+		if !d.Eligible {
+			return "decision is inconsistent (status eligible, eligible false): re-run check"
+		}
+		if len(d.Waived) > 0 && !opts.IncludeWaived {
+			return "eligible only through waivers (" + checks(d.Waived) + "): pass --include-waived to enable it"
+		}
+		if byPassword(d) && !opts.Force {
+			return "the scanner logs in by password: after 2FA it would be asked for a code (scan with keys, or pass --force)"
+		}
+		return ""
+	case contract.StatusIneligible:
+		return "ineligible" + firstViolation(d)
+	case contract.StatusEnabled, contract.StatusEnabledIneligible:
+		return "2FA already on (" + d.Status + ")"
+	case contract.StatusUnreachable:
+		if len(d.Violations) > 0 && d.Violations[0].Message != "" {
+			return "unreachable: " + d.Violations[0].Message
+		}
+		return "unreachable"
+	}
+	return fmt.Sprintf("unknown status %q", d.Status)
+}
+
+// byPassword reports whether the scanner reached a host by an SSH password,
+// which 2FA would then ask a code of. WinRM logins are not covered by 2FA,
+// which guards RDP on Windows.
+func byPassword(d contract.Decision) bool {
+	return d.Auth != nil && *d.Auth == "password" && (d.OS == nil || *d.OS != "windows")
+}
+
+func disableSkip(d contract.Decision) string {
+	switch d.Status {
+	case contract.StatusEnabled, contract.StatusEnabledIneligible:
+		return ""
+	case contract.StatusEligible, contract.StatusIneligible:
+		return "2FA is off (" + d.Status + ")"
+	case contract.StatusUnreachable:
+		return "unreachable: its 2FA setting is unknown"
+	}
+	return fmt.Sprintf("unknown status %q", d.Status)
+}
+
+func firstViolation(d contract.Decision) string {
+	if len(d.Violations) == 0 {
+		return ""
+	}
+	v := d.Violations[0]
+	s := ": " + v.Check
+	if v.Message != "" {
+		s += ": " + v.Message
+	}
+	return s
+}
+
+func checks(fs []contract.Finding) string {
+	var cs []string
+	for _, f := range fs {
+		cs = append(cs, f.Check)
+	}
+	return strings.Join(cs, ", ")
+}
+
+// Render prints the plan for a person: the changes, the skipped hosts with
+// their reasons, the warnings and the counts.
+func (p *Plan) Render(w io.Writer) error {
+	var b strings.Builder
+	verb, mark := "turn 2FA ON", "+"
+	if p.Action == Disable {
+		verb, mark = "turn 2FA OFF", "-"
+	}
+	how := ""
+	if p.Action == Enable {
+		how = " (auth type " + p.AuthType
+		if p.AuthType == cloud.AuthSMS {
+			how += ", topic " + p.TopicURN
+		}
+		how += ")"
+	}
+	if len(p.Changes) == 0 {
+		fmt.Fprintf(&b, "No changes: no host to %s.\n", strings.ToLower(verb))
+	} else {
+		fmt.Fprintf(&b, "factorgate will %s%s on %d %s:\n\n", verb, how, len(p.Changes), plural(len(p.Changes), "host", "hosts"))
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, c := range p.Changes {
+			fmt.Fprintf(tw, "  %s %s\thss host %s\n", mark, c.Host, c.HostID)
+		}
+		tw.Flush()
+	}
+	if len(p.Skipped) > 0 {
+		fmt.Fprintf(&b, "\nLeft alone (%d):\n\n", len(p.Skipped))
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, s := range p.Skipped {
+			fmt.Fprintf(tw, "  = %s\t%s\n", s.Host, s.Reason)
+		}
+		tw.Flush()
+	}
+	if len(p.Warnings) > 0 {
+		b.WriteString("\nWarnings:\n\n")
+		for _, wn := range p.Warnings {
+			b.WriteString("  ! " + wn + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "\nPlan: %d to %s, %d left alone.\n", len(p.Changes), p.Action, len(p.Skipped))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
