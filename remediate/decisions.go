@@ -26,7 +26,7 @@ func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 	}
 	// A report is one object with "decisions"; try it first.
 	var rep struct {
-		Schema    string              `json:"schema"`
+		Schema    string               `json:"schema"`
 		Decisions *[]contract.Decision `json:"decisions"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
