@@ -18,10 +18,14 @@ const (
 	EventFellFromEligible = "fell_from_eligible"
 )
 
+// DriftSchema is the schema tag of a [Drift] in JSON.
+const DriftSchema = "factorgate/drift/v1"
+
 // Drift is what changed between two runs.
 type Drift struct {
-	From RunID `json:"from"`
-	To   RunID `json:"to"`
+	Schema string `json:"schema"`
+	From   RunID  `json:"from"`
+	To     RunID  `json:"to"`
 	// Events are the changes an operator is alerted on, by host.
 	Events []Event `json:"events"`
 	// Changed are the hosts, in both runs, whose status changed.
@@ -75,7 +79,7 @@ func (d *Drift) Empty() bool {
 // Diff returns the drift from run a to run b. Both must carry their reports
 // (as [Store.GetRun] returns them). Every list is sorted by host, then check.
 func Diff(a, b *Run) Drift {
-	d := Drift{From: a.ID, To: b.ID, Events: []Event{}, Changed: []StatusChange{}, Appeared: []HostFinding{},
+	d := Drift{Schema: DriftSchema, From: a.ID, To: b.ID, Events: []Event{}, Changed: []StatusChange{}, Appeared: []HostFinding{},
 		Fixed: []HostFinding{}, Waived: []HostFinding{}, Added: []HostStatus{}, Removed: []HostStatus{}}
 	old := decisionsOf(a)
 	cur := decisionsOf(b)

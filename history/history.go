@@ -30,6 +30,7 @@
 package history
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -120,6 +121,15 @@ type Run struct {
 	// Facts holds the facts kept with the decisions, sorted by host. It is
 	// nil in the runs [Store.ListRuns] returns.
 	Facts []contract.Facts `json:"-"`
+}
+
+// MarshalJSON writes a run with its duration in seconds.
+func (r Run) MarshalJSON() ([]byte, error) {
+	type plain Run
+	return json.Marshal(struct {
+		plain
+		DurationSeconds float64 `json:"duration_seconds"`
+	}{plain(r), r.Duration.Seconds()})
 }
 
 // statusColumns maps each decision status to its count column.

@@ -1,5 +1,412 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
 
-func historyCommand() *cli.Command { return pending("history", "list and show past runs") }
+	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/history"
+	"github.com/factorgate/factorgate/report"
+	"github.com/urfave/cli/v2"
+)
+
+// envDB names the history database when --db is not given.
+const envDB = "FACTORGATE_DB"
+
+// historyFlag is the --db flag: where runs are kept. Verbs that record or
+// read runs (check --record, serve, history, diff) carry it.
+func historyFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:        "db",
+		Usage:       "history of runs: a file path, sqlite:PATH, or a postgres:// URL (keep its password in PGPASSWORD or ~/.pgpass); default $" + envDB,
+		DefaultText: "$XDG_STATE_HOME/factorgate/history.db",
+	}
+}
+
+// historyDSN returns the history the user named: --db on the command line
+// (on this verb or a parent), else $FACTORGATE_DB, else the file in the XDG
+// state directory, whose directory it creates when create is set.
+func historyDSN(c *cli.Context, create bool) (string, error) {
+	for _, cc := range c.Lineage() {
+		if slices.Contains(cc.LocalFlagNames(), "db") {
+			return cc.String("db"), nil
+		}
+	}
+	if v := os.Getenv(envDB); v != "" {
+		return v, nil
+	}
+	state := os.Getenv("XDG_STATE_HOME")
+	if state == "" || !filepath.IsAbs(state) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("--db: no history named and no home directory: %v", err)
+		}
+		state = filepath.Join(home, ".local", "state")
+	}
+	dir := filepath.Join(state, "factorgate")
+	if create {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", fmt.Errorf("--db: %v", err)
+		}
+	}
+	return filepath.Join(dir, "history.db"), nil
+}
+
+// openHistory opens the history the flags name for writing, creating it as
+// needed. The caller closes it.
+func openHistory(c *cli.Context) (*history.Store, error) {
+	dsn, err := historyDSN(c, true)
+	if err != nil {
+		return nil, err
+	}
+	return history.Open(c.Context, dsn)
+}
+
+// openHistoryExisting opens the history for reading: a history file that does
+// not exist is an error rather than a new empty one.
+func openHistoryExisting(c *cli.Context) (*history.Store, error) {
+	dsn, err := historyDSN(c, false)
+	if err != nil {
+		return nil, err
+	}
+	return history.OpenExisting(c.Context, dsn)
+}
+
+// resolveRun turns a run as the user typed it into an ID, with an error
+// that says where to look.
+func resolveRun(ctx context.Context, s *history.Store, ref string) (history.RunID, error) {
+	id, err := s.Resolve(ctx, ref)
+	if errors.Is(err, history.ErrNotFound) {
+		what := "run " + strings.TrimPrefix(ref, "#")
+		switch strings.ToLower(ref) {
+		case "latest":
+			what = "finished run"
+		case "previous":
+			what = "run before the latest finished one"
+		}
+		return 0, fmt.Errorf("no %s in %s (factorgate history list shows the runs)", what, s.Name())
+	}
+	return id, err
+}
+
+// positional returns the arguments of c, applying the flags that follow them
+// (urfave/cli stops at the first argument: `history show 3 --format json`
+// would otherwise take "--format" as a run).
+func positional(c *cli.Context) ([]string, error) {
+	var out []string
+	args := c.Args().Slice()
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i+1:]...), nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			out = append(out, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := findFlag(c.Command.Flags, name)
+		if f == nil {
+			return nil, usageErrorf("%s: flag provided but not defined: %s", c.Command.Name, a)
+		}
+		if !hasValue {
+			if _, isBool := f.(*cli.BoolFlag); isBool {
+				value = "true"
+			} else if i+1 < len(args) {
+				i++
+				value = args[i]
+			} else {
+				return nil, usageErrorf("%s: flag needs an argument: %s", c.Command.Name, a)
+			}
+		}
+		if err := c.Set(f.Names()[0], value); err != nil {
+			return nil, usageErrorf("%s: %s: %v", c.Command.Name, a, err)
+		}
+	}
+	return out, nil
+}
+
+func findFlag(flags []cli.Flag, name string) cli.Flag {
+	for _, f := range flags {
+		if slices.Contains(f.Names(), name) {
+			return f
+		}
+	}
+	return nil
+}
+
+func historyCommand() *cli.Command {
+	listFlags := func() []cli.Flag {
+		return []cli.Flag{
+			historyFlag(),
+			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 20, Usage: "show at most `N` runs, newest first (0: all)"},
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
+		}
+	}
+	return &cli.Command{
+		Name:      "history",
+		Usage:     "list and show past runs",
+		UsageText: "factorgate history [--db DSN] [list|show|import] ...",
+		Description: "Runs are recorded by check --record and by serve. Each run keeps the facts and\n" +
+			"decisions of every host, so any report format can be rendered from it later.",
+		Flags:  listFlags(),
+		Action: historyList,
+		Subcommands: []*cli.Command{
+			{
+				Name:      "list",
+				Usage:     "list runs: id, time, inventory, counts by status, duration",
+				UsageText: "factorgate history list [--limit N] [--format table|json]",
+				Flags:     listFlags(),
+				Action:    historyList,
+			},
+			{
+				Name:      "show",
+				Usage:     "render a stored run in any report format",
+				UsageText: "factorgate history show RUN [--format F] [-o FILE]   (RUN: a number, latest or previous)",
+				Flags: []cli.Flag{
+					historyFlag(),
+					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "report format: " + strings.Join(report.Formats(), ", ")},
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of stdout"},
+					&cli.BoolFlag{Name: "facts", Usage: "write the run's stored facts as JSON lines (for check --facts) instead of a report"},
+				},
+				Action: historyShow,
+			},
+			{
+				Name:      "import",
+				Usage:     "record a saved JSON report (check --format json) as a run",
+				UsageText: "factorgate history import REPORT.json [--inventory NAME]",
+				Flags: []cli.Flag{
+					historyFlag(),
+					&cli.StringFlag{Name: "inventory", Usage: "the inventory the report was made from, as shown by list"},
+				},
+				Action: historyImport,
+			},
+		},
+	}
+}
+
+func historyList(c *cli.Context) error {
+	args, err := positional(c)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		return usageErrorf("history: unknown subcommand %q (want list, show or import)", args[0])
+	}
+	format := c.String("format")
+	if format != "table" && format != "json" {
+		return usageErrorf("history list: --format %q: want table or json", format)
+	}
+	if c.Int("limit") < 0 {
+		return usageErrorf("history list: --limit must be 0 or more")
+	}
+	s, err := openHistoryExisting(c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	runs, err := s.ListRuns(c.Context, c.Int("limit"))
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(runs)
+	}
+	if len(runs) == 0 {
+		_, err := fmt.Fprintf(w, "No runs in %s yet.\n", s.Name())
+		return err
+	}
+	return writeRunTable(w, runs)
+}
+
+// writeRunTable writes runs as an aligned table.
+func writeRunTable(w io.Writer, runs []history.Run) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tSTATUS\tINVENTORY\tHOSTS\tELIGIBLE\tENABLED\tINELIGIBLE\tENABLED_INELIGIBLE\tUNREACHABLE\tDURATION\tERROR")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d", r.ID, r.StartedAt.Format(time.RFC3339), r.Status, orDash(r.Inventory), r.Hosts)
+		for _, st := range []string{contract.StatusEligible, contract.StatusEnabled, contract.StatusIneligible, contract.StatusEnabledIneligible, contract.StatusUnreachable} {
+			fmt.Fprintf(tw, "\t%d", r.Counts[st])
+		}
+		dur := "-"
+		if r.FinishedAt != nil {
+			dur = roundDuration(r.Duration).String()
+		}
+		fmt.Fprintf(tw, "\t%s\t%s\n", dur, orDash(truncate(r.Error, 60)))
+	}
+	return tw.Flush()
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Minute {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func historyShow(c *cli.Context) error {
+	args, err := positional(c)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return usageErrorf("history show: want one RUN (a number, latest or previous), got %d arguments", len(args))
+	}
+	format := c.String("format")
+	var rd report.Renderer
+	if !c.Bool("facts") {
+		if rd, err = report.New(format); err != nil {
+			return usageErrorf("history show: --format: %v", err)
+		}
+	}
+	s, err := openHistoryExisting(c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	id, err := resolveRun(c.Context, s, args[0])
+	if err != nil {
+		return err
+	}
+	run, err := s.GetRun(c.Context, id)
+	if err != nil {
+		return err
+	}
+	return writeOutput(c, func(w io.Writer) error {
+		if c.Bool("facts") {
+			enc := json.NewEncoder(w)
+			for _, f := range run.Facts {
+				if err := enc.Encode(f); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return renderRun(w, rd, run)
+	})
+}
+
+// renderRun renders a stored run's report, titled with the run.
+func renderRun(w io.Writer, rd report.Renderer, run *history.Run) error {
+	r := run.Report
+	h := report.Header{GeneratedAt: r.GeneratedAt, Summary: r.Summary, Total: len(r.Decisions), NotScanned: r.NotScanned, Title: runTitle(run)}
+	return rd.Render(w, h, func(yield func(contract.Decision, error) bool) {
+		for _, d := range r.Decisions {
+			if !yield(d, nil) {
+				return
+			}
+		}
+	})
+}
+
+// runTitle names a run in report titles.
+func runTitle(run *history.Run) string {
+	t := fmt.Sprintf("run %d", run.ID)
+	if run.Inventory != "" {
+		t += " of " + run.Inventory
+	}
+	if run.Status != history.StatusOK {
+		t += " (" + string(run.Status) + ")"
+	}
+	return t
+}
+
+// writeOutput runs write on -o FILE, or on stdout. A file is written in
+// full or not at all.
+func writeOutput(c *cli.Context, write func(io.Writer) error) error {
+	path := c.String("output")
+	if path == "" || path == "-" {
+		return write(c.App.Writer)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("-o %s: %v", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("-o %s: %v", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("-o %s: %v", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("-o %s: %v", path, err)
+	}
+	return nil
+}
+
+func historyImport(c *cli.Context) error {
+	args, err := positional(c)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return usageErrorf("history import: want one REPORT.json, got %d arguments", len(args))
+	}
+	path := args[0]
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("history import: %v", err)
+	}
+	var r contract.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("history import: %s: not a JSON report: %v", path, err)
+	}
+	if r.Schema != contract.ReportSchema {
+		return fmt.Errorf("history import: %s: schema %q, want %q (a report of check --format json)", path, r.Schema, contract.ReportSchema)
+	}
+	for i, d := range r.Decisions {
+		if d.Host == "" {
+			return fmt.Errorf("history import: %s: decisions[%d]: missing \"host\"", path, i)
+		}
+		if !slices.Contains(contract.Statuses, d.Status) {
+			return fmt.Errorf("history import: %s: decisions[%d] (%s): unknown status %q", path, i, d.Host, d.Status)
+		}
+	}
+	at := r.GeneratedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	s, err := openHistory(c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	id, err := s.Record(c.Context, history.Meta{StartedAt: at, Inventory: c.String("inventory"), Source: "import"},
+		history.Result{Decisions: r.Decisions, NotScanned: r.NotScanned, FinishedAt: at})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.App.Writer, "Recorded run %d (%d hosts) in %s.\n", id, len(r.Decisions), s.Name())
+	return err
+}
