@@ -37,7 +37,8 @@ type Profile struct {
 // cloud facts, in verification-code mode (no SMN topic involved).
 type Expectation struct {
 	// Status is the Decision status: "eligible", "ineligible" or
-	// "unreachable" (the probe failed).
+	// "unreachable" (no answer). A host whose probe prints garbage is
+	// reachable with every Windows fact unknown: ineligible.
 	Status string
 	// Violations are the check IDs that fail, sorted.
 	Violations []string
@@ -98,10 +99,10 @@ func All() []Profile {
 			Expect: eligible},
 		{Name: Slow, Description: "Server 2019 whose probe answers only after the simulator's delay",
 			Stdout: doc(os2019, rdpOn, stockAccounts2019(0), agentRunning, noProducts), Slow: true,
-			Expect: Expectation{Status: "unreachable"}},
+			Expect: Expectation{Status: "unreachable", Violations: []string{"reachable"}}},
 		{Name: Garbage, Description: "a host whose PowerShell prints something that is not the probe's JSON",
 			Stdout: []byte("Windows PowerShell\r\nCopyright (C) Microsoft Corporation. All rights reserved.\r\n\r\nPS C:\\Users\\Administrator> \r\n"),
-			Expect: Expectation{Status: "unreachable"}},
+			Expect: Expectation{Status: "ineligible", Violations: []string{"os_supported", "protection"}}},
 	}
 	slices.SortFunc(ps, func(a, b Profile) int { return compare(a.Name, b.Name) })
 	return ps

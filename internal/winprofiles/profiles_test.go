@@ -38,7 +38,7 @@ func TestProfiles(t *testing.T) {
 			default:
 				t.Errorf("status %q", p.Expect.Status)
 			}
-			if (p.Expect.Status == "ineligible") != (len(p.Expect.Violations) > 0) {
+			if (p.Expect.Status == "eligible") != (len(p.Expect.Violations) == 0) || !slices.IsSorted(p.Expect.Violations) {
 				t.Errorf("status %s with violations %v", p.Expect.Status, p.Expect.Violations)
 			}
 		})
