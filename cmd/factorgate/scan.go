@@ -1,7 +1,198 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/scanner"
+)
 
 func scanCommand() *cli.Command {
-	return pending("scan", "collect facts from every server of an inventory")
+	return &cli.Command{
+		Name:  "scan",
+		Usage: "collect facts from every server of an inventory",
+		Description: "Logs in to each host of the inventory (SSH, or WinRM for Windows), runs one read-only\n" +
+			"probe and writes one JSON object of facts per host, as each finishes. An unreachable host\n" +
+			"is a fact too (reachable: false): the scan still exits 0. A bad inventory exits 2.",
+		ArgsUsage: " ",
+		Flags: append(scanFlags(),
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends; default stdout"},
+		),
+		Action: runScan,
+	}
+}
+
+// scanFlags are the flags of every verb that scans an inventory (scan,
+// check -i, serve, demo).
+func scanFlags() []cli.Flag {
+	d := scanner.DefaultTimeouts
+	return []cli.Flag{
+		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE` (YAML)"},
+		&cli.StringSliceFlag{Name: "limit", Usage: "scan only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB (repeatable; a host matching any is scanned)"},
+		&cli.IntFlag{Name: "concurrency", Value: scanner.DefaultConcurrency, Usage: "hosts scanned at once"},
+		&cli.BoolFlag{Name: "accept-new", Usage: "record first-seen host keys in known_hosts (a changed key is still refused)"},
+		&cli.BoolFlag{Name: "no-ssh-config", Usage: "ignore ~/.ssh/config"},
+		&cli.StringFlag{Name: "ssh-config", Usage: "read this ssh config `FILE` instead of ~/.ssh/config"},
+		&cli.DurationFlag{Name: "timeout-dial", Value: d.Dial, Usage: "deadline of each TCP connect"},
+		&cli.DurationFlag{Name: "timeout-handshake", Value: d.Handshake, Usage: "deadline of each SSH handshake and login"},
+		&cli.DurationFlag{Name: "timeout-probe", Value: d.Probe, Usage: "deadline of the probe on a host"},
+		&cli.DurationFlag{Name: "timeout-host", Value: d.Host, Usage: "deadline of everything done on one host"},
+		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retries of a connect refused, reset or timed out"},
+		&cli.Int64Flag{Name: "max-output", Value: scanner.DefaultMaxOutput, Usage: "bytes a host may send in answer to the probe"},
+	}
+}
+
+// scanOptionsFromFlags turns the flags of [scanFlags] into scanner options.
+// The progress bar goes to stderr when it is a terminal. Cloud is left nil.
+func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
+	o := scanner.Options{
+		Concurrency:   c.Int("concurrency"),
+		AcceptNew:     c.Bool("accept-new"),
+		NoSSHConfig:   c.Bool("no-ssh-config"),
+		SSHConfigPath: c.String("ssh-config"),
+		Retries:       c.Int("retries"),
+		MaxOutput:     c.Int64("max-output"),
+		Timeouts: scanner.Timeouts{
+			Dial:      c.Duration("timeout-dial"),
+			Handshake: c.Duration("timeout-handshake"),
+			Probe:     c.Duration("timeout-probe"),
+			Host:      c.Duration("timeout-host"),
+		},
+	}
+	if o.Concurrency < 1 {
+		return o, fmt.Errorf("--concurrency %d: want 1 or more", o.Concurrency)
+	}
+	if o.Retries < 0 {
+		return o, fmt.Errorf("--retries %d: want 0 or more", o.Retries)
+	}
+	if o.MaxOutput < 1 {
+		return o, fmt.Errorf("--max-output %d: want 1 or more bytes", o.MaxOutput)
+	}
+	for name, d := range map[string]int64{"timeout-dial": int64(o.Timeouts.Dial), "timeout-handshake": int64(o.Timeouts.Handshake),
+		"timeout-probe": int64(o.Timeouts.Probe), "timeout-host": int64(o.Timeouts.Host)} {
+		if d <= 0 {
+			return o, fmt.Errorf("--%s: want a positive duration such as 10s", name)
+		}
+	}
+	if o.NoSSHConfig && o.SSHConfigPath != "" {
+		return o, errors.New("--no-ssh-config and --ssh-config: choose one")
+	}
+	if f, ok := c.App.ErrWriter.(*os.File); ok {
+		o.Progress = scanner.NewProgress(f)
+	}
+	return o, nil
+}
+
+// loadHosts loads the inventory named by -i and selects the hosts of
+// --limit. Its errors are one line naming FILE:LINE where the file is at
+// fault.
+func loadHosts(c *cli.Context) (*scanner.Inventory, []scanner.Host, error) {
+	path := c.String("inventory")
+	if path == "" {
+		return nil, nil, fmt.Errorf("%s: -i FILE (the inventory) is required", c.Command.Name)
+	}
+	inv, err := scanner.LoadInventory(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	hosts, err := inv.Select(c.StringSlice("limit"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return inv, hosts, nil
+}
+
+func runScan(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("scan: unexpected argument %q (the inventory goes after -i)", c.Args().First())
+	}
+	inv, hosts, err := loadHosts(c)
+	if err != nil {
+		return err
+	}
+	opts, err := scanOptionsFromFlags(c)
+	if err != nil {
+		return err
+	}
+	out, commit, abort, err := openOutput(c.String("output"), c.App.Writer)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	var writeErr error
+	written, unreachable := 0, 0
+	err = scanner.Scan(ctx, hosts, opts, func(f *contract.Facts) {
+		if writeErr != nil {
+			return
+		}
+		if writeErr = enc.Encode(f); writeErr != nil {
+			cancel()
+			return
+		}
+		written++
+		if !f.Reachable {
+			unreachable++
+		}
+	})
+	switch {
+	case writeErr != nil:
+		abort()
+		return fmt.Errorf("scan: write facts: %w", writeErr)
+	case err != nil && c.Context.Err() != nil:
+		abort()
+		return fmt.Errorf("scan interrupted after %d of %d hosts", written, len(hosts))
+	case err != nil:
+		abort()
+		return fmt.Errorf("scan: %w", err)
+	}
+	if err := commit(); err != nil {
+		return fmt.Errorf("scan: write facts: %w", err)
+	}
+	slog.Info("scan done", "inventory", inv.Path, "digest", inv.Digest, "hosts", written, "unreachable", unreachable)
+	return nil
+}
+
+// openOutput returns where facts go: stdout, or a temporary file beside
+// path that commit renames over it, so a reader never sees half a scan.
+func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("scan: -o: %w", err)
+	}
+	commit = func() error {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return err
+		}
+		if err := tmp.Close(); err != nil {
+			os.Remove(tmp.Name())
+			return err
+		}
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			os.Remove(tmp.Name())
+			return err
+		}
+		return os.Rename(tmp.Name(), path)
+	}
+	abort = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	return tmp, commit, abort, nil
 }
