@@ -52,6 +52,9 @@ type runtime struct {
 	localUser string
 	sshConfig *ssh_config.Config // nil: none
 	keys      *hostKeyDB
+
+	keyMu    sync.Mutex
+	keyCache map[string]parsedKey
 }
 
 func newRuntime(opts Options) (*runtime, error) {
@@ -286,6 +289,30 @@ func (c *credentials) close() {
 	}
 }
 
+// keyFile reads and parses a private key file once per scan.
+func (rt *runtime) keyFile(path string) (ssh.Signer, error) {
+	rt.keyMu.Lock()
+	defer rt.keyMu.Unlock()
+	if k, ok := rt.keyCache[path]; ok {
+		return k.s, k.err
+	}
+	data, err := os.ReadFile(path)
+	var s ssh.Signer
+	if err == nil {
+		s, err = ssh.ParsePrivateKey(data)
+	}
+	if rt.keyCache == nil {
+		rt.keyCache = map[string]parsedKey{}
+	}
+	rt.keyCache[path] = parsedKey{s, err}
+	return s, err
+}
+
+type parsedKey struct {
+	s   ssh.Signer
+	err error
+}
+
 // credentials gathers the keys and password h may log in with: the
 // identity files, ssh-agent (when agent: true, or when the inventory names
 // no identity file and SSH_AUTH_SOCK is set), and a password from
@@ -294,14 +321,13 @@ func (rt *runtime) credentials(h Host, t sshTarget) (*credentials, error) {
 	c := &credentials{}
 	strict := h.SSH.IdentityFile != ""
 	for _, p := range t.identityFiles {
-		data, err := os.ReadFile(p)
-		if err != nil {
+		s, err := rt.keyFile(p)
+		if err != nil && errors.Is(err, os.ErrNotExist) {
 			if strict {
 				return nil, fmt.Errorf("identity file: %w", err)
 			}
 			continue // ~/.ssh/config or default keys: absent ones are skipped, as OpenSSH does
 		}
-		s, err := ssh.ParsePrivateKey(data)
 		var pm *ssh.PassphraseMissingError
 		switch {
 		case errors.As(err, &pm):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"errors"
 	"net"
 	"os"
@@ -427,4 +428,42 @@ func TestRealSSHDThroughConfigAlias(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+}
+
+func TestCredentialsErrors(t *testing.T) {
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := filepath.Join(dir, "locked")
+	os.WriteFile(locked, pem.EncodeToMemory(block), 0o600)
+	garbage := filepath.Join(dir, "garbage")
+	os.WriteFile(garbage, []byte("not a key"), 0o600)
+	tests := []struct {
+		name string
+		ssh  SSHConfig
+		want string
+	}{
+		{"missing key", SSHConfig{IdentityFile: filepath.Join(dir, "nope")}, "identity file: open " + dir + "/nope: no such file or directory"},
+		{"passphrase", SSHConfig{IdentityFile: locked}, "identity file " + locked + " is protected by a passphrase: load it into ssh-agent (ssh-add) and set agent: true"},
+		{"not a key", SSHConfig{IdentityFile: garbage}, "identity file " + garbage + ": ssh: no key found"},
+		{"nothing", SSHConfig{}, "no credentials: set identity_file, agent: true (with SSH_AUTH_SOCK), password_env or password_file"},
+		{"empty password file", SSHConfig{PasswordFile: garbage + "-empty"}, "password_file: open " + garbage + "-empty: no such file or directory"},
+	}
+	rt, err := newRuntime(Options{NoSSHConfig: true, Env: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.home = dir // no default keys there
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Host{Address: "h", SSH: tt.ssh}
+			_, err := rt.credentials(h, rt.resolveSSH(h))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error = %v\nwant %s", err, tt.want)
+			}
+		})
+	}
 }
