@@ -1,0 +1,296 @@
+package scanner
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+// The sshd settings the facts carry, lower-case as sshd -T prints them.
+const (
+	kwPasswordAuthentication          = "passwordauthentication"
+	kwKbdInteractiveAuthentication    = "kbdinteractiveauthentication"
+	kwChallengeResponseAuthentication = "challengeresponseauthentication"
+	kwUsePAM                          = "usepam"
+	kwPermitEmptyPasswords            = "permitemptypasswords"
+	kwPermitRootLogin                 = "permitrootlogin"
+	kwInclude                         = "include"
+	kwMatch                           = "match"
+)
+
+// sshdKeywords are the keywords read from sshd -T and sshd_config.
+var sshdKeywords = map[string]bool{
+	kwPasswordAuthentication: true, kwKbdInteractiveAuthentication: true,
+	kwChallengeResponseAuthentication: true, kwUsePAM: true,
+	kwPermitEmptyPasswords: true, kwPermitRootLogin: true,
+}
+
+// sshdDefaults are OpenSSH's compiled defaults for the keywords the facts
+// carry, used for a keyword sshd_config does not set (sshd -T prints every
+// value itself):
+//
+//   - PasswordAuthentication yes, PermitEmptyPasswords no, UsePAM no
+//     (distribution configs set UsePAM yes explicitly)
+//   - KbdInteractiveAuthentication and ChallengeResponseAuthentication yes
+//     (before 8.7 keyboard-interactive defaults to ChallengeResponse's value)
+//   - PermitRootLogin prohibit-password since OpenSSH 7.0, yes before; Red
+//     Hat builds of OpenSSH 7.x and 8.x (RHEL/CentOS 7 and 8) keep yes
+//
+// A nil value is unknown (PermitRootLogin when the version is unknown).
+type sshdDefaults struct {
+	permitRootLogin *string
+}
+
+// defaultsFor returns the compiled defaults of the sshd described by o and
+// os (either may be nil).
+func defaultsFor(o *contract.OpenSSH, os *contract.OS) sshdDefaults {
+	var d sshdDefaults
+	if o == nil || o.Major == nil {
+		return d
+	}
+	switch {
+	case *o.Major < 7:
+		d.permitRootLogin = contract.Ptr("yes")
+	case (*o.Major == 7 || *o.Major == 8) && os != nil && os.ID != nil && redHatLike(*os.ID):
+		d.permitRootLogin = contract.Ptr("yes")
+	default:
+		d.permitRootLogin = contract.Ptr("prohibit-password")
+	}
+	return d
+}
+
+// redHatLike reports whether an os-release ID is a Red Hat Enterprise Linux
+// rebuild whose openssh package keeps PermitRootLogin yes by default.
+func redHatLike(id string) bool {
+	switch id {
+	case "rhel", "centos", "rocky", "almalinux", "ol", "cloudlinux", "euleros", "hce":
+		return true
+	}
+	return false
+}
+
+// parseSSHDT reads `sshd -T` output: one "keyword value" line per setting.
+// It returns the values of the keywords the facts carry, and whether the
+// text looks like sshd -T output at all (it names passwordauthentication).
+func parseSSHDT(text string) (map[string]string, bool) {
+	kv := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(k)
+		if sshdKeywords[k] {
+			if _, seen := kv[k]; !seen {
+				kv[k] = strings.TrimSpace(v)
+			}
+		}
+	}
+	_, ok := kv[kwPasswordAuthentication]
+	return kv, ok
+}
+
+// sshdConfigFile is one configuration file as the probe read it.
+type sshdConfigFile struct {
+	path string
+	text string
+	ok   bool // read successfully
+}
+
+// parseSSHDConfig resolves the keywords the facts carry from sshd_config
+// text the way sshd does: keywords case-insensitive, "keyword value" or
+// "keyword=value", the first value wins, Include lines replaced in place by
+// the files their patterns (relative to /etc/ssh) match, in lexical order.
+// Match blocks are ignored: they hold per-connection overrides, not the
+// global setting. It returns false when a file the resolution needs could
+// not be read (the result would be a guess). With crAlias (OpenSSH 8.7 and
+// later) ChallengeResponseAuthentication is another name of
+// KbdInteractiveAuthentication and shares its first value.
+func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[string]string, bool) {
+	kv := map[string]string{}
+	byPath := map[string]sshdConfigFile{}
+	for _, f := range files {
+		if _, dup := byPath[f.path]; !dup {
+			byPath[f.path] = f
+		}
+	}
+	complete := true
+	var walk func(text string, depth int)
+	walk = func(text string, depth int) {
+		for _, line := range strings.Split(text, "\n") {
+			k, v := splitSSHDConfigLine(line)
+			if crAlias && k == kwChallengeResponseAuthentication {
+				k = kwKbdInteractiveAuthentication
+			}
+			switch k {
+			case "":
+				continue
+			case kwMatch:
+				return // the rest of this file is the Match block
+			case kwInclude:
+				if depth >= 16 {
+					complete = false
+					continue
+				}
+				for _, pat := range strings.Fields(v) {
+					pat = strings.Trim(pat, `"`)
+					if !strings.HasPrefix(pat, "/") {
+						pat = "/etc/ssh/" + pat
+					}
+					var matched []string
+					for p := range byPath {
+						if ok, err := path.Match(pat, p); err == nil && ok {
+							matched = append(matched, p)
+						}
+					}
+					sort.Strings(matched)
+					for _, p := range matched {
+						f := byPath[p]
+						if !f.ok {
+							complete = false
+							continue
+						}
+						walk(f.text, depth+1)
+					}
+				}
+			default:
+				if sshdKeywords[k] {
+					if _, seen := kv[k]; !seen {
+						kv[k] = v
+					}
+				}
+			}
+		}
+	}
+	walk(main, 0)
+	return kv, complete
+}
+
+// splitSSHDConfigLine returns the lower-case keyword and the value of one
+// sshd_config line, or "" for a blank or comment line.
+func splitSSHDConfigLine(line string) (keyword, value string) {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return "", ""
+	}
+	i := strings.IndexAny(line, " \t=")
+	if i < 0 {
+		return strings.ToLower(line), ""
+	}
+	keyword = strings.ToLower(line[:i])
+	value = strings.TrimLeft(line[i:], " \t")
+	if strings.HasPrefix(value, "=") {
+		value = strings.TrimLeft(value[1:], " \t")
+	}
+	if keyword != kwInclude && keyword != kwMatch {
+		// One-argument keywords: the first word, quotes removed.
+		if f := strings.Fields(value); len(f) > 0 {
+			value = strings.Trim(f[0], `"`)
+		}
+	}
+	return keyword, value
+}
+
+// sshdYesNo reads an sshd boolean; anything else is unknown.
+func sshdYesNo(v string, ok bool) *bool {
+	if !ok {
+		return nil
+	}
+	switch strings.ToLower(v) {
+	case "yes":
+		return contract.Ptr(true)
+	case "no":
+		return contract.Ptr(false)
+	}
+	return nil
+}
+
+// sshdFacts builds the sshd facts: from sshd -T (plain, else through sudo)
+// when it ran, else from the configuration files with the compiled
+// defaults of the version at hand for keywords they leave unset.
+func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.SSHD {
+	for _, name := range []string{"sshd-T", "sshd-T-sudo"} {
+		text, ok := p.ok(name)
+		if !ok {
+			continue
+		}
+		kv, ok := parseSSHDT(text)
+		if !ok {
+			continue
+		}
+		s := sshdFromSettings(kv, "sshd -T")
+		if _, ok := kv[kwUsePAM]; !ok {
+			// sshd -T prints usepam whenever sshd was built with PAM;
+			// without PAM support it cannot use PAM.
+			s.UsePAM = contract.Ptr(false)
+		}
+		return s
+	}
+
+	var files []sshdConfigFile
+	for _, sec := range p.sections {
+		if path, ok := strings.CutPrefix(sec.name, "sshd_config "); ok && sec.done {
+			files = append(files, sshdConfigFile{path: path, text: sec.text, ok: sec.rc == 0})
+		}
+	}
+	if len(files) == 0 || files[0].path != "/etc/ssh/sshd_config" || !files[0].ok {
+		return nil
+	}
+	crAlias := o != nil && o.Major != nil && (*o.Major > 8 || *o.Major == 8 && *o.Minor >= 7)
+	kv, complete := parseSSHDConfig(files[0].text, files, crAlias)
+	if !complete {
+		return nil
+	}
+	d := defaultsFor(o, os)
+	defaults := map[string]string{
+		kwPasswordAuthentication:       "yes",
+		kwKbdInteractiveAuthentication: "yes",
+		kwUsePAM:                       "no",
+		kwPermitEmptyPasswords:         "no",
+	}
+	if !crAlias && o != nil && o.Major != nil {
+		// Only an sshd known to be older than 8.7 has a separate
+		// ChallengeResponseAuthentication to default.
+		defaults[kwChallengeResponseAuthentication] = "yes"
+	}
+	for k, v := range defaults {
+		if _, set := kv[k]; !set {
+			kv[k] = v
+		}
+	}
+	if _, set := kv[kwPermitRootLogin]; !set && d.permitRootLogin != nil {
+		kv[kwPermitRootLogin] = *d.permitRootLogin
+	}
+	return sshdFromSettings(kv, "sshd_config")
+}
+
+// sshdFromSettings maps resolved keyword values to the facts.
+//
+// Keyboard-interactive logins through PAM, the way HSS 2FA asks for its
+// code, need ChallengeResponseAuthentication before OpenSSH 8.7 (sshd turns
+// keyboard-interactive on whenever it is yes, and asks PAM only then), and
+// KbdInteractiveAuthentication since 8.7 (ChallengeResponseAuthentication
+// became its alias, and sshd -T prints only the new name). So the fact is
+// challengeresponseauthentication when the settings hold it, else
+// kbdinteractiveauthentication.
+func sshdFromSettings(kv map[string]string, source string) *contract.SSHD {
+	get := func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
+	s := &contract.SSHD{Source: source}
+	s.PasswordAuthentication = sshdYesNo(get(kwPasswordAuthentication))
+	s.UsePAM = sshdYesNo(get(kwUsePAM))
+	s.PermitEmptyPasswords = sshdYesNo(get(kwPermitEmptyPasswords))
+	if v, ok := kv[kwChallengeResponseAuthentication]; ok {
+		s.KbdInteractiveAuthentication = sshdYesNo(v, true)
+	} else {
+		s.KbdInteractiveAuthentication = sshdYesNo(get(kwKbdInteractiveAuthentication))
+	}
+	if v, ok := kv[kwPermitRootLogin]; ok {
+		switch v = strings.ToLower(v); v {
+		case "yes", "no", "prohibit-password", "without-password", "forced-commands-only":
+			s.PermitRootLogin = &v
+		}
+	}
+	return s
+}

@@ -1,0 +1,130 @@
+package scanner
+
+import (
+	"testing"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+func TestParseSSHDT(t *testing.T) {
+	kv, ok := parseSSHDT("port 22\nusepam yes\npasswordauthentication no\nPermitRootLogin without-password\nkbdinteractiveauthentication yes\npasswordauthentication yes\n")
+	if !ok {
+		t.Fatal("not recognised as sshd -T output")
+	}
+	want := map[string]string{kwUsePAM: "yes", kwPasswordAuthentication: "no", kwPermitRootLogin: "without-password", kwKbdInteractiveAuthentication: "yes"}
+	for k, v := range want {
+		if kv[k] != v {
+			t.Errorf("%s = %q, want %q", k, kv[k], v)
+		}
+	}
+	if _, ok := parseSSHDT("Missing privilege separation directory: /run/sshd"); ok {
+		t.Error("an error message was taken for sshd -T output")
+	}
+}
+
+func TestParseSSHDConfig(t *testing.T) {
+	files := []sshdConfigFile{
+		{path: "/etc/ssh/sshd_config.d/10-a.conf", text: "PasswordAuthentication no\n", ok: true},
+		{path: "/etc/ssh/sshd_config.d/05-b.conf", text: "UsePAM=no\nInclude nested/*.conf\n", ok: true},
+		{path: "/etc/ssh/nested/x.conf", text: "PermitEmptyPasswords yes\n", ok: true},
+		{path: "/etc/ssh/other.conf", text: "PermitRootLogin no\n", ok: true},
+		{path: "/etc/ssh/unreadable.conf", ok: false},
+	}
+	tests := []struct {
+		name         string
+		main         string
+		crAlias      bool
+		want         map[string]string
+		wantComplete bool
+	}{
+		{"first value wins", "PasswordAuthentication yes\npasswordauthentication no\n", false,
+			map[string]string{kwPasswordAuthentication: "yes"}, true},
+		{"case, tabs, equals, quotes, comments", "  PASSWORDAUTHENTICATION\tno\nUsePAM = \"yes\"\n# PermitRootLogin yes\n", false,
+			map[string]string{kwPasswordAuthentication: "no", kwUsePAM: "yes"}, true},
+		{"include in lexical order before later lines", "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication yes\nUsePAM yes\n", false,
+			map[string]string{kwPasswordAuthentication: "no", kwUsePAM: "no", kwPermitEmptyPasswords: "yes"}, true},
+		{"relative include", "Include other.conf\n", false, map[string]string{kwPermitRootLogin: "no"}, true},
+		{"include matching nothing", "Include /etc/ssh/none/*.conf\nUsePAM yes\n", false, map[string]string{kwUsePAM: "yes"}, true},
+		{"match block ignored", "UsePAM yes\nMatch User bob\n  PasswordAuthentication no\nMatch all\nPermitRootLogin no\n", false,
+			map[string]string{kwUsePAM: "yes"}, true},
+		{"unreadable include", "Include unreadable.conf\n", false, map[string]string{}, false},
+		{"challenge-response is its own setting before 8.7", "ChallengeResponseAuthentication no\nKbdInteractiveAuthentication yes\n", false,
+			map[string]string{kwChallengeResponseAuthentication: "no", kwKbdInteractiveAuthentication: "yes"}, true},
+		{"challenge-response is an alias since 8.7", "ChallengeResponseAuthentication no\nKbdInteractiveAuthentication yes\n", true,
+			map[string]string{kwKbdInteractiveAuthentication: "no"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kv, complete := parseSSHDConfig(tt.main, files, tt.crAlias)
+			if complete != tt.wantComplete {
+				t.Errorf("complete = %v, want %v", complete, tt.wantComplete)
+			}
+			if len(kv) != len(tt.want) {
+				t.Errorf("got %v, want %v", kv, tt.want)
+			}
+			for k, v := range tt.want {
+				if kv[k] != v {
+					t.Errorf("%s = %q, want %q (all: %v)", k, kv[k], v, kv)
+				}
+			}
+		})
+	}
+}
+
+func TestSSHDFacts(t *testing.T) {
+	v := func(major, minor int) *contract.OpenSSH {
+		return &contract.OpenSSH{Major: &major, Minor: &minor}
+	}
+	centos := &contract.OS{ID: contract.Ptr("centos")}
+	debian := &contract.OS{ID: contract.Ptr("debian")}
+	const stockDebian = "ChallengeResponseAuthentication no\nUsePAM yes\n"
+	tests := []struct {
+		name string
+		secs []sec
+		os   *contract.OS
+		o    *contract.OpenSSH
+		want string // pw kbd pam empty root source
+	}{
+		{"sshd -T", []sec{{"sshd-T", "passwordauthentication yes\nkbdinteractiveauthentication yes\nchallengeresponseauthentication yes\nusepam yes\npermitemptypasswords no\npermitrootlogin yes", 0}},
+			debian, v(7, 9), "yes yes yes no yes sshd -T"},
+		{"sshd -T 7.x: challenge-response decides", []sec{{"sshd-T", "passwordauthentication yes\nkbdinteractiveauthentication yes\nchallengeresponseauthentication no\nusepam yes\npermitemptypasswords no\npermitrootlogin yes", 0}},
+			debian, v(7, 9), "yes no yes no yes sshd -T"},
+		{"sshd -T 9.x prints only kbdinteractive", []sec{{"sshd-T", "passwordauthentication yes\nkbdinteractiveauthentication no\nusepam yes\npermitemptypasswords no\npermitrootlogin without-password", 0}},
+			debian, v(9, 2), "yes no yes no without-password sshd -T"},
+		{"sshd -T without PAM support", []sec{{"sshd-T", "passwordauthentication yes\nkbdinteractiveauthentication yes\npermitemptypasswords no\npermitrootlogin no", 0}},
+			debian, v(9, 2), "yes yes no no no sshd -T"},
+		{"sudo when plain fails", []sec{{"sshd-T", "no hostkeys", 1}, {"sshd-T-sudo", "passwordauthentication no\nusepam yes", 0}},
+			debian, v(7, 9), "no null yes null null sshd -T"},
+		{"config when sshd -T fails", []sec{{"sshd-T", "no hostkeys", 1}, {"sshd-T-sudo", "sudo: a password is required", 1}, {"sshd_config /etc/ssh/sshd_config", stockDebian, 0}},
+			debian, v(7, 9), "yes no yes no prohibit-password sshd_config"},
+		{"config defaults: everything unset, 7.x", []sec{{"sshd_config /etc/ssh/sshd_config", "", 0}},
+			debian, v(7, 4), "yes yes no no prohibit-password sshd_config"},
+		{"config defaults: Red Hat keeps root login", []sec{{"sshd_config /etc/ssh/sshd_config", "", 0}},
+			centos, v(7, 4), "yes yes no no yes sshd_config"},
+		{"config defaults: before 7.0", []sec{{"sshd_config /etc/ssh/sshd_config", "", 0}},
+			debian, v(6, 6), "yes yes no no yes sshd_config"},
+		{"config defaults: unknown version leaves root login unknown", []sec{{"sshd_config /etc/ssh/sshd_config", "KbdInteractiveAuthentication no", 0}},
+			debian, nil, "yes no no no null sshd_config"},
+		{"config 9.x: KbdInteractive no", []sec{{"sshd_config /etc/ssh/sshd_config", "KbdInteractiveAuthentication no\nUsePAM yes", 0}},
+			debian, v(9, 2), "yes no yes no prohibit-password sshd_config"},
+		{"unreadable config", []sec{{"sshd-T", "x", 1}, {"sshd_config /etc/ssh/sshd_config", "Permission denied", 1}}, debian, v(8, 0), "null"},
+		{"nothing", []sec{{"id-u", "0", 0}}, debian, v(8, 0), "null"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sshdFacts(mustSplit(t, tt.secs...), tt.os, tt.o)
+			got := "null"
+			if s != nil {
+				root := "null"
+				if s.PermitRootLogin != nil {
+					root = *s.PermitRootLogin
+				}
+				got = lxBool(s.PasswordAuthentication) + " " + lxBool(s.KbdInteractiveAuthentication) + " " + lxBool(s.UsePAM) + " " +
+					lxBool(s.PermitEmptyPasswords) + " " + root + " " + s.Source
+			}
+			if got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,291 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+func init() {
+	// Other test files of this package may define -update too.
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+// linuxUpdateGolden reports whether -update was given.
+func linuxUpdateGolden() bool {
+	f := flag.Lookup("update")
+	if f == nil {
+		return false
+	}
+	v, ok := f.Value.(flag.Getter).Get().(bool)
+	return ok && v
+}
+
+// probeCaptures lists the systems under testdata/probe.
+func probeCaptures(t testing.TB) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "probe", "*", "probe.out"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no captures under testdata/probe: %v", err)
+	}
+	var names []string
+	for _, d := range dirs {
+		names = append(names, filepath.Base(filepath.Dir(d)))
+	}
+	return names
+}
+
+// readCapture returns a system's probe output and banner.
+func readCapture(t testing.TB, system string) ([]byte, string) {
+	t.Helper()
+	dir := filepath.Join("testdata", "probe", system)
+	out, err := os.ReadFile(filepath.Join(dir, "probe.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	banner, err := os.ReadFile(filepath.Join(dir, "banner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, strings.TrimSpace(string(banner))
+}
+
+// TestParseLinuxProbeGolden parses the captured output of every system into
+// the facts of its facts.golden.json (go test -run Golden -update rewrites).
+func TestParseLinuxProbeGolden(t *testing.T) {
+	for _, system := range probeCaptures(t) {
+		t.Run(system, func(t *testing.T) {
+			out, banner := readCapture(t, system)
+			f := contract.Facts{Schema: contract.FactsSchema}
+			if err := ParseLinuxProbe(out, banner, &f); err != nil {
+				t.Fatalf("ParseLinuxProbe: %v", err)
+			}
+			got, err := json.MarshalIndent(linuxSections(&f), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := filepath.Join("testdata", "probe", system, "facts.golden.json")
+			if linuxUpdateGolden() {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("facts of %s differ from %s:\n%s", system, golden, got)
+			}
+		})
+	}
+}
+
+// linuxSections is the part of the facts ParseLinuxProbe fills.
+func linuxSections(f *contract.Facts) any {
+	return struct {
+		OS      *contract.OS      `json:"os"`
+		OpenSSH *contract.OpenSSH `json:"openssh"`
+		SSHD    *contract.SSHD    `json:"sshd"`
+		SELinux *contract.SELinux `json:"selinux"`
+		HSS     *contract.HSS     `json:"hss"`
+	}{f.OS, f.OpenSSH, f.SSHD, f.SELinux, f.HSS}
+}
+
+// keyFacts is what an auditor reads first about a host, as one string.
+func keyFacts(f *contract.Facts) string {
+	s := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return *p
+	}
+	b := func(p *bool) string {
+		if p == nil {
+			return "null"
+		}
+		if *p {
+			return "yes"
+		}
+		return "no"
+	}
+	i := func(p *int) string {
+		if p == nil {
+			return "null"
+		}
+		return strconv.Itoa(*p)
+	}
+	var parts []string
+	if f.OS != nil {
+		parts = append(parts, "os="+s(f.OS.ID)+"/"+s(f.OS.Version))
+	}
+	if f.OpenSSH != nil {
+		parts = append(parts, "openssh="+i(f.OpenSSH.Major)+"."+i(f.OpenSSH.Minor)+"("+f.OpenSSH.Source+")")
+	}
+	if f.SSHD != nil {
+		parts = append(parts, "pw="+b(f.SSHD.PasswordAuthentication), "kbd="+b(f.SSHD.KbdInteractiveAuthentication),
+			"pam="+b(f.SSHD.UsePAM), "empty="+b(f.SSHD.PermitEmptyPasswords), "root="+s(f.SSHD.PermitRootLogin), "from="+f.SSHD.Source)
+	} else {
+		parts = append(parts, "sshd=null")
+	}
+	if f.SELinux != nil {
+		parts = append(parts, "selinux="+b(f.SELinux.Installed)+"/"+s(f.SELinux.Mode)+"/"+s(f.SELinux.ConfigMode))
+	}
+	if f.HSS != nil {
+		parts = append(parts, "agent="+b(f.HSS.AgentInstalled)+"/"+b(f.HSS.AgentRunning))
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestParseLinuxProbeCaptures states, per captured system, the facts the
+// policy turns on, so that a golden file rewritten by mistake still fails.
+func TestParseLinuxProbeCaptures(t *testing.T) {
+	tests := []struct {
+		system string
+		want   string
+	}{
+		{"centos7", "os=centos/7.9.2009 openssh=7.4(banner) pw=yes kbd=no pam=yes empty=no root=yes from=sshd -T selinux=yes/disabled/disabled agent=yes/yes"},
+		{"rhel8", "os=rhel/8.10 openssh=8.0(banner) pw=yes kbd=no pam=yes empty=no root=yes from=sshd -T selinux=yes/enforcing/enforcing agent=yes/yes"},
+		{"ubuntu1804", "os=ubuntu/18.04 openssh=7.6(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=yes/yes"},
+		{"ubuntu2004", "os=ubuntu/20.04 openssh=8.2(banner) pw=yes kbd=no pam=yes empty=no root=prohibit-password from=sshd_config selinux=no/disabled/null agent=yes/yes"},
+		{"debian10", "os=debian/10.13 openssh=7.9(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
+		{"debian12", "os=debian/12.5 openssh=9.2(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.system, func(t *testing.T) {
+			out, banner := readCapture(t, tt.system)
+			var f contract.Facts
+			if err := ParseLinuxProbe(out, banner, &f); err != nil {
+				t.Fatal(err)
+			}
+			if got := keyFacts(&f); got != tt.want {
+				t.Errorf("facts of %s:\n got %s\nwant %s", tt.system, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLinuxProbeOnThisHost runs the real probe with sh on the machine the
+// test runs on (read-only) and parses what it prints.
+func TestLinuxProbeOnThisHost(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh on this machine")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, sh, "-c", LinuxProbe).Output()
+	if err != nil {
+		t.Fatalf("sh -c LinuxProbe: %v", err)
+	}
+	var f contract.Facts
+	if err := ParseLinuxProbe(out, "", &f); err != nil {
+		t.Fatalf("ParseLinuxProbe: %v\n%s", err, out)
+	}
+	if f.OS == nil || f.OS.Family == nil || *f.OS.Family != "linux" || f.OS.Kernel == nil {
+		t.Errorf("os facts of this host: %+v", f.OS)
+	}
+	if f.SELinux == nil || f.SELinux.Mode == nil {
+		t.Errorf("selinux mode of this host unknown: %+v", f.SELinux)
+	}
+	if f.HSS == nil || f.HSS.AgentInstalled == nil {
+		t.Errorf("agent facts of this host unknown: %+v", f.HSS)
+	}
+}
+
+func TestSplitProbeSections(t *testing.T) {
+	const good = "@@factorgate:linux-probe v1@@\n@@factorgate:begin a@@\n|x\n|\n|@@factorgate:done@@\n@@factorgate:end 0 a@@\n@@factorgate:begin b c@@\n@@factorgate:end 127 b c@@\n@@factorgate:done@@\n"
+	tests := []struct {
+		name     string
+		out      string
+		wantErr  error
+		complete bool
+		a        string
+	}{
+		{"complete", good, nil, true, "x\n\n@@factorgate:done@@"},
+		{"motd before the header", "Welcome!\r\n" + good, nil, true, "x\n\n@@factorgate:done@@"},
+		{"crlf", strings.ReplaceAll(good, "\n", "\r\n"), nil, true, "x\n\n@@factorgate:done@@"},
+		{"truncated", good[:60], nil, false, ""},
+		{"cut mid marker", good[:len(good)-5], nil, false, "x\n\n@@factorgate:done@@"},
+		{"no header", "sh: 1: syntax error\n", ErrLinuxProbeOutput, false, ""},
+		{"empty", "", ErrLinuxProbeOutput, false, ""},
+		{"stray line", "@@factorgate:linux-probe v1@@\nhello\n", ErrLinuxProbeOutput, false, ""},
+		{"mismatched end", "@@factorgate:linux-probe v1@@\n@@factorgate:begin a@@\n@@factorgate:end 0 b@@\n", ErrLinuxProbeOutput, false, ""},
+		{"bad status", "@@factorgate:linux-probe v1@@\n@@factorgate:begin a@@\n@@factorgate:end x a@@\n", ErrLinuxProbeOutput, false, ""},
+		{"text after done", good + "more\n", ErrLinuxProbeOutput, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := splitProbeSections([]byte(tt.out))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error spans lines: %q", err)
+				}
+				return
+			}
+			if p.complete != tt.complete {
+				t.Errorf("complete = %v, want %v", p.complete, tt.complete)
+			}
+			if a, _ := p.ok("a"); a != tt.a {
+				t.Errorf("section a = %q, want %q", a, tt.a)
+			}
+			if s := p.section("b c"); tt.complete && (s == nil || s.rc != 127) {
+				t.Errorf("section \"b c\" = %+v, want rc 127", s)
+			}
+		})
+	}
+}
+
+func TestParseLinuxProbeErrors(t *testing.T) {
+	out, banner := readCapture(t, "debian10")
+	t.Run("garbage leaves facts alone", func(t *testing.T) {
+		f := contract.Facts{OS: &contract.OS{ID: contract.Ptr("kept")}}
+		err := ParseLinuxProbe([]byte("\x00\x01garbage"), banner, &f)
+		if !errors.Is(err, ErrLinuxProbeOutput) {
+			t.Fatalf("err = %v, want ErrLinuxProbeOutput", err)
+		}
+		if f.OS == nil || *f.OS.ID != "kept" {
+			t.Errorf("facts changed: %+v", f.OS)
+		}
+	})
+	t.Run("truncated keeps what arrived", func(t *testing.T) {
+		cut := out[:bytes.Index(out, []byte("@@factorgate:begin sshd-T@@"))+40]
+		var f contract.Facts
+		err := ParseLinuxProbe(cut, banner, &f)
+		if !errors.Is(err, ErrLinuxProbeTruncated) {
+			t.Fatalf("err = %v, want ErrLinuxProbeTruncated", err)
+		}
+		if f.OS == nil || f.OS.ID == nil || *f.OS.ID != "debian" {
+			t.Errorf("os facts lost: %+v", f.OS)
+		}
+		if f.SSHD != nil || f.SELinux != nil || f.HSS.AgentInstalled != nil {
+			t.Errorf("facts the output never proved: sshd %+v selinux %+v hss %+v", f.SSHD, f.SELinux, f.HSS)
+		}
+	})
+	t.Run("cloud facts kept", func(t *testing.T) {
+		f := contract.Facts{HSS: &contract.HSS{HostID: contract.Ptr("h-1")}}
+		if err := ParseLinuxProbe(out, banner, &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.HSS.HostID == nil || *f.HSS.HostID != "h-1" || f.HSS.AgentInstalled == nil {
+			t.Errorf("hss = %+v", f.HSS)
+		}
+	})
+}
