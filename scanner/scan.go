@@ -172,6 +172,10 @@ func (rt *runtime) probeHost(ctx context.Context, h Host, f *contract.Facts) (re
 	}
 	if windows {
 		err = ParseWindowsProbe(out.Stdout, f)
+		if h.Transport != TransportWinRM {
+			// OpenSSH for Windows: the banner is a fact of its own.
+			ParseWindowsSSHBanner(banner, f)
+		}
 	} else {
 		err = ParseLinuxProbe(out.Stdout, banner, f)
 	}

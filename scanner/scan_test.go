@@ -223,8 +223,12 @@ func TestScanWindowsOverSSH(t *testing.T) {
 	})
 	h := hostAt("win", srv.addr, clientKeyFile(t), knownHostsFile(t, srv))
 	h.OS = "windows"
-	if err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(*contract.Facts) {}); err != nil {
+	var f *contract.Facts
+	if err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(x *contract.Facts) { f = x }); err != nil {
 		t.Fatal(err)
+	}
+	if f == nil || f.OpenSSH == nil || deref(f.OpenSSH.Banner) != "SSH-2.0-OpenSSH_7.4" || !f.OpenSSH.Windows {
+		t.Errorf("openssh = %+v, want the banner recorded as OpenSSH for Windows", f.OpenSSH)
 	}
 	mu.Lock()
 	defer mu.Unlock()
