@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ var ErrNoMatch = errors.New("matches no host")
 // name the file and line. Defaults (the `defaults.ssh` and `defaults.winrm`
 // blocks) are merged into every host; a host's own `ssh:` / `winrm:` block
 // and `port` win over them.
+//
+// Relative file paths (identity_file, known_hosts, password_file, ca_file)
+// are taken from the inventory's folder, so the file means the same from
+// any working directory; ~ is expanded when the scan reads them.
 //
 // An SSH host whose port or user is set nowhere in the inventory keeps Port 0
 // or User "": the scanner then takes them from ~/.ssh/config, else 22 and the
@@ -290,6 +295,10 @@ func (p *invParser) host(n *yaml.Node, i int, defSSH rawSSH, defWinRM rawWinRM) 
 		User: deref(w.User), HTTPS: w.HTTPS == nil || *w.HTTPS, Insecure: w.Insecure != nil && *w.Insecure,
 		CAFile: deref(w.CAFile), Auth: deref(w.Auth), PasswordEnv: deref(w.PasswordEnv), PasswordFile: deref(w.PasswordFile),
 	}
+	base := filepath.Dir(p.file)
+	for _, path := range []*string{&h.SSH.IdentityFile, &h.SSH.KnownHosts, &h.SSH.PasswordFile, &h.WinRM.PasswordFile, &h.WinRM.CAFile} {
+		*path = relTo(base, *path)
+	}
 	if h.WinRM.Auth == "" {
 		h.WinRM.Auth = "basic"
 	}
@@ -309,6 +318,16 @@ func (p *invParser) host(n *yaml.Node, i int, defSSH rawSSH, defWinRM rawWinRM) 
 		return h, p.errf(n, "%swinrm: no password_env or password_file for a winrm host (set it here or in defaults.winrm)", prefix)
 	}
 	return h, nil
+}
+
+// relTo makes a relative file path relative to the inventory's folder, so
+// that a fleet file means the same from any working directory; absolute
+// paths and ~ paths are kept as written.
+func relTo(base, path string) string {
+	if path == "" || filepath.IsAbs(path) || strings.HasPrefix(path, "~") {
+		return path
+	}
+	return filepath.Join(base, path)
 }
 
 func mergeSSH(def, over rawSSH) rawSSH {

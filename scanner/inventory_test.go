@@ -196,3 +196,20 @@ func FuzzParseInventory(f *testing.F) {
 		}
 	})
 }
+
+func TestInventoryRelativePaths(t *testing.T) {
+	inv, err := ParseInventory("/etc/fg/fleet.yaml", []byte(`defaults:
+  ssh: {identity_file: keys/id, known_hosts: ~/.ssh/known_hosts, password_file: /run/pw}
+hosts:
+  - {name: a, winrm: {ca_file: ca.pem}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := inv.Hosts[0]
+	got := []string{h.SSH.IdentityFile, h.SSH.KnownHosts, h.SSH.PasswordFile, h.WinRM.CAFile}
+	want := []string{"/etc/fg/keys/id", "~/.ssh/known_hosts", "/run/pw", "/etc/fg/ca.pem"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("paths = %q, want %q", got, want)
+	}
+}
