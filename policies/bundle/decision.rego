@@ -10,43 +10,55 @@ package factorgate.decision
 
 import future.keywords.not
 
+import data.factorgate.checks
 import data.factorgate.lib
 
 _reachable if input.reachable == true
 
 _two_factor_on if input.hss.two_factor.enabled == true
 
-# Findings of the bundled checks (and of user packages placed under
-# data.factorgate.checks). A host that was not scanned has only the
-# reachable finding: every other fact is unknown.
-_found contains lib.normalize(name, f, "high") if {
-	_reachable
-	some name
-	some f in data.factorgate.checks[name].violations
-}
-
-_found contains f if {
+# Findings of the bundled checks. A host that was not scanned has only
+# the reachable finding: every other fact is unknown. (Each check is named
+# here rather than found by iterating data.factorgate.checks: that keeps
+# evaluation cheap. A check that gains warnings must be added below.)
+_bundled_violations := checks.reachable.violations if {
 	not _reachable
-	some f in data.factorgate.checks.reachable.violations
-}
+} else := union({
+	checks.reachable.violations,
+	checks.os_supported.violations,
+	checks.openssh_version.violations,
+	checks.password_login.violations,
+	checks.selinux.violations,
+	checks.rdp.violations,
+	checks.must_change_password.violations,
+	checks.protection.violations,
+	checks.topic.violations,
+})
 
-# Findings of user packages elsewhere under data.factorgate, wired in by
-# the evaluator as [package, finding] pairs.
-_found contains lib.normalize(pkg, f, "high") if {
+_bundled_warnings := set() if {
+	not _reachable
+} else := union({
+	checks.reachable.warnings,
+	checks.password_login.warnings,
+	checks.rdp.warnings,
+	checks.protection.warnings,
+})
+
+# Findings of user packages, wired in by the evaluator as
+# [package, finding] pairs and completed by lib.normalize.
+_user_violations contains lib.normalize(pkg, f, "high") if {
 	_reachable
 	some [pkg, f] in data.factorgate.extensions.violations
 }
 
-_warned contains lib.normalize(name, f, "low") if {
-	_reachable
-	some name
-	some f in data.factorgate.checks[name].warnings
-}
-
-_warned contains lib.normalize(pkg, f, "low") if {
+_user_warnings contains lib.normalize(pkg, f, "low") if {
 	_reachable
 	some [pkg, f] in data.factorgate.extensions.warnings
 }
+
+_found := _bundled_violations | _user_violations
+
+_warned := _bundled_warnings | _user_warnings
 
 # Waivers, already filtered for expiry: {host, selector, check,
 # justification, expires}. host is a glob on the host name ("" for any
@@ -96,7 +108,9 @@ _unwaived contains f if {
 }
 
 # violations are the unwaived violations; only they count toward status.
-violations := sort(_unwaived)
+violations := sort(_found) if {
+	count(_waivers) == 0
+} else := sort(_unwaived)
 
 warnings := sort(_warned)
 

@@ -216,3 +216,25 @@ test_params_override_key_by_key if {
 	p := data.factorgate.lib.params with data.factorgate.params as {"auth_mode": "sms"}
 	p == {"openssh_max_major": 7, "auth_mode": "sms"}
 }
+
+test_every_check_with_warnings_reaches_the_decision if {
+	d1 := decision.decision with input as object.union(fx.linux, {"sshd": {"permit_root_login": "no"}})
+	[w.check | some w in d1.warnings] == ["password_login"]
+	d2 := decision.decision with input as object.union(fx.linux, {"hss": {"host_id": null, "agent_status": null, "protect_status": null, "host_status": null}})
+	[w.check | some w in d2.warnings] == ["protection"]
+	d3 := decision.decision with input as fx.windows
+	[w.check | some w in d3.warnings] == ["rdp"]
+}
+
+test_every_check_with_violations_reaches_the_decision if {
+	inp := object.union(fx.linux, {
+		"os": {"family": "linux"},
+		"openssh": null, "sshd": null, "selinux": null, "hss": null,
+	})
+	d := decision.decision with input as inp with data.factorgate.params as {"auth_mode": "sms"}
+	{v.check | some v in d.violations} == {"openssh_version", "password_login", "selinux", "protection", "topic"}
+	dw := decision.decision with input as object.union(fx.windows, {"rdp": null, "accounts": null})
+	{v.check | some v in dw.violations} == {"rdp", "must_change_password"}
+	do := decision.decision with input as object.union(fx.linux, {"os": null})
+	{v.check | some v in do.violations} == {"os_supported"}
+}

@@ -1,0 +1,10 @@
+package policies
+
+import (
+	"io"
+	"runtime"
+)
+
+var errEOF = io.EOF
+
+func workers() int { return runtime.GOMAXPROCS(0) }
