@@ -297,7 +297,7 @@ func TestDataFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name, file, content string
-		host, status       string
+		host, status        string
 	}{
 		{"yaml raises openssh limit", "p.yaml", "factorgate:\n  params:\n    openssh_max_major: 8\n", "app-01", contract.StatusEligible},
 		{"json raises openssh limit", "p.json", `{"factorgate": {"params": {"openssh_max_major": 8}}}`, "app-01", contract.StatusEligible},
