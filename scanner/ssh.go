@@ -55,6 +55,9 @@ type runtime struct {
 
 	keyMu    sync.Mutex
 	keyCache map[string]parsedKey
+
+	// onRetry, when set, is told of each retried dial (tests).
+	onRetry func(attempt int, err error)
 }
 
 func newRuntime(opts Options) (*runtime, error) {
@@ -677,6 +680,10 @@ func (rt *runtime) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
 				return nil, fmt.Errorf("dial %s: no answer within %s", addr, rt.opts.Timeouts.Dial)
 			}
 			return nil, fmt.Errorf("dial %s: %w", addr, unwrapOpError(err))
+		}
+		slog.Debug("dial retry", "addr", addr, "attempt", attempt+1, "err", err)
+		if rt.onRetry != nil {
+			rt.onRetry(attempt+1, err)
 		}
 		select {
 		case <-time.After(wait):
