@@ -11,9 +11,9 @@ import future.keywords.not
 
 import data.factorgate.lib
 
-_fix := "Clear the flag with net user NAME /logonpasswordchg:no, or log in once and change the password: HSS 2FA does not allow \"User must change password at next logon\" on Windows (HSS user guide hss_01_0568)."
+_fix(name) := sprintf("Clear the flag with net user %s /logonpasswordchg:no, or log in once and change the password: HSS 2FA does not allow \"User must change password at next logon\" on Windows (source: hss_01_0568)", [name])
 
-_unknown_fix := "Let the scanner list the local accounts over WinRM (PasswordExpired and UserFlags of WinNT://); HSS 2FA does not allow \"User must change password at next logon\" (HSS user guide hss_01_0568)."
+_unknown_fix := "Let the scanner list the local accounts over WinRM (PasswordExpired and UserFlags of WinNT://); HSS 2FA does not allow \"User must change password at next logon\" (source: hss_01_0568)"
 
 # _may_log_in is true unless the account is known to be disabled.
 _may_log_in(a) if not a.enabled == false
@@ -31,7 +31,7 @@ violations contains {
 violations contains {
 	"check": "must_change_password",
 	"message": sprintf("account %s must change its password at next logon", [a.name]),
-	"remediation": _fix,
+	"remediation": _fix(a.name),
 	"severity": "high",
 } if {
 	lib.windows
@@ -43,7 +43,7 @@ violations contains {
 violations contains {
 	"check": "must_change_password",
 	"message": sprintf("account %s must change its password at next logon, and whether it is enabled could not be read", [a.name]),
-	"remediation": _fix,
+	"remediation": _fix(a.name),
 	"severity": "high",
 } if {
 	lib.windows

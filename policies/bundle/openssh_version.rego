@@ -33,7 +33,7 @@ _version := sprintf("%d", [input.openssh.major]) if {
 violations contains {
 	"check": "openssh_version",
 	"message": "the OpenSSH server version could not be read",
-	"remediation": "Make sure the SSH server answers with its OpenSSH banner, or let the scanner run ssh -V or query the openssh-server package; HSS 2FA needs OpenSSH earlier than 8 (HSS user guide hss_01_0568).",
+	"remediation": "Make sure the SSH server answers with its OpenSSH banner, or let the scanner run ssh -V or query the openssh-server package; HSS 2FA needs OpenSSH earlier than 8 (source: hss_01_0568)",
 	"severity": "high",
 } if {
 	_applies
@@ -43,7 +43,7 @@ violations contains {
 violations contains {
 	"check": "openssh_version",
 	"message": sprintf("OpenSSH %s is too new: HSS 2FA protects SSH logins only with OpenSSH %d.x or earlier", [_version, _max]),
-	"remediation": "Leave this host out of 2FA, or protect its SSH logins another way: HSS 2FA hooks SSH password logins only on OpenSSH earlier than 8 (HSS user guide hss_01_0568, Constraints and Limitations).",
+	"remediation": "Leave this host out of 2FA, or protect its SSH logins another way: HSS 2FA hooks SSH password logins only on OpenSSH earlier than 8 (source: hss_01_0568)",
 	"severity": "high",
 } if {
 	_applies
@@ -54,7 +54,7 @@ violations contains {
 violations contains {
 	"check": "openssh_version",
 	"message": sprintf("parameter openssh_max_major is %v, not a number", [_max]),
-	"remediation": "Set factorgate.params.openssh_max_major to a whole number in the --data file (HSS user guide hss_01_0568: OpenSSH earlier than 8).",
+	"remediation": "Set factorgate.params.openssh_max_major to a whole number in the --data file (source: hss_01_0568)",
 	"severity": "high",
 } if {
 	_applies

@@ -11,14 +11,14 @@ import future.keywords.not
 violations contains {
 	"check": "os_supported",
 	"message": "the operating system family could not be read",
-	"remediation": "Scan again with an account that can read /etc/os-release (Linux) or the Windows version (WinRM); HSS 2FA applies to Linux and Windows servers only (HSS user guide hss_01_0568).",
+	"remediation": "Scan again with an account that can read /etc/os-release (Linux) or the Windows version (WinRM); HSS 2FA applies to Linux and Windows servers only (source: hss_01_0568)",
 	"severity": "high",
 } if not is_string(input.os.family)
 
 violations contains {
 	"check": "os_supported",
 	"message": sprintf("operating system family %q is not supported: HSS 2FA covers Linux and Windows", [input.os.family]),
-	"remediation": "Leave this host out of 2FA: HSS 2FA applies to Linux (SSH) and Windows (RDP) servers only (HSS user guide hss_01_0568).",
+	"remediation": "Leave this host out of 2FA: HSS 2FA applies to Linux (SSH) and Windows (RDP) servers only (source: hss_01_0568)",
 	"severity": "high",
 } if {
 	is_string(input.os.family)

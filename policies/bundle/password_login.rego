@@ -28,7 +28,7 @@ _yes_no(false) := "no"
 violations contains {
 	"check": "password_login",
 	"message": "the sshd settings could not be read",
-	"remediation": "Let the scanner run sshd -T (root or sudo) or read /etc/ssh/sshd_config; 2FA needs PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication yes and PermitEmptyPasswords no (HSS FAQ hss_01_0440).",
+	"remediation": "Let the scanner run sshd -T (root or sudo) or read /etc/ssh/sshd_config; 2FA needs PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication yes and PermitEmptyPasswords no (source: hss_01_0440)",
 	"severity": "high",
 } if {
 	lib.linux
@@ -38,7 +38,7 @@ violations contains {
 violations contains {
 	"check": "password_login",
 	"message": sprintf("the sshd setting %s could not be read", [s.name]),
-	"remediation": "Let the scanner run sshd -T (root or sudo) so the effective value is read; 2FA needs PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication yes and PermitEmptyPasswords no (HSS FAQ hss_01_0440).",
+	"remediation": "Let the scanner run sshd -T (root or sudo) so the effective value is read; 2FA needs PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication yes and PermitEmptyPasswords no (source: hss_01_0440)",
 	"severity": "high",
 } if {
 	lib.linux
@@ -50,7 +50,7 @@ violations contains {
 violations contains {
 	"check": "password_login",
 	"message": sprintf("sshd has %s %s: 2FA needs %s", [s.name, _yes_no(v), _yes_no(s.want)]),
-	"remediation": sprintf("Set %s %s in /etc/ssh/sshd_config and reload sshd (HSS FAQ hss_01_0440).", [split(s.name, " ")[0], _yes_no(s.want)]),
+	"remediation": sprintf("Set %s %s in /etc/ssh/sshd_config and reload sshd (source: hss_01_0440)", [split(s.name, " ")[0], _yes_no(s.want)]),
 	"severity": "high",
 } if {
 	lib.linux
@@ -63,7 +63,7 @@ violations contains {
 warnings contains {
 	"check": "password_login",
 	"message": sprintf("sshd has PermitRootLogin %s: root password logins will fail once 2FA is on", [input.sshd.permit_root_login]),
-	"remediation": "Set PermitRootLogin yes in /etc/ssh/sshd_config where root must log in by password, or log in as another user (HSS FAQ hss_01_0440).",
+	"remediation": "Set PermitRootLogin yes in /etc/ssh/sshd_config where root must log in by password, or log in as another user (source: hss_01_0440)",
 	"severity": "low",
 } if {
 	lib.linux
@@ -74,7 +74,7 @@ warnings contains {
 warnings contains {
 	"check": "password_login",
 	"message": "the sshd setting PermitRootLogin could not be read: root password logins fail with 2FA unless it is yes",
-	"remediation": "Let the scanner run sshd -T (root or sudo); root password logins need PermitRootLogin yes with 2FA (HSS FAQ hss_01_0440).",
+	"remediation": "Let the scanner run sshd -T (root or sudo); root password logins need PermitRootLogin yes with 2FA (source: hss_01_0440)",
 	"severity": "low",
 } if {
 	lib.linux

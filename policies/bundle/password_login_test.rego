@@ -27,7 +27,7 @@ test_empty_passwords_fail if {
 	vs := password_login.violations with input as _with_sshd({"permit_empty_passwords": true})
 	fx.messages(vs) == {"sshd has PermitEmptyPasswords yes: 2FA needs no"}
 	some v in vs
-	v.remediation == "Set PermitEmptyPasswords no in /etc/ssh/sshd_config and reload sshd (HSS FAQ hss_01_0440)."
+	v.remediation == "Set PermitEmptyPasswords no in /etc/ssh/sshd_config and reload sshd (source: hss_01_0440)"
 }
 
 test_null_sshd_fails if {

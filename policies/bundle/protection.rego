@@ -9,9 +9,9 @@ package factorgate.checks.protection
 
 import future.keywords.not
 
-_fix := "Install the HSS agent if needed and enable server protection for this host in the HSS console (HSS user guide hss_01_0260, Enabling Protection; a prerequisite of 2FA in hss_01_0568)."
+_fix := "Install the HSS agent if needed and enable server protection for this host in the HSS console (source: hss_01_0260, hss_01_0568)"
 
-_unknown_fix := "Scan with cloud credentials so the HSS API reports the agent and protection status; 2FA needs server protection enabled (HSS user guide hss_01_0568)."
+_unknown_fix := "Scan with cloud credentials so the HSS API reports the agent and protection status; 2FA needs server protection enabled (source: hss_01_0568)"
 
 # _cloud is true when the scan read the host from the HSS API.
 _cloud if {
@@ -101,7 +101,7 @@ violations contains {
 warnings contains {
 	"check": "protection",
 	"message": "server protection not verified: the HSS agent runs, but the scan read no cloud facts",
-	"remediation": "Scan with cloud credentials (HSS API) to confirm the agent is online and protection is opened (HSS user guide hss_01_0260; a prerequisite of 2FA in hss_01_0568).",
+	"remediation": "Scan with cloud credentials (HSS API) to confirm the agent is online and protection is opened (source: hss_01_0260, hss_01_0568)",
 	"severity": "medium",
 } if {
 	is_object(input.hss)

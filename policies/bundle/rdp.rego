@@ -11,7 +11,7 @@ import future.keywords.not
 
 import data.factorgate.lib
 
-_unknown_fix := "Let the scanner read HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\fDenyTSConnections over WinRM; on Windows HSS 2FA protects RDP logins (HSS user guide hss_01_0568)."
+_unknown_fix := "Let the scanner read HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\fDenyTSConnections over WinRM; on Windows HSS 2FA protects RDP logins (source: hss_01_0568)"
 
 violations contains {
 	"check": "rdp",
@@ -37,7 +37,7 @@ violations contains {
 violations contains {
 	"check": "rdp",
 	"message": sprintf("RDP logins are disabled%s: on Windows, HSS 2FA protects RDP logins", [_by_policy]),
-	"remediation": "Allow Remote Desktop connections (System Properties > Remote, or fDenyTSConnections=0; Group Policy overrides the local setting) if the server is to take 2FA (HSS user guide hss_01_0568).",
+	"remediation": "Allow Remote Desktop connections (System Properties > Remote, or fDenyTSConnections=0; Group Policy overrides the local setting) if the server is to take 2FA (source: hss_01_0568)",
 	"severity": "high",
 } if {
 	lib.windows
@@ -51,7 +51,7 @@ _by_policy := " by Group Policy" if input.rdp.policy_override == true
 warnings contains {
 	"check": "rdp",
 	"message": "once 2FA is on, RDP logins to this server from another Windows server fail unless that server stores a Windows credential for it",
-	"remediation": "On each Windows server you connect from: Control Panel > User Accounts > Manage your credentials > Add a Windows credential with this server's user name and password (HSS user guide hss_01_0568).",
+	"remediation": "On each Windows server you connect from: Control Panel > User Accounts > Manage your credentials > Add a Windows credential with this server's user name and password (source: hss_01_0568)",
 	"severity": "low",
 } if {
 	lib.windows
@@ -61,7 +61,7 @@ warnings contains {
 warnings contains {
 	"check": "rdp",
 	"message": sprintf("security products that may conflict with 2FA are installed: %s", [concat(", ", input.security_products)]),
-	"remediation": "Check with the vendor, or remove the product, before enabling 2FA: HSS 2FA on Windows may conflict with products such as G01 and 360 Guard (Huawei Cloud HSS user guide hss_01_0568).",
+	"remediation": "Check with the vendor, or remove the product, before enabling 2FA: HSS 2FA on Windows may conflict with products such as G01 and 360 Guard (source: Huawei Cloud hss_01_0568)",
 	"severity": "medium",
 } if {
 	lib.windows

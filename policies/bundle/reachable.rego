@@ -21,14 +21,14 @@ _reason := input.error if {
 violations contains {
 	"check": "reachable",
 	"message": sprintf("the host could not be scanned: %s", [_reason]),
-	"remediation": "Check the address, port, credentials and host key of this host, then scan again: 2FA prerequisites can only be checked on a host that was read (HSS user guide hss_01_0568).",
+	"remediation": "Check the address, port, credentials and host key of this host, then scan again: 2FA prerequisites can only be checked on a host that was read (source: hss_01_0568)",
 	"severity": "high",
 } if not input.reachable == true
 
 warnings contains {
 	"check": "reachable",
 	"message": "the scanner logs in to this host by password: once 2FA is on, SSH password logins are asked for a verification code and later scans will fail",
-	"remediation": "Give the scanner an SSH key for this host (identity_file or ssh-agent) before 2FA is enabled; key logins are not asked for a code (HSS FAQ hss_01_0439).",
+	"remediation": "Give the scanner an SSH key for this host (identity_file or ssh-agent) before 2FA is enabled; key logins are not asked for a code (source: hss_01_0439)",
 	"severity": "medium",
 } if {
 	input.reachable == true

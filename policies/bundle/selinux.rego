@@ -12,9 +12,9 @@ import future.keywords.not
 
 import data.factorgate.lib
 
-_fix := "Set SELINUX=disabled in /etc/selinux/config and reboot; setenforce 0 lasts only until the next boot (HSS FAQ hss_01_0472; prerequisite in HSS user guide hss_01_0568)."
+_fix := "Set SELINUX=disabled in /etc/selinux/config and reboot; setenforce 0 lasts only until the next boot (source: hss_01_0472, hss_01_0568)"
 
-_unknown_fix := "Let the scanner run getenforce and read /etc/selinux/config; 2FA needs SELinux disabled permanently (HSS FAQ hss_01_0472)."
+_unknown_fix := "Let the scanner run getenforce and read /etc/selinux/config; 2FA needs SELinux disabled permanently (source: hss_01_0472)"
 
 _not_installed if input.selinux.installed == false
 

@@ -14,9 +14,9 @@ import data.factorgate.lib
 
 _mode := lib.params.auth_mode
 
-_fix := "Create the SMN topic, add an SMS or email subscription and have the recipient confirm it, or use verification-code mode (--auth-mode code) (HSS user guide hss_01_0568; HSS FAQ hss_01_0441)."
+_fix := "Create the SMN topic, add an SMS or email subscription and have the recipient confirm it, or use verification-code mode (--auth-mode code) (source: hss_01_0568, hss_01_0441)"
 
-_unknown_fix := "Scan with cloud credentials and the topic URN (--topic-urn) so the SMN API reports the topic and its subscriptions (HSS user guide hss_01_0568)."
+_unknown_fix := "Scan with cloud credentials and the topic URN (--topic-urn) so the SMN API reports the topic and its subscriptions (source: hss_01_0568)"
 
 _urn := input.topic.urn if {
 	is_string(input.topic.urn)
@@ -83,6 +83,6 @@ violations contains {
 violations contains {
 	"check": "topic",
 	"message": sprintf("parameter auth_mode is %v: want \"sms\" or \"code\"", [_mode]),
-	"remediation": "Set --auth-mode sms or code, or factorgate.params.auth_mode in the --data file (HSS user guide hss_01_0568).",
+	"remediation": "Set --auth-mode sms or code, or factorgate.params.auth_mode in the --data file (source: hss_01_0568)",
 	"severity": "high",
 } if not _mode in {"sms", "code"}
