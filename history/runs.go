@@ -97,11 +97,16 @@ func (s *Store) MarkInterrupted(ctx context.Context, id RunID, reason string) er
 	return s.finish(ctx, id, StatusInterrupted, reason, Result{})
 }
 
-// InterruptStale closes every run still marked running as interrupted, and
-// returns how many there were. Call it when a process that is the only
-// writer of the history starts: a run left running was cut short by a crash.
-func (s *Store) InterruptStale(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM runs WHERE status = ?`), string(StatusRunning))
+// InterruptStale closes every run of source (any source when empty) still
+// marked running as interrupted, and returns how many there were. Call it
+// when the one process that records runs of source starts: a run of its
+// left running was cut short by a crash.
+func (s *Store) InterruptStale(ctx context.Context, source string) (int, error) {
+	query, args := `SELECT id FROM runs WHERE status = ?`, []any{string(StatusRunning)}
+	if source != "" {
+		query, args = query+` AND source = ?`, append(args, source)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return 0, fmt.Errorf("history: %s", oneLine(err))
 	}

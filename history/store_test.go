@@ -219,17 +219,18 @@ func TestRunOutcomes(t *testing.T) {
 func TestInterruptStale(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		a, _ := s.BeginRun(ctx, Meta{})
-		b, _ := s.BeginRun(ctx, Meta{})
+		a, _ := s.BeginRun(ctx, Meta{Source: "serve"})
+		b, _ := s.BeginRun(ctx, Meta{Source: "serve"})
 		if err := s.FinishRun(ctx, b, Result{}); err != nil {
 			t.Fatal(err)
 		}
-		c, _ := s.BeginRun(ctx, Meta{})
-		n, err := s.InterruptStale(ctx)
+		c, _ := s.BeginRun(ctx, Meta{Source: "serve"})
+		other, _ := s.BeginRun(ctx, Meta{Source: "check"})
+		n, err := s.InterruptStale(ctx, "serve")
 		if err != nil || n != 2 {
-			t.Fatalf("InterruptStale = %d, %v; want 2", n, err)
+			t.Fatalf("InterruptStale(serve) = %d, %v; want 2", n, err)
 		}
-		for id, want := range map[RunID]Status{a: StatusInterrupted, b: StatusOK, c: StatusInterrupted} {
+		for id, want := range map[RunID]Status{a: StatusInterrupted, b: StatusOK, c: StatusInterrupted, other: StatusRunning} {
 			r, err := s.GetRun(ctx, id)
 			if err != nil {
 				t.Fatal(err)
@@ -238,7 +239,10 @@ func TestInterruptStale(t *testing.T) {
 				t.Errorf("run %d: %s, want %s", id, r.Status, want)
 			}
 		}
-		if n, err := s.InterruptStale(ctx); err != nil || n != 0 {
+		if n, err := s.InterruptStale(ctx, ""); err != nil || n != 1 {
+			t.Errorf("InterruptStale(any) = %d, %v; want 1 (the check run)", n, err)
+		}
+		if n, err := s.InterruptStale(ctx, ""); err != nil || n != 0 {
 			t.Errorf("second InterruptStale = %d, %v; want 0", n, err)
 		}
 	})
