@@ -59,8 +59,9 @@ var _ scanner.CloudView = (*View)(nil)
 //
 // A host matches by its inventory hss_host_id first, else by its address
 // against the private IP, then the public IP, else by its name against the
-// HSS host name. A step that finds several HSS hosts is a [*MatchError]
-// naming them; a step that finds none passes to the next.
+// HSS host name. When several HSS hosts share the address, the one whose
+// name is the inventory name is taken; failing that, the step is a
+// [*MatchError] naming them all. A step that finds none passes to the next.
 func NewView(ctx context.Context, c *Client, inventory []scanner.Host, topic TopicOptions) (*View, error) {
 	hosts, err := c.ListHosts(ctx)
 	if err != nil {
@@ -148,6 +149,19 @@ func matchHost(ih scanner.Host, hosts []HSSHost, byID map[string]HSSHost) (strin
 		for _, h := range hosts {
 			if s.field(h) == s.value {
 				ids = append(ids, h.HostID)
+			}
+		}
+		if len(ids) > 1 && s.by != "host_name" {
+			// Several hosts share the address (separate VPCs, or a fleet
+			// behind one address): the name may still tell them apart.
+			var named []string
+			for _, id := range ids {
+				if byID[id].HostName == ih.Name {
+					named = append(named, id)
+				}
+			}
+			if len(named) == 1 {
+				return named[0], nil
 			}
 		}
 		switch len(ids) {

@@ -34,6 +34,7 @@ func TestView(t *testing.T) {
 		{Name: "gone", Address: "10.0.0.99", HSSHostID: "id-nope"},
 		{Name: "unknown", Address: "10.0.0.77"},
 		{Name: "down", Address: "10.0.0.5"},
+		{Name: "dup2", Address: "10.9.9.9"},
 	}
 	c := newClient(t, s, nil)
 	v, err := cloud.NewView(context.Background(), c, inv, cloud.TopicOptions{AuthMode: cloud.AuthSMS, URN: urn})
@@ -55,6 +56,7 @@ func TestView(t *testing.T) {
 		{inv[5], true, "", "", "gone: hss_host_id id-nope is not a host HSS knows"},
 		{inv[6], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null}`, ""},
 		{inv[7], false, web, "null", ""},
+		{inv[8], true, "id-dup2", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host.Name, func(t *testing.T) {

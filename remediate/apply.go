@@ -96,6 +96,9 @@ func Resume(ctx context.Context, api API, journalPath string, opts Options) (*Re
 		return nil, err
 	}
 	p := entries[0].Plan
+	if opts.Action != "" && opts.Action != p.Action {
+		return nil, fmt.Errorf("%s is the journal of %s, not %s: resume it with factorgate %s --resume", journalPath, p.Action, opts.Action, p.Action)
+	}
 	opts.Action = p.Action
 	opts.AuthType, opts.TopicURN, opts.TopicDisplayName = p.AuthType, p.TopicURN, p.TopicDisplayName
 	opts = opts.withDefaults()
