@@ -1,0 +1,84 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+func TestTableGolden(t *testing.T) {
+	compareGoldenFile(t, "table.golden.txt", renderFixture(t, "table"))
+}
+
+func TestTableStopsOnError(t *testing.T) { checkStopsOnError(t, "table") }
+
+// TestTableFitsTheTerminal checks that every line fits 80 columns and
+// that each host is one row starting with its status.
+func TestTableFitsTheTerminal(t *testing.T) {
+	out := string(renderFixture(t, "table"))
+	for i, line := range strings.Split(out, "\n") {
+		if len(line) > 80 {
+			t.Errorf("line %d is %d columns: %q", i+1, len(line), line)
+		}
+	}
+	for _, d := range fixtureCompliance().Decisions {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == d.Status && f[1] == d.Host {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no row for %s with status %s", d.Host, d.Status)
+		}
+	}
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "7 hosts: 2 eligible, 1 enabled, 2 ineligible, 1 enabled_ineligible, 1 unreachable") {
+		t.Errorf("summary line missing:\n%s", out)
+	}
+}
+
+func TestTableNeutralisesControlCharacters(t *testing.T) {
+	r := contract.NewReport(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC), []contract.Decision{{
+		Host: "evil\x1b[2J", Status: contract.StatusIneligible,
+		Violations: []contract.Finding{{Check: "x", Message: "red \x1b[31mtext\x1b[0m\nnext line\tand tab", Remediation: "fix\r\nit"}},
+	}})
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "table", r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.ContainsAny(out, "\x1b\r\t") {
+		t.Errorf("control characters reached the terminal: %q", out)
+	}
+	if !strings.Contains(out, "  x x: red [31mtext [0m next line and tab\n    fix: fix it\n") {
+		t.Errorf("finding not kept on its lines:\n%s", out)
+	}
+}
+
+func TestTableEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "table", contract.NewReport(time.Unix(0, 0), nil)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "(no hosts)") || !strings.Contains(buf.String(), "0 hosts: 0 eligible") {
+		t.Errorf("empty table:\n%s", buf.String())
+	}
+}
+
+func TestTableWrap(t *testing.T) {
+	tr := tableRenderer{width: 20}
+	for _, tc := range []struct{ first, indent, text, want string }{
+		{"", "", "", ""},
+		{"- ", "  ", "short", "- short\n"},
+		{"- ", "  ", "one two three four five six", "- one two three four\n  five six\n"},
+		{"- ", "  ", "averyveryverylongwordthatdoesnotfit x", "- averyveryverylongwordthatdoesnotfit\n  x\n"},
+	} {
+		if got := tr.wrap(tc.first, tc.indent, tc.text); got != tc.want {
+			t.Errorf("wrap(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
