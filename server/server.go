@@ -271,7 +271,11 @@ func (s *Server) tick() {
 		return
 	}
 	s.metrics.observe(run, time.Since(start))
-	s.log.Info("run finished", "run", id, "status", run.Status, "hosts", run.Hosts, "duration", run.Duration, "err", run.Error)
+	level := slog.LevelInfo
+	if run.Status != history.StatusOK {
+		level = slog.LevelError
+	}
+	s.log.Log(rctx, level, "run finished", "run", id, "status", run.Status, "hosts", run.Hosts, "duration", run.Duration, "err", run.Error)
 	if run.Status != history.StatusOK {
 		return
 	}

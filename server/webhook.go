@@ -50,14 +50,24 @@ type webhookSender struct {
 	host string // what logs say of the URL
 }
 
+// CheckWebhookURL reports whether u can be a [Webhook] URL. Its error never
+// quotes u, which may hold a token.
+func CheckWebhookURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return errors.New("webhook: want an http:// or https:// URL")
+	}
+	return nil
+}
+
 func newWebhookSender(cfg Webhook, log *slog.Logger) (*webhookSender, error) {
 	if cfg.URL == "" {
 		return nil, nil
 	}
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("webhook: want an http:// or https:// URL")
+	if err := CheckWebhookURL(cfg.URL); err != nil {
+		return nil, err
 	}
+	u, _ := url.Parse(cfg.URL)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
