@@ -365,12 +365,16 @@ func (c *Client) call(ctx context.Context, op string, fn func(headers map[string
 		if err == nil {
 			return rid, nil
 		}
-		err = c.convert(op, err, rid)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return rid, fmt.Errorf("%s: %w", op, ctxErr)
 		}
+		var certErr *tls.CertificateVerificationError
+		var unknownCA x509.UnknownAuthorityError
+		var badHost x509.HostnameError
+		trustErr := errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &badHost)
+		err = c.convert(op, err, rid)
 		var ae *APIError
-		retry := !errors.As(err, &ae) || ae.Retryable()
+		retry := !trustErr && (!errors.As(err, &ae) || ae.Retryable())
 		if !retry || attempt >= c.retries {
 			return rid, err
 		}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,8 +103,8 @@ func TestSetTwoFactorAndTLS(t *testing.T) {
 	if !tf.Enabled || tf.AuthType != "code" {
 		t.Errorf("2FA after set = %+v", tf)
 	}
-	// Without the CA the same endpoint is refused.
-	c2 := newClient(t, s, func(_ *cloud.Credentials, o *cloud.Options) { o.Retries = -1 })
+	// Without the CA the same endpoint is refused, and not tried again.
+	c2 := newClient(t, s, func(_ *cloud.Credentials, o *cloud.Options) { o.RetryWait = time.Hour })
 	if _, err := c2.ListHosts(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("ListHosts without the CA: err = %v, want a certificate error", err)
 	}
@@ -256,5 +258,25 @@ func TestEndpoints(t *testing.T) {
 				t.Errorf("New(%+v) HSS endpoint = %s, want %s", tt.opts, h, tt.hss)
 			}
 		}
+	}
+}
+
+// TestContextEndsCall checks that a call ends with its context although the
+// SDK itself takes none.
+func TestContextEndsCall(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c, err := cloud.New(cloud.Credentials{AK: testAK, SK: testSK, ProjectID: testProject},
+		cloud.Options{HSSEndpoint: srv.URL, SMNEndpoint: srv.URL, Retries: -1, Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = c.ListHosts(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's deadline", err)
 	}
 }
