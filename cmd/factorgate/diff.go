@@ -31,7 +31,7 @@ func diffCommand() *cli.Command {
 }
 
 func diffAction(c *cli.Context) error {
-	args, err := positional(c)
+	args, err := interspersedArgs(c)
 	if err != nil {
 		return err
 	}
@@ -82,8 +82,8 @@ func diffAction(c *cli.Context) error {
 	return nil
 }
 
-// eventTitles are drift events as people read them.
-var eventTitles = map[string]string{
+// driftEventTitles are drift events as people read them.
+var driftEventTitles = map[string]string{
 	history.EventEnteredEnabledIneligible: "entered enabled_ineligible",
 	history.EventFellFromEligible:         "fell from eligible",
 }
@@ -91,7 +91,7 @@ var eventTitles = map[string]string{
 // writeDrift writes a drift as text: one section per kind of change, only
 // the sections that have something.
 func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
-	fmt.Fprintf(w, "Drift from run %d (%s) to run %d (%s)\n", a.ID, runTime(a), b.ID, runTime(b))
+	fmt.Fprintf(w, "Drift from run %d (%s) to run %d (%s)\n", a.ID, runStartTime(a), b.ID, runStartTime(b))
 	if d.Empty() {
 		_, err := fmt.Fprintln(w, "\nNo change.")
 		return err
@@ -112,7 +112,7 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 			for _, v := range e.Violations {
 				why = append(why, v.Check)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Host, eventTitles[e.Kind], orDash(e.From), e.To, orDash(strings.Join(why, ", ")))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Host, driftEventTitles[e.Kind], dashIfEmpty(e.From), e.To, dashIfEmpty(strings.Join(why, ", ")))
 		}
 	})
 	section("Status changes", len(d.Changed), "HOST\tFROM\tTO", func(tw *tabwriter.Writer) {
@@ -123,7 +123,7 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 	findings := func(title string, fs []history.HostFinding) {
 		section(title, len(fs), "HOST\tCHECK\tMESSAGE", func(tw *tabwriter.Writer) {
 			for _, f := range fs {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Host, f.Check, orDash(oneLineText(f.Message)))
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Host, f.Check, dashIfEmpty(joinFields(f.Message)))
 			}
 		})
 	}
@@ -142,6 +142,6 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 	return nil
 }
 
-func runTime(r *history.Run) string { return r.StartedAt.Format(time.RFC3339) }
+func runStartTime(r *history.Run) string { return r.StartedAt.Format(time.RFC3339) }
 
-func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
+func joinFields(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -98,10 +98,10 @@ func resolveRun(ctx context.Context, s *history.Store, ref string) (history.RunI
 	return id, err
 }
 
-// positional returns the arguments of c, applying the flags that follow them
+// interspersedArgs returns the arguments of c, applying the flags that follow them
 // (urfave/cli stops at the first argument: `history show 3 --format json`
 // would otherwise take "--format" as a run).
-func positional(c *cli.Context) ([]string, error) {
+func interspersedArgs(c *cli.Context) ([]string, error) {
 	var out []string
 	args := c.Args().Slice()
 	for i := 0; i < len(args); i++ {
@@ -114,7 +114,7 @@ func positional(c *cli.Context) ([]string, error) {
 			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		f := findFlag(c.Command.Flags, name)
+		f := findCommandFlag(c.Command.Flags, name)
 		if f == nil {
 			return nil, usageErrorf("%s: flag provided but not defined: %s", c.Command.Name, a)
 		}
@@ -135,7 +135,7 @@ func positional(c *cli.Context) ([]string, error) {
 	return out, nil
 }
 
-func findFlag(flags []cli.Flag, name string) cli.Flag {
+func findCommandFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
 		if slices.Contains(f.Names(), name) {
 			return f
@@ -195,7 +195,7 @@ func historyCommand() *cli.Command {
 }
 
 func historyList(c *cli.Context) error {
-	args, err := positional(c)
+	args, err := interspersedArgs(c)
 	if err != nil {
 		return err
 	}
@@ -236,34 +236,34 @@ func writeRunTable(w io.Writer, runs []history.Run) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTARTED\tSTATUS\tINVENTORY\tHOSTS\tELIGIBLE\tENABLED\tINELIGIBLE\tENABLED_INELIGIBLE\tUNREACHABLE\tDURATION\tERROR")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d", r.ID, r.StartedAt.Format(time.RFC3339), r.Status, orDash(r.Inventory), r.Hosts)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d", r.ID, r.StartedAt.Format(time.RFC3339), r.Status, dashIfEmpty(r.Inventory), r.Hosts)
 		for _, st := range []string{contract.StatusEligible, contract.StatusEnabled, contract.StatusIneligible, contract.StatusEnabledIneligible, contract.StatusUnreachable} {
 			fmt.Fprintf(tw, "\t%d", r.Counts[st])
 		}
 		dur := "-"
 		if r.FinishedAt != nil {
-			dur = roundDuration(r.Duration).String()
+			dur = roundRunDuration(r.Duration).String()
 		}
-		fmt.Fprintf(tw, "\t%s\t%s\n", dur, orDash(truncate(r.Error, 60)))
+		fmt.Fprintf(tw, "\t%s\t%s\n", dur, dashIfEmpty(truncateRunes(r.Error, 60)))
 	}
 	return tw.Flush()
 }
 
-func roundDuration(d time.Duration) time.Duration {
+func roundRunDuration(d time.Duration) time.Duration {
 	if d >= time.Minute {
 		return d.Round(time.Second)
 	}
 	return d.Round(100 * time.Millisecond)
 }
 
-func orDash(s string) string {
+func dashIfEmpty(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
 }
 
-func truncate(s string, n int) string {
+func truncateRunes(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}
@@ -271,7 +271,7 @@ func truncate(s string, n int) string {
 }
 
 func historyShow(c *cli.Context) error {
-	args, err := positional(c)
+	args, err := interspersedArgs(c)
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func historyShow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeOutput(c, func(w io.Writer) error {
+	return writeHistoryOutput(c, func(w io.Writer) error {
 		if c.Bool("facts") {
 			enc := json.NewEncoder(w)
 			for _, f := range run.Facts {
@@ -337,9 +337,9 @@ func runTitle(run *history.Run) string {
 	return t
 }
 
-// writeOutput runs write on -o FILE, or on stdout. A file is written in
+// writeHistoryOutput runs write on -o FILE, or on stdout. A file is written in
 // full or not at all.
-func writeOutput(c *cli.Context, write func(io.Writer) error) error {
+func writeHistoryOutput(c *cli.Context, write func(io.Writer) error) error {
 	path := c.String("output")
 	if path == "" || path == "-" {
 		return write(c.App.Writer)
@@ -366,7 +366,7 @@ func writeOutput(c *cli.Context, write func(io.Writer) error) error {
 }
 
 func historyImport(c *cli.Context) error {
-	args, err := positional(c)
+	args, err := interspersedArgs(c)
 	if err != nil {
 		return err
 	}
