@@ -40,8 +40,10 @@ type Expectation struct {
 	// "unreachable" (no answer). A host whose probe prints garbage is
 	// reachable with every Windows fact unknown: ineligible.
 	Status string
-	// Violations are the check IDs that fail, sorted.
+	// Violations and Warnings are the check IDs found, sorted, without
+	// repeats.
 	Violations []string
+	Warnings   []string
 	// Facts is true when the probe yields facts (ParseWindowsProbe succeeds).
 	Facts bool
 }
@@ -81,19 +83,19 @@ func All() []Profile {
 			Expect: eligible},
 		{Name: RDPOff, Description: "Server 2019, Remote Desktop connections denied (fDenyTSConnections 1)",
 			Stdout: doc(os2019, rdp("1", "null", "3389", "1"), stockAccounts2019(0), agentRunning, noProducts),
-			Expect: ineligible("rdp")},
+			Expect: ineligible("rdp", "protection")},
 		{Name: RDPOffByPolicy, Description: "Server 2019, RDP allowed locally but denied by Group Policy",
 			Stdout: doc(os2019, rdp("0", "1", "3389", "1"), stockAccounts2019(0), agentRunning, noProducts),
-			Expect: ineligible("rdp")},
+			Expect: ineligible("rdp", "protection")},
 		{Name: MustChange, Description: "Server 2022, Administrator must change its password at next logon (fresh cloud image)",
 			Stdout: doc(os2022, rdpOn, stockAccounts2019(1), agentRunning, noProducts),
-			Expect: ineligible("must_change_password")},
+			Expect: ineligible("must_change_password", "protection", "rdp")},
 		{Name: MustChangeDisabled, Description: "Server 2022, only disabled accounts carry the must-change flag",
 			Stdout: doc(os2022, rdpOn, `[{"name":"Administrator","user_flags":66049,"password_expired":0},{"name":"olduser","user_flags":515,"password_expired":1},{"name":"WDAGUtilityAccount","user_flags":66051,"password_expired":1}]`, agentRunning, noProducts),
 			Expect: eligible},
 		{Name: AgentAbsent, Description: "Server 2019 without the HSS agent",
 			Stdout: doc(os2019, rdpOn, stockAccounts2019(0), `{"service":"absent","dir":false,"processes":[]}`, noProducts),
-			Expect: ineligible("protection")},
+			Expect: ineligible("protection", "rdp")},
 		{Name: ConflictingProduct, Description: "Server 2016 with 360 Guard installed (a warning, not a violation)",
 			Stdout: doc(os2016, rdpOn, `[{"name":"Administrator","user_flags":66049,"password_expired":0}]`, agentRunning, `{"services":["360rp","ZhuDongFangYu"],"dirs":["C:\\Program Files (x86)\\360"],"antivirus":null}`),
 			Expect: eligible},
@@ -138,7 +140,10 @@ func compare(a, b string) int {
 }
 
 var (
-	eligible = Expectation{Status: "eligible", Facts: true}
+	// eligible hosts carry two warnings: protection is not verified
+	// without cloud facts, and RDP from other Windows servers needs a
+	// stored credential once 2FA is on.
+	eligible = Expectation{Status: "eligible", Warnings: []string{"protection", "rdp"}, Facts: true}
 
 	os2012R2 = osJSON("Microsoft Windows Server 2012 R2 Standard", "6.3.9600", "9600")
 	os2016   = osJSON("Microsoft Windows Server 2016 Datacenter", "10.0.14393", "14393")
@@ -150,8 +155,8 @@ var (
 	noProducts   = `{"services":[],"dirs":[],"antivirus":null}`
 )
 
-func ineligible(checks ...string) Expectation {
-	return Expectation{Status: "ineligible", Violations: checks, Facts: true}
+func ineligible(violation string, warnings ...string) Expectation {
+	return Expectation{Status: "ineligible", Violations: []string{violation}, Warnings: warnings, Facts: true}
 }
 
 func osJSON(caption, version, build string) string {

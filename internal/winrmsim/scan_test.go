@@ -76,6 +76,12 @@ func TestScanAndJudge(t *testing.T) {
 			}
 			slices.Sort(checks)
 			checks = slices.Compact(checks)
+			var warns []string
+			for _, w := range d.Warnings {
+				warns = append(warns, w.Check)
+			}
+			slices.Sort(warns)
+			warns = slices.Compact(warns)
 
 			if h.Name == "win-wrong-password" {
 				want := "authentication refused for user Administrator (check password_env WINRM_OTHER_PASSWORD)"
@@ -85,12 +91,12 @@ func TestScanAndJudge(t *testing.T) {
 				return
 			}
 			p, _ := winprofiles.Get(h.Profile)
-			if d.Status != p.Expect.Status || strings.Join(checks, ",") != strings.Join(p.Expect.Violations, ",") {
+			if d.Status != p.Expect.Status || !slices.Equal(checks, p.Expect.Violations) || !slices.Equal(warns, p.Expect.Warnings) {
 				msg := ""
 				if f.Error != nil {
 					msg = *f.Error
 				}
-				t.Errorf("status %s violations %v (error %q); want %s %v", d.Status, checks, msg, p.Expect.Status, p.Expect.Violations)
+				t.Errorf("status %s violations %v warnings %v (error %q); want %s %v %v", d.Status, checks, warns, msg, p.Expect.Status, p.Expect.Violations, p.Expect.Warnings)
 			}
 			if p.Expect.Facts && (f.Error != nil || f.Host.Auth == nil || *f.Host.Auth != "basic" || f.Host.Transport != "winrm") {
 				t.Errorf("error %v, auth %v, transport %s", f.Error, f.Host.Auth, f.Host.Transport)
