@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -172,7 +173,7 @@ func (db *hostKeyDB) callback(path string, hash bool) ssh.HostKeyCallback {
 		if !db.acceptNew {
 			return &HostKeyError{Host: norm, File: path, Offered: key, Unknown: true}
 		}
-		if err := appendKnownHost(path, norm, key, hash); err != nil {
+		if err := appendKnownHost(path, hostname, remote, key, hash); err != nil {
 			return err
 		}
 		f.added[norm] = key
@@ -180,11 +181,15 @@ func (db *hostKeyDB) callback(path string, hash bool) ssh.HostKeyCallback {
 	}
 }
 
-// appendKnownHost adds one line for host to path; the caller holds appendMu.
-func appendKnownHost(path, host string, key ssh.PublicKey, hash bool) error {
+// appendKnownHost adds one line for hostname to path; the caller holds
+// appendMu. An exclusive flock keeps two factorgate processes from
+// recording the same host twice: under it the file is read again, and a
+// key another process recorded meanwhile is checked instead of appended.
+func appendKnownHost(path, hostname string, remote net.Addr, key ssh.PublicKey, hash bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("known_hosts: %w", err)
 	}
+	host := knownhosts.Normalize(hostname)
 	line := knownhosts.Line([]string{host}, key)
 	if hash {
 		line = knownhosts.HashHostname(host) + line[strings.IndexByte(line, ' '):]
@@ -194,8 +199,24 @@ func appendKnownHost(path, host string, key ssh.PublicKey, hash bool) error {
 		return fmt.Errorf("known_hosts: %w", err)
 	}
 	defer fh.Close()
-	// Start on a line of our own if the file does not end in a newline.
-	if st, err := fh.Stat(); err == nil && st.Size() > 0 {
+	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("known_hosts: lock %s: %w", path, err)
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		return fmt.Errorf("known_hosts: %w", err)
+	}
+	if st.Size() > 0 {
+		if check, err := knownhosts.New(path); err == nil {
+			var ke *knownhosts.KeyError
+			switch err := check(hostname, remote, key); {
+			case err == nil:
+				return nil // recorded meanwhile by another process
+			case errors.As(err, &ke) && len(ke.Want) > 0:
+				return &HostKeyError{Host: host, File: path, Offered: key, Known: ke.Want}
+			}
+		}
+		// Start on a line of our own if the file does not end in a newline.
 		last := make([]byte, 1)
 		if _, err := fh.ReadAt(last, st.Size()-1); err == nil && last[0] != '\n' {
 			line = "\n" + line

@@ -161,3 +161,33 @@ func TestDialRetries(t *testing.T) {
 		t.Errorf("error = %v, want connection refused", err)
 	}
 }
+
+// TestAcceptNewAcrossProcesses: a key another factorgate process recorded
+// after this scan read known_hosts is found under the lock, not appended
+// twice; a different key recorded meanwhile refuses the host.
+func TestAcceptNewAcrossProcesses(t *testing.T) {
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	key, _ := ssh.NewPublicKey(pub)
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	otherKey, _ := ssh.NewPublicKey(other)
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
+
+	db := newHostKeyDB(true)
+	db.file(kh) // this scan has read known_hosts (absent): nothing known
+	// Another process records the host now.
+	os.WriteFile(kh, []byte(knownhosts.Line([]string{"127.0.0.1:2222"}, key)+"\n"), 0o600)
+	if err := db.callback(kh, false)("127.0.0.1:2222", remote, key); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(kh); strings.Count(string(data), "\n") != 1 {
+		t.Errorf("known_hosts holds the host twice:\n%s", data)
+	}
+	db2 := newHostKeyDB(true)
+	db2.file(kh + "2")
+	os.WriteFile(kh+"2", []byte(knownhosts.Line([]string{"127.0.0.1:2222"}, otherKey)+"\n"), 0o600)
+	var hk *HostKeyError
+	if err := db2.callback(kh+"2", false)("127.0.0.1:2222", remote, key); !errors.As(err, &hk) || hk.Unknown {
+		t.Errorf("a different key recorded meanwhile: %v, want a mismatch", err)
+	}
+}
