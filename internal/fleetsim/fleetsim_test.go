@@ -85,6 +85,7 @@ func run(t *testing.T, c *ssh.Client, cmd string, timeout time.Duration) ([]byte
 		return stdout.Bytes(), stderr.Bytes(), 0, err
 	case <-time.After(timeout):
 		c.Close()
+		<-done // the copies into the buffers end with the session
 		return stdout.Bytes(), stderr.Bytes(), -1, errors.New("timed out")
 	}
 }
