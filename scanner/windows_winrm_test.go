@@ -129,6 +129,9 @@ func TestWinRMProbeProfiles(t *testing.T) {
 				t.Errorf("facts: got %+v, want %+v", got, w)
 			}
 			st := sim.Stats(h.Name)
+			if st.Signals != 1 {
+				t.Errorf("%d signals, want the command ended once", st.Signals)
+			}
 			if st.ShellsCreated != 2 || st.ShellsDeleted != 2 || sim.OpenShells(h.Name) != 0 {
 				t.Errorf("shells created %d deleted %d open %d: want every shell deleted", st.ShellsCreated, st.ShellsDeleted, sim.OpenShells(h.Name))
 			}

@@ -342,6 +342,8 @@ func (b *capBuffer) bytes() []byte {
 type winrmConns struct {
 	dialer net.Dialer
 	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
 	conns  map[net.Conn]struct{}
 	closed bool
 }
@@ -349,11 +351,14 @@ type winrmConns struct {
 func (c *winrmConns) dial(network, addr string) (net.Conn, error) {
 	c.mu.Lock()
 	closed := c.closed
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithCancel(context.Background())
+	}
 	c.mu.Unlock()
 	if closed {
 		return nil, errors.New("session closed")
 	}
-	conn, err := c.dialer.Dial(network, addr)
+	conn, err := c.dialer.DialContext(c.ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +379,9 @@ func (c *winrmConns) dial(network, addr string) (net.Conn, error) {
 func (c *winrmConns) close() {
 	c.mu.Lock()
 	c.closed = true
+	if c.cancel != nil {
+		c.cancel() // ends a dial in progress
+	}
 	conns := c.conns
 	c.conns = nil
 	c.mu.Unlock()
