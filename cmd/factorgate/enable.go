@@ -11,6 +11,7 @@ import (
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/remediate"
+	"github.com/factorgate/factorgate/scanner"
 	"github.com/urfave/cli/v2"
 )
 
@@ -64,6 +65,18 @@ func cloudFromFlags(c *cli.Context) (*cloud.Client, error) {
 		Retries:             retries,
 		RetryWait:           c.Duration("api-retry-wait"),
 	})
+}
+
+// cloudViewFromFlags loads the cloud's view of the hosts about to be
+// scanned (HSS host list, 2FA host list, and the SMN topic of --auth-mode
+// sms --topic-urn where those flags exist). It returns nil, nil when no
+// credentials are set: the scan then runs without cloud facts.
+func cloudViewFromFlags(ctx context.Context, c *cli.Context, hosts []scanner.Host) (*cloud.View, error) {
+	client, err := cloudFromFlags(c)
+	if err != nil || client == nil {
+		return nil, err
+	}
+	return cloud.NewView(ctx, client, hosts, cloud.TopicOptions{AuthMode: c.String("auth-mode"), URN: c.String("topic-urn")})
 }
 
 // decisionsForEnable returns the decisions enable and disable act on. It

@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/internal/hsssim"
+	"github.com/factorgate/factorgate/scanner"
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/urfave/cli/v2"
 )
 
 // TestCloudScript runs the CLI scripts of testdata/cloud, which drive
@@ -184,5 +187,43 @@ func TestEnableExitCodes(t *testing.T) {
 				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", got, tt.want, out.String(), errb.String())
 			}
 		})
+	}
+}
+
+// TestCloudViewFromFlags checks the helper the scanning verbs use: no
+// credentials, no view; with them, a view of the emulator's hosts.
+func TestCloudViewFromFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim, err := hsssim.Start(ctx, hsssim.Config{AK: scriptAK, SK: scriptSK, ProjectID: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddHost(hsssim.Host{ID: "id-a", Name: "a", PrivateIP: "127.0.0.1"})
+	sim.AddHost(hsssim.Host{ID: "id-b", Name: "b", PrivateIP: "127.0.0.1"})
+	hosts := []scanner.Host{{Name: "b", Address: "127.0.0.1"}}
+	for _, withCreds := range []bool{false, true} {
+		for k, v := range sim.Env() {
+			if !withCreds {
+				v = ""
+			}
+			t.Setenv(k, v)
+		}
+		var view *cloud.View
+		app := &cli.App{Flags: cloudFlags(), Action: func(c *cli.Context) error {
+			var err error
+			view, err = cloudViewFromFlags(c.Context, c, hosts)
+			return err
+		}}
+		if err := app.RunContext(ctx, []string{"x"}); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !withCreds && view != nil:
+			t.Errorf("a view without credentials")
+		case withCreds && (view == nil || view.HostID("b") != "id-b"):
+			t.Errorf("view = %+v, want b matched to id-b", view)
+		}
 	}
 }
