@@ -234,6 +234,11 @@ func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.S
 		if path, ok := strings.CutPrefix(sec.name, "sshd_config "); ok && sec.done {
 			files = append(files, sshdConfigFile{path: path, text: sec.text, ok: sec.rc == 0})
 		}
+		if strings.HasPrefix(sec.name, "sshd_include ") && (!sec.done || sec.rc != 0) {
+			// A directory of included files could not be listed: the
+			// files it holds are unknown, and so is the result.
+			return nil
+		}
 	}
 	if len(files) == 0 || files[0].path != "/etc/ssh/sshd_config" || !files[0].ok {
 		return nil

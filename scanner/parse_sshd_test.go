@@ -107,6 +107,10 @@ func TestSSHDFacts(t *testing.T) {
 			debian, nil, "yes no no no null sshd_config"},
 		{"config 9.x: KbdInteractive no", []sec{{"sshd_config /etc/ssh/sshd_config", "KbdInteractiveAuthentication no\nUsePAM yes", 0}},
 			debian, v(9, 2), "yes no yes no prohibit-password sshd_config"},
+		{"include directory unlistable", []sec{{"sshd_config /etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes", 0}, {"sshd_include /etc/ssh/sshd_config.d/*.conf", "/etc/ssh/sshd_config.d: cannot list", 1}},
+			debian, v(9, 2), "null"},
+		{"include directory listed", []sec{{"sshd_config /etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes", 0}, {"sshd_include /etc/ssh/sshd_config.d/*.conf", "", 0}, {"sshd_config /etc/ssh/sshd_config.d/50.conf", "PasswordAuthentication no", 0}},
+			debian, v(9, 2), "no yes yes no prohibit-password sshd_config"},
 		{"unreadable config", []sec{{"sshd-T", "x", 1}, {"sshd_config /etc/ssh/sshd_config", "Permission denied", 1}}, debian, v(8, 0), "null"},
 		{"nothing", []sec{{"id-u", "0", 0}}, debian, v(8, 0), "null"},
 	}

@@ -25,7 +25,9 @@ import (
 // debian_version, ssh-V, pkg-dpkg / pkg-rpm (whichever tool exists),
 // sshd-T, sshd-T-sudo (only when not root and the plain one failed; sudo -n
 // never prompts), one "sshd_config PATH" per configuration file (the main
-// file, then every file its Include lines name, globs expanded by sh),
+// file, then every file its Include lines name, globs expanded by sh; before
+// the files of each Include pattern an "sshd_include PATTERN" section whose
+// status is 1 when the pattern's directory cannot be listed),
 // getenforce, selinux-enforce, selinuxfs, selinux-config, hss-dir,
 // hss-procs, hss-service, proc-mount.
 //
@@ -53,6 +55,7 @@ fg_conf() {
 	for fg_i in $fg_p; do
 		set +f
 		case $fg_i in /*) ;; *) fg_i=/etc/ssh/$fg_i ;; esac
+		fgs "sshd_include $fg_i" fg_incdir "$fg_i"
 		for fg_f in $fg_i; do
 			case $fg_f in *'
 '*) continue ;; esac
@@ -61,6 +64,13 @@ fg_conf() {
 		set -f
 	done
 	set +f
+}
+fg_incdir() {
+	fg_d=${1%/*}
+	if [ -d "$fg_d/" ] && ! { [ -r "$fg_d/" ] && [ -x "$fg_d/" ]; }; then
+		echo "$fg_d: cannot list"
+		return 1
+	fi
 }
 fg_procs() {
 	for fg_c in /proc/[0-9]*/comm; do

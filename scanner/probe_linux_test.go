@@ -37,7 +37,7 @@ func linuxUpdateGolden() bool {
 // probeCaptures lists the systems under testdata/probe.
 func probeCaptures(t testing.TB) []string {
 	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join("testdata", "probe", "*", "probe.out"))
+	dirs, err := filepath.Glob(filepath.Join("testdata", "probe", "*", "probe.stdout"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no captures under testdata/probe: %v", err)
 	}
@@ -52,7 +52,7 @@ func probeCaptures(t testing.TB) []string {
 func readCapture(t testing.TB, system string) ([]byte, string) {
 	t.Helper()
 	dir := filepath.Join("testdata", "probe", system)
-	out, err := os.ReadFile(filepath.Join(dir, "probe.out"))
+	out, err := os.ReadFile(filepath.Join(dir, "probe.stdout"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +163,7 @@ func TestParseLinuxProbeCaptures(t *testing.T) {
 		{"ubuntu1804", "os=ubuntu/18.04 openssh=7.6(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=yes/yes"},
 		{"ubuntu2004", "os=ubuntu/20.04 openssh=8.2(banner) pw=yes kbd=no pam=yes empty=no root=prohibit-password from=sshd_config selinux=no/disabled/null agent=yes/yes"},
 		{"debian10", "os=debian/10.13 openssh=7.9(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
+		{"debian12-local-nonroot", "os=debian/12.11 openssh=9.2(banner) pw=yes kbd=no pam=yes empty=no root=prohibit-password from=sshd_config selinux=no/disabled/null agent=no/no"},
 		{"debian12", "os=debian/12.5 openssh=9.2(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
 	}
 	for _, tt := range tests {

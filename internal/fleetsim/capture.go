@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// captures are copies of scanner/testdata/probe/<system>/probe.out (a test
+// captures are copies of scanner/testdata/probe/<system>/probe.stdout (a test
 // keeps them identical): the probe output of each stock release, from which
 // every Linux profile is built.
 //
-//go:embed captures/*.out
+//go:embed captures/*.stdout
 var captures embed.FS
 
 // section is one framed section of the Linux probe's output.
@@ -28,7 +28,7 @@ type probeOutput struct {
 
 // loadCapture reads the embedded capture of system.
 func loadCapture(system string) *probeOutput {
-	b, err := captures.ReadFile("captures/" + system + ".out")
+	b, err := captures.ReadFile("captures/" + system + ".stdout")
 	if err != nil {
 		panic(fmt.Sprintf("fleetsim: no capture %s: %v", system, err))
 	}

@@ -234,16 +234,16 @@ func TestCredentials(t *testing.T) {
 // TestCapturesMatchScanner keeps the embedded captures identical to the
 // scanner's captured outputs they are copied from.
 func TestCapturesMatchScanner(t *testing.T) {
-	copies, err := filepath.Glob(filepath.Join("captures", "*.out"))
+	copies, err := filepath.Glob(filepath.Join("captures", "*.stdout"))
 	if err != nil || len(copies) == 0 {
 		t.Fatalf("no captures: %v", err)
 	}
 	for _, c := range copies {
-		system := strings.TrimSuffix(filepath.Base(c), ".out")
+		system := strings.TrimSuffix(filepath.Base(c), ".stdout")
 		a, _ := os.ReadFile(c)
-		b, err := os.ReadFile(filepath.Join("..", "..", "scanner", "testdata", "probe", system, "probe.out"))
+		b, err := os.ReadFile(filepath.Join("..", "..", "scanner", "testdata", "probe", system, "probe.stdout"))
 		if err != nil || !bytes.Equal(a, b) {
-			t.Errorf("%s differs from scanner/testdata/probe/%s/probe.out (copy it again): %v", c, system, err)
+			t.Errorf("%s differs from scanner/testdata/probe/%s/probe.stdout (copy it again): %v", c, system, err)
 		}
 	}
 }
