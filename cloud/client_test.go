@@ -3,6 +3,7 @@ package cloud_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -221,15 +222,25 @@ func TestCredentialsFromEnv(t *testing.T) {
 	}{
 		{map[string]string{}, "no cloud credentials: set HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID"},
 		{map[string]string{cloud.EnvAK: "a"}, "incomplete cloud credentials: set HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID"},
-		{map[string]string{cloud.EnvAK: "a", cloud.EnvSK: "b", cloud.EnvProjectID: "p"}, ""},
+		{map[string]string{cloud.EnvAK: "AKvisible1234", cloud.EnvSK: "SKvisible5678", cloud.EnvProjectID: "p", cloud.EnvSecurityToken: "TOKENvisible"}, ""},
 	}
 	for _, tt := range tests {
 		c, err := cloud.CredentialsFromEnv(func(k string) string { return tt.env[k] })
 		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
 			t.Errorf("env %v: err = %v, want %q", tt.env, err, tt.wantErr)
 		}
-		if err == nil && (fmt.Sprintf("%v %+v %#v", c, c, c) != "" && strings.Contains(fmt.Sprintf("%v %+v %#v", c, c, c), "b}")) {
-			t.Errorf("formatted credentials show the secret: %+v", c)
+		if err != nil {
+			continue
+		}
+		var logs bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logs, nil)).Info("creds", "c", c, "sk", c.SK)
+		b, _ := json.Marshal(c)
+		shown := fmt.Sprintf("%v %+v %#v %s %s", c, c, c, logs.String(), b)
+		if strings.Contains(shown, "visible") || !strings.Contains(shown, "[redacted]") {
+			t.Errorf("formatted credentials show a secret: %s", shown)
+		}
+		if string(c.AK) != "AKvisible1234" || string(c.SK) != "SKvisible5678" {
+			t.Errorf("credentials not read: project %s", c.ProjectID)
 		}
 	}
 }
