@@ -46,6 +46,10 @@ type Config struct {
 	ApplyDelay time.Duration
 	// Unmanaged is the number of servers HSS knows that the inventory lacks.
 	Unmanaged int
+	// SeedTwoFactor turns 2FA on, as if long ago, on the first Ubuntu 18.04
+	// host (which qualifies: enabled) and the first Debian 12 host (whose
+	// OpenSSH is too new: enabled_ineligible).
+	SeedTwoFactor bool
 }
 
 // WindowsProfiles are the Windows profiles a lab cycles through: every
@@ -132,10 +136,15 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 		fmt.Fprintf(&inv, "  winrm: {user: Administrator, https: true, ca_file: %q, password_env: %s}\n", l.WinRM.CAFile(), WinRMPasswordEnv)
 	}
 	inv.WriteString("hosts:\n")
+	seeded := map[string]bool{}
 	if l.Fleet != nil {
 		for _, h := range l.Fleet.Hosts() {
 			p, _ := fleetsim.Lookup(h.Profile)
 			id := l.addHSSHost(h.Name, p.OS, agentOf(h.Profile))
+			if cfg.SeedTwoFactor && (h.Profile == fleetsim.Ubuntu1804 || h.Profile == fleetsim.Debian12) && !seeded[h.Profile] {
+				seeded[h.Profile] = true
+				l.HSS.SetTwoFactor(id, hsssim.TwoFactor{Enabled: true, AuthType: "code"})
+			}
 			osLine := ""
 			if p.OS == "windows" {
 				osLine = ", os: windows"
@@ -183,7 +192,7 @@ func (l *Lab) addHSSHost(name, osName, agent string) string {
 // agentOf is the HSS agent status of a simulated Linux profile.
 func agentOf(profile string) string {
 	switch profile {
-	case fleetsim.NoAgent:
+	case fleetsim.NoAgent, "windows-agent-absent":
 		return "not_installed"
 	case fleetsim.AgentStopped:
 		return "offline"
