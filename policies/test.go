@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -25,11 +26,27 @@ type TestResult struct {
 	Duration time.Duration
 }
 
-// RunTests compiles the bundle with its tests, the user policy directories
-// dirs with theirs, and runs every test rule through OPA's tester, as
-// `opa test` would. Results are sorted by file and line. A policy that does
+// RunTests runs every test rule through OPA's tester, as `opa test`
+// would: first the bundle's own tests against the bundle alone, then, when
+// dirs are given, their tests against the bundle with their policies wired
+// in (user findings change decisions, so the bundle's tests hold only
+// without them). Results are sorted by file and line. A policy that does
 // not compile is a *[CompileError].
 func RunTests(ctx context.Context, dirs []string) ([]TestResult, error) {
+	bundled := func(file string) bool { return slices.Contains(BundleFiles(), file) }
+	out, err := runTests(ctx, nil, bundled)
+	if err != nil || len(dirs) == 0 {
+		return out, err
+	}
+	// The bundle's test files stay compiled (user tests may use their
+	// fixtures), but only the users' results count in this run.
+	user, err := runTests(ctx, dirs, func(file string) bool { return !bundled(file) })
+	return append(out, user...), err
+}
+
+// runTests compiles the bundle and the policies of dirs, with all their
+// tests, runs the tests and keeps the results of the files keep accepts.
+func runTests(ctx context.Context, dirs []string, keep func(file string) bool) ([]TestResult, error) {
 	mods, err := allModules(dirs, true)
 	if err != nil {
 		return nil, err
@@ -56,6 +73,9 @@ func RunTests(ctx context.Context, dirs []string) ([]TestResult, error) {
 		}
 		if r.Location != nil {
 			tr.File, tr.Line = r.Location.File, r.Location.Row
+		}
+		if !keep(tr.File) {
+			continue
 		}
 		out = append(out, tr)
 	}

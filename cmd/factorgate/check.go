@@ -1,5 +1,277 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
-func checkCommand() *cli.Command { return pending("check", "judge facts against the policies") }
+	"github.com/urfave/cli/v2"
+
+	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/policies"
+	"github.com/factorgate/factorgate/report"
+	"github.com/factorgate/factorgate/waiver"
+)
+
+// defaultFailOn are the statuses that fail the gate unless --fail-on says
+// otherwise.
+const defaultFailOn = "ineligible,enabled_ineligible,unreachable"
+
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Usage: "judge facts against the policies: which servers can take 2FA, which cannot and why",
+		Description: "Reads saved facts (JSON lines, as scan writes them), judges every host with the\n" +
+			"policy bundle and any --policy directories, and writes one report sorted by host.\n" +
+			"Exit 0 when no host's status is in --fail-on, 1 when some host's is, 2 when the\n" +
+			"check could not be done (bad facts, bad policy, bad flags).",
+		ArgsUsage: " ",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "facts", Usage: "judge the saved facts in `FILE` (JSON lines; - for stdin)"},
+		}, checkFlags()...),
+		Action: runCheck,
+	}
+}
+
+// checkFlags are the judging and reporting flags of check, shared by every
+// verb that judges and reports (check -i, serve, demo): policies, data,
+// auth mode, waivers, format, output and the gate.
+func checkFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "policy", Usage: "load more Rego policies from `DIR` (repeatable); packages under data.factorgate that define violations or warnings add to every decision"},
+		&cli.StringSliceFlag{Name: "data", Usage: "merge the YAML or JSON data document `FILE` into the policies' data (repeatable), e.g. factorgate: {params: {openssh_max_major: 7}}"},
+		&cli.StringFlag{Name: "auth-mode", Usage: "the 2FA mode to judge for: `MODE` code (verification code, no topic) or sms (SMS/email, needs a confirmed SMN topic); default from data, else code"},
+		&cli.StringFlag{Name: "waivers", Usage: "apply the waivers of `FILE` (YAML); expired waivers are ignored with a warning"},
+		&cli.StringFlag{Name: "format", Value: "table", Usage: "report `FORMAT`: " + strings.Join(report.Formats(), ", ")},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE`, replaced atomically when complete; default stdout"},
+		&cli.StringFlag{Name: "fail-on", Value: defaultFailOn, Usage: "exit 1 when some host has one of these `STATUSES` (comma-separated; \"none\" never fails)"},
+	}
+}
+
+func runCheck(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErrorf("check: unexpected argument %q", c.Args().First())
+	}
+	path := c.String("facts")
+	if path == "" {
+		return usageErrorf("check: give the facts to judge with --facts FILE (- for stdin)")
+	}
+	// Check the reporting flags before any work is done.
+	if _, err := reportFlags(c); err != nil {
+		return err
+	}
+	ev, err := evaluatorFromFlags(c)
+	if err != nil {
+		return err
+	}
+	in, name, closeIn, err := openFacts(path, c.App.Reader)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	r := contract.NewReader(in, name)
+	return judgeAndRender(c.Context, c, ev, r.Next, path)
+}
+
+// openFacts opens the facts file, or stdin for "-".
+func openFacts(path string, stdin io.Reader) (io.Reader, string, func(), error) {
+	if path == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		return stdin, "stdin", func() {}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, path, func() { f.Close() }, nil
+}
+
+// evaluatorFromFlags builds the policy evaluator of the [checkFlags]:
+// --policy, --data, --auth-mode and --waivers. Waiver warnings (expired
+// entries) go to stderr.
+func evaluatorFromFlags(c *cli.Context) (*policies.Evaluator, error) {
+	opts := policies.Options{
+		PolicyDirs: c.StringSlice("policy"),
+		DataFiles:  c.StringSlice("data"),
+	}
+	switch m := c.String("auth-mode"); m {
+	case "":
+	case "sms", "code":
+		opts.Params = map[string]any{"auth_mode": m}
+	default:
+		return nil, usageErrorf("--auth-mode: want sms or code, got %q", m)
+	}
+	if path := c.String("waivers"); path != "" {
+		entries, warnings, err := waiver.Load(path, checkNow())
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range warnings {
+			fmt.Fprintln(c.App.ErrWriter, "factorgate: warning: "+w)
+		}
+		opts.Waivers = entries
+	}
+	return policies.New(c.Context, opts)
+}
+
+// reportOptions are the parsed reporting flags of [checkFlags].
+type reportOptions struct {
+	format string
+	output string
+	failOn map[string]bool
+}
+
+// reportFlags parses and checks --format, --output and --fail-on.
+func reportFlags(c *cli.Context) (reportOptions, error) {
+	o := reportOptions{format: c.String("format"), output: c.String("output"), failOn: map[string]bool{}}
+	if _, err := report.New(o.format); err != nil {
+		return o, usageErrorf("--format: %v", err)
+	}
+	spec := strings.TrimSpace(c.String("fail-on"))
+	if spec == "none" || spec == "" {
+		return o, nil
+	}
+	for _, s := range strings.Split(spec, ",") {
+		s = strings.TrimSpace(s)
+		if !isKnownStatus(s) {
+			return o, usageErrorf("--fail-on: unknown status %q (want some of %s, or none)", s, strings.Join(contract.Statuses, ", "))
+		}
+		o.failOn[s] = true
+	}
+	return o, nil
+}
+
+func isKnownStatus(s string) bool {
+	for _, st := range contract.Statuses {
+		if s == st {
+			return true
+		}
+	}
+	return false
+}
+
+// judgeAndRender judges every host next yields (see [policies.Evaluator.Judge]),
+// sorts the decisions by host without holding them all in memory, and
+// renders the report per the [checkFlags]. title names the source in the
+// report. It returns a gate error (exit 1) when a host's status is in
+// --fail-on.
+func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title string) error {
+	sorter := contract.NewDecisionSorter("", 0)
+	defer sorter.Close()
+	if err := ev.Judge(ctx, next, sorter.Add); err != nil {
+		return err
+	}
+	if sorter.Len() == 0 {
+		fmt.Fprintf(c.App.ErrWriter, "factorgate: warning: %s holds no hosts\n", title)
+	}
+	h := report.Header{
+		GeneratedAt: checkNow(),
+		Summary:     sorter.Summary(),
+		Total:       sorter.Len(),
+		Title:       title,
+	}
+	return renderDecisions(c, h, sorter.Sorted())
+}
+
+// renderDecisions writes the report of decisions (sorted by host; h.Summary
+// counted) in --format to --output or stdout, then applies the --fail-on
+// gate to h.Summary.
+func renderDecisions(c *cli.Context, h report.Header, decisions iter.Seq2[contract.Decision, error]) error {
+	o, err := reportFlags(c)
+	if err != nil {
+		return err
+	}
+	rd, err := report.New(o.format)
+	if err != nil {
+		return usageErrorf("--format: %v", err)
+	}
+	w, commit, abort, err := openReport(o.output, c.App.Writer)
+	if err != nil {
+		return err
+	}
+	if err := rd.Render(w, h, decisions); err != nil {
+		abort()
+		return err
+	}
+	if err := commit(); err != nil {
+		return fmt.Errorf("write report %s: %w", o.output, err)
+	}
+	return gate(h.Summary, o.failOn)
+}
+
+// gate returns a gate error naming the failing statuses when any host has
+// one of failOn.
+func gate(summary map[string]int, failOn map[string]bool) error {
+	total, failed := 0, 0
+	var parts []string
+	for _, s := range contract.Statuses {
+		total += summary[s]
+		if failOn[s] && summary[s] > 0 {
+			failed += summary[s]
+			parts = append(parts, fmt.Sprintf("%d %s", summary[s], s))
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	return &gateError{msg: fmt.Sprintf("%d of %d hosts failed the gate: %s", failed, total, strings.Join(parts, ", "))}
+}
+
+// openReport returns where the report goes: stdout for "" or "-", else a
+// temporary file beside path that commit renames over it, so that a reader
+// never sees half a report and a failed run leaves the old one in place.
+func openReport(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--output: %w", err)
+	}
+	abort = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	commit = func() error {
+		err := tmp.Sync()
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(tmp.Name(), 0o644)
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+		return err
+	}
+	return tmp, commit, abort, nil
+}
+
+// checkNow is the time a report is made and waivers expire against:
+// SOURCE_DATE_EPOCH (seconds since 1970) when set, for reproducible
+// reports, else the clock.
+func checkNow() time.Time {
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC()
+		}
+	}
+	return time.Now().UTC()
+}
