@@ -291,3 +291,24 @@ func TestContextEndsCall(t *testing.T) {
 		t.Fatalf("err = %v, want the context's deadline", err)
 	}
 }
+
+func TestAPIErrorText(t *testing.T) {
+	tests := []struct {
+		err  cloud.APIError
+		want string
+	}{
+		{cloud.APIError{Op: "SetTwoFactorLoginConfig", Status: 400, Code: "HSS.1007", Message: "agent\noffline", RequestID: "r1"},
+			"SetTwoFactorLoginConfig: HTTP 400 HSS.1007: agent offline (request id r1)"},
+		{cloud.APIError{Op: "ListTwoFactorLoginHost", Status: 404, Code: "APIGW.0101", Message: "The API does not exist", RequestID: "r2"},
+			"ListTwoFactorLoginHost: HTTP 404 APIGW.0101: The API does not exist (request id r2); the endpoint does not offer this API (Open Telekom Cloud does not document the HSS 2FA API): check --hss-endpoint and --region"},
+		{cloud.APIError{Op: "ListHostStatus", Status: 502}, "ListHostStatus: HTTP 502"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q\nwant      %q", got, tt.want)
+		}
+	}
+	if cloud.Fatal(&cloud.APIError{Status: 429, Code: "APIGW.0308"}) || !cloud.Fatal(&cloud.APIError{Status: 403, Code: "HSS.0013"}) {
+		t.Errorf("Fatal: 429 must not be fatal, 403 must")
+	}
+}

@@ -181,6 +181,41 @@ func TestResumeAfterInterruption(t *testing.T) {
 	}
 }
 
+// TestResumeAfterCancel cancels the apply's context after its first batch,
+// as Ctrl-C would: the next batch is journaled pending and never sent, and
+// the resume sends it once.
+func TestResumeAfterCancel(t *testing.T) {
+	f, ds := newFixture(t, 0, fiveHosts())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := f.opts()
+	opts.AfterBatch = func(b int) error {
+		if b == 1 {
+			cancel()
+		}
+		return nil
+	}
+	_, err := f.apply(t, ctx, ds, opts)
+	if !errors.Is(err, remediate.ErrInterrupted) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want ErrInterrupted from the cancelled context", err)
+	}
+	if n := f.sim.SetCalls(); n != 1 {
+		t.Fatalf("set calls before resume = %d, want 1", n)
+	}
+	r, err := remediate.Resume(context.Background(), f.client, f.journal, f.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed() != 0 {
+		t.Fatalf("outcomes after resume = %s", outcomes(r))
+	}
+	for name, id := range f.ids {
+		if n := f.sim.Calls(id); n != 1 {
+			t.Errorf("%s enabled %d times, want exactly 1", name, n)
+		}
+	}
+}
+
 // crashAfterCall lets the set call reach the API, then cancels, as a crash
 // between the call and its journal entry would.
 type crashAfterCall struct {
