@@ -2,29 +2,67 @@ package main
 
 import (
 	"context"
-	"errors"
-	"time"
+	"fmt"
 
-	"github.com/factorgate/factorgate/contract"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/audit"
+	"github.com/factorgate/factorgate/cloud"
 	"github.com/urfave/cli/v2"
 )
 
-// auditResult is one audit: the hosts scanned, their facts and decisions.
-type auditResult struct {
-	Inventory  *scanner.Inventory
-	Facts      []contract.Facts
-	Decisions  []contract.Decision // sorted by host
-	NotScanned []contract.CloudHost
-	Started    time.Time
-	Finished   time.Time
+// auditFlags are the flags of a scan-and-judge run: the inventory and scan
+// tuning, the cloud, the SMN topic, and the policies. They are shared by
+// check -i, enable -i and serve.
+func auditFlags() []cli.Flag {
+	return mergeFlags(scanFlags(), cloudFlags(), []cli.Flag{
+		&cli.StringFlag{Name: "topic-urn", Usage: "the SMN topic `URN` of SMS/email 2FA, checked with --auth-mode sms"},
+	}, checkFlags())
 }
 
-// auditFlags are the flags of a scan-and-judge run (inventory, scan tuning,
-// cloud, policies), shared by check -i, enable -i, serve and demo.
-func auditFlags() []cli.Flag { return nil }
+// mergeFlags joins flag lists, keeping the first flag of each name, so that
+// verbs can share flag sets that overlap.
+func mergeFlags(lists ...[]cli.Flag) []cli.Flag {
+	seen := map[string]bool{}
+	var out []cli.Flag
+	for _, l := range lists {
+		for _, f := range l {
+			name := f.Names()[0]
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
-// runAudit scans the inventory named by the flags and judges every host.
-func runAudit(ctx context.Context, c *cli.Context) (*auditResult, error) {
-	return nil, errors.New("audit: not implemented")
+// runAudit scans the inventory of -i (with the cloud's view when cloud
+// credentials are set) and judges every host with the policies of the flags.
+func runAudit(ctx context.Context, c *cli.Context) (*audit.Result, error) {
+	inv, hosts, err := loadHosts(c)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := scanOptionsFromFlags(c)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", c.Command.Name, err)
+	}
+	ev, err := evaluatorFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
+	client, err := cloudFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
+	topic := cloud.TopicOptions{AuthMode: c.String("auth-mode"), URN: c.String("topic-urn")}
+	if topic.AuthMode == cloud.AuthSMS && topic.URN == "" {
+		return nil, usageErrorf("%s: --auth-mode sms needs --topic-urn (the SMN topic that receives the codes)", c.Command.Name)
+	}
+	res, err := audit.Run(ctx, audit.Config{Inventory: inv, Hosts: hosts, Scan: opts, Evaluator: ev,
+		Cloud: client, Topic: topic, KeepFacts: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Command.Name, err)
+	}
+	return res, nil
 }
