@@ -4,13 +4,20 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/internal/fleetsim"
+	"github.com/factorgate/factorgate/scanner"
 )
 
 // benchHosts is the fleet size of BenchmarkStart.
@@ -88,4 +95,78 @@ func BenchmarkStart(b *testing.B) {
 	b.ReportMetric(float64(rss)/1024, "rss-added-MB")
 	b.ReportMetric(float64(rssTotal)/1024, "rss-total-MB")
 	b.ReportMetric(float64(heap)/float64(benchHosts)/1024, "heap+stack-KB/host")
+}
+
+// BenchmarkScan scans a mixed fleet of benchHosts hosts with scanner.Scan
+// (64 at a time) and reports hosts per second, the process's resident
+// memory, and the ratio to a bare x/crypto/ssh loop (dial, log in, run
+// the probe, read its output; same concurrency) over the same fleet in
+// the same run.
+//
+//	go test ./internal/fleetsim -run '^$' -bench Scan -benchtime 1x
+func BenchmarkScan(b *testing.B) {
+	const concurrency = 64
+	f, err := fleetsim.Start(context.Background(), fleetsim.Config{N: benchHosts, Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	invPath := filepath.Join(b.TempDir(), "fleet.yaml")
+	if err := f.WriteInventory(invPath); err != nil {
+		b.Fatal(err)
+	}
+	inv, err := scanner.LoadInventory(invPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// Baseline: the bare client.
+	hostKeys, err := knownhosts.New(f.KnownHostsPath())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := &ssh.ClientConfig{User: f.User(), Auth: []ssh.AuthMethod{ssh.PublicKeys(f.ClientSigner())}, HostKeyCallback: hostKeys, Timeout: 5 * time.Second}
+	t0 := time.Now()
+	var g errgroup.Group
+	g.SetLimit(concurrency)
+	for _, h := range f.Hosts() {
+		g.Go(func() error {
+			c, err := ssh.Dial("tcp", h.Addr(), cfg)
+			if err != nil {
+				return nil // refused hosts fail fast here too
+			}
+			defer c.Close()
+			s, err := c.NewSession()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			s.Output(scanner.LinuxProbe)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	bare := time.Since(t0)
+
+	opts := scanner.Options{Concurrency: concurrency, NoSSHConfig: true,
+		Timeouts: scanner.Timeouts{Dial: 5 * time.Second, Handshake: 5 * time.Second, Probe: 5 * time.Second, Host: 20 * time.Second}}
+	var total time.Duration
+	for b.Loop() {
+		n := 0
+		start := time.Now()
+		if err := scanner.Scan(context.Background(), inv.Hosts, opts, func(*contract.Facts) { n++ }); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		if n != len(inv.Hosts) {
+			b.Fatalf("%d facts for %d hosts", n, len(inv.Hosts))
+		}
+	}
+	per := total / time.Duration(b.N)
+	b.ReportMetric(float64(len(inv.Hosts))/per.Seconds(), "hosts/s")
+	b.ReportMetric(float64(len(inv.Hosts))/bare.Seconds(), "bare-hosts/s")
+	b.ReportMetric(float64(per)/float64(bare), "x-bare")
+	b.ReportMetric(float64(rssKB())/1024, "rss-total-MB")
 }
