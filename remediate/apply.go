@@ -264,7 +264,9 @@ func (r *run) stopErr(ctx context.Context, err error) error {
 }
 
 func (r *run) config(ids []string) cloud.TwoFactorConfig {
-	cfg := cloud.TwoFactorConfig{Enabled: r.want(), HostIDs: ids}
+	// auth_type is sent on disable too (as code): the API documents it as
+	// an enum, and an empty value may be refused.
+	cfg := cloud.TwoFactorConfig{Enabled: r.want(), AuthType: cloud.AuthCode, HostIDs: ids}
 	if r.want() {
 		cfg.AuthType = r.plan.AuthType
 		if r.plan.AuthType == cloud.AuthSMS {
