@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -289,4 +290,26 @@ func TestParseLinuxProbeErrors(t *testing.T) {
 			t.Errorf("hss = %+v", f.HSS)
 		}
 	})
+}
+
+// Reading a Linux host: run LinuxProbe in one exec, then parse its stdout
+// with the SSH banner of the same connection.
+func ExampleParseLinuxProbe() {
+	out, err := os.ReadFile("testdata/probe/centos7/probe.stdout") // what the session's stdout held
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var f contract.Facts
+	if err := ParseLinuxProbe(out, "SSH-2.0-OpenSSH_7.4", &f); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(*f.OS.ID, *f.OS.Version, *f.OpenSSH.Version, *f.OpenSSH.Major, *f.OpenSSH.Minor)
+	fmt.Println("password:", *f.SSHD.PasswordAuthentication, "keyboard-interactive:", *f.SSHD.KbdInteractiveAuthentication, "from", f.SSHD.Source)
+	fmt.Println("selinux:", *f.SELinux.Mode, "at boot:", *f.SELinux.ConfigMode)
+	// Output:
+	// centos 7.9.2009 7.4p1 7 4
+	// password: true keyboard-interactive: false from sshd -T
+	// selinux: disabled at boot: disabled
 }
