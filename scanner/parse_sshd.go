@@ -33,10 +33,13 @@ var sshdKeywords = map[string]bool{
 //
 //   - PasswordAuthentication yes, PermitEmptyPasswords no, UsePAM no
 //     (distribution configs set UsePAM yes explicitly)
-//   - KbdInteractiveAuthentication and ChallengeResponseAuthentication yes
-//     (before 8.7 keyboard-interactive defaults to ChallengeResponse's value)
+//   - ChallengeResponseAuthentication yes before 8.7 (sshd then turns
+//     keyboard-interactive on whenever it is yes), applied only when the
+//     version is known to be older than 8.7; KbdInteractiveAuthentication
+//     yes (since 8.7 ChallengeResponseAuthentication is its alias)
 //   - PermitRootLogin prohibit-password since OpenSSH 7.0, yes before; Red
-//     Hat builds of OpenSSH 7.x and 8.x (RHEL/CentOS 7 and 8) keep yes
+//     Hat's OpenSSH 7.4 (RHEL/CentOS 7, whose stock config shows
+//     "#PermitRootLogin yes") keeps yes; RHEL 8 sets yes in its config
 //
 // A nil value is unknown (PermitRootLogin when the version is unknown).
 type sshdDefaults struct {
@@ -53,7 +56,7 @@ func defaultsFor(o *contract.OpenSSH, os *contract.OS) sshdDefaults {
 	switch {
 	case *o.Major < 7:
 		d.permitRootLogin = contract.Ptr("yes")
-	case (*o.Major == 7 || *o.Major == 8) && os != nil && os.ID != nil && redHatLike(*os.ID):
+	case *o.Major == 7 && os != nil && os.ID != nil && redHatLike(*os.ID):
 		d.permitRootLogin = contract.Ptr("yes")
 	default:
 		d.permitRootLogin = contract.Ptr("prohibit-password")
@@ -62,7 +65,7 @@ func defaultsFor(o *contract.OpenSSH, os *contract.OS) sshdDefaults {
 }
 
 // redHatLike reports whether an os-release ID is a Red Hat Enterprise Linux
-// rebuild whose openssh package keeps PermitRootLogin yes by default.
+// rebuild (or relative) whose OpenSSH 7 keeps PermitRootLogin yes by default.
 func redHatLike(id string) bool {
 	switch id {
 	case "rhel", "centos", "rocky", "almalinux", "ol", "cloudlinux", "euleros", "hce":
