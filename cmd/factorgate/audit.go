@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/factorgate/factorgate/audit"
 	"github.com/factorgate/factorgate/cloud"
@@ -30,6 +31,17 @@ func mergeFlags(lists ...[]cli.Flag) []cli.Flag {
 				continue
 			}
 			seen[name] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// withoutFlags returns flags less those named.
+func withoutFlags(flags []cli.Flag, names ...string) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range flags {
+		if !slices.Contains(names, f.Names()[0]) {
 			out = append(out, f)
 		}
 	}

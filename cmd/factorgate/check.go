@@ -33,9 +33,9 @@ func checkCommand() *cli.Command {
 			"Exit 0 when no host's status is in --fail-on, 1 when some host's is, 2 when the\n" +
 			"check could not be done (bad facts, bad policy, bad flags).",
 		ArgsUsage: " ",
-		Flags: append([]cli.Flag{
+		Flags: mergeFlags([]cli.Flag{
 			&cli.StringFlag{Name: "facts", Usage: "judge the saved facts in `FILE` (JSON lines; - for stdin)"},
-		}, checkFlags()...),
+		}, checkFlags(), auditFlags()),
 		Action: runCheck,
 	}
 }
@@ -60,8 +60,14 @@ func runCheck(c *cli.Context) error {
 		return usageErrorf("check: unexpected argument %q", c.Args().First())
 	}
 	path := c.String("facts")
-	if path == "" {
-		return usageErrorf("check: give the facts to judge with --facts FILE (- for stdin)")
+	inventory := c.String("inventory")
+	switch {
+	case path != "" && inventory != "":
+		return usageErrorf("check: --facts and -i: choose one")
+	case inventory != "":
+		return checkInventory(c)
+	case path == "":
+		return usageErrorf("check: give the facts to judge with --facts FILE (- for stdin), or an inventory to scan with -i FILE")
 	}
 	// Check the reporting flags before any work is done.
 	if _, err := reportFlags(c); err != nil {
@@ -78,6 +84,28 @@ func runCheck(c *cli.Context) error {
 	defer closeIn()
 	r := contract.NewReader(in, name)
 	return judgeAndRender(c.Context, c, ev, r.Next, path)
+}
+
+// checkInventory is check -i: scan the inventory, judge every host, and
+// report, with the hosts HSS knows that the inventory lacks.
+func checkInventory(c *cli.Context) error {
+	if _, err := reportFlags(c); err != nil {
+		return err
+	}
+	res, err := runAudit(c.Context, c)
+	if err != nil {
+		return err
+	}
+	rep := res.Report()
+	h := report.Header{GeneratedAt: checkNow(), Summary: rep.Summary, Total: len(rep.Decisions),
+		NotScanned: rep.NotScanned, Title: res.Inventory.Path}
+	return renderDecisions(c, h, func(yield func(contract.Decision, error) bool) {
+		for _, d := range rep.Decisions {
+			if !yield(d, nil) {
+				return
+			}
+		}
+	})
 }
 
 // openFacts opens the facts file, or stdin for "-".

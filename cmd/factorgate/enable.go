@@ -83,7 +83,14 @@ func cloudViewFromFlags(ctx context.Context, c *cli.Context, hosts []scanner.Hos
 // reads --decisions; the -i form (a fresh scan) is wired through runAudit.
 var decisionsForEnable = func(ctx context.Context, c *cli.Context) ([]contract.Decision, error) {
 	if c.String("inventory") != "" {
-		return nil, errors.New(c.Command.Name + " -i: scanning before enable is not available in this build: run check --format json and pass --decisions")
+		if c.String("decisions") != "" {
+			return nil, usageErrorf("%s: -i and --decisions: choose one", c.Command.Name)
+		}
+		res, err := runAudit(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return res.Decisions, nil
 	}
 	path := c.String("decisions")
 	if path == "" {
@@ -122,7 +129,8 @@ func remediateCommand(action remediate.Action, usage, description string) *cli.C
 			&cli.BoolFlag{Name: "include-waived", Usage: "also enable hosts that are eligible only through waivers"},
 		)
 	}
-	flags = append(flags, cloudFlags()...)
+	// -i scans and judges first, with the scan and policy flags of check.
+	flags = mergeFlags(flags, cloudFlags(), withoutFlags(auditFlags(), "format", "output", "fail-on"))
 	return &cli.Command{
 		Name:        string(action),
 		Usage:       usage,
