@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/sshdtest"
 )
 
 func init() {
@@ -206,6 +209,54 @@ func TestLinuxProbeOnThisHost(t *testing.T) {
 	}
 	if f.HSS == nil || f.HSS.AgentInstalled == nil {
 		t.Errorf("agent facts of this host unknown: %+v", f.HSS)
+	}
+}
+
+// TestLinuxProbeThroughRealSSHD runs the probe through Debian's real sshd on
+// loopback (the login shell's -c, as in production) and parses what comes
+// back with the banner that sshd sent.
+func TestLinuxProbeThroughRealSSHD(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Config{})
+	key, err := os.ReadFile(srv.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.ParsePrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := ssh.Dial("tcp", srv.Addr, &ssh.ClientConfig{
+		User: srv.User, Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: ssh.FixedHostKey(srv.HostKey), Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	out, err := sess.Output(LinuxProbe)
+	if err != nil {
+		t.Fatalf("probe through sshd: %v\n%s", err, out)
+	}
+	banner := string(client.ServerVersion())
+	var f contract.Facts
+	if err := ParseLinuxProbe(out, banner, &f); err != nil {
+		t.Fatalf("ParseLinuxProbe: %v", err)
+	}
+	o := f.OpenSSH
+	if o == nil || o.Major == nil || o.Source != "banner" || o.Banner == nil || *o.Banner != banner {
+		t.Fatalf("openssh facts from banner %q: %+v", banner, o)
+	}
+	// The banner and the client of the same package agree.
+	if o.ClientVersion == nil || !strings.HasPrefix(*o.ClientVersion, "OpenSSH_"+strconv.Itoa(*o.Major)+"."+strconv.Itoa(*o.Minor)) {
+		t.Errorf("ssh -V %v disagrees with banner %s", lxStr(o.ClientVersion), banner)
+	}
+	if f.OS == nil || f.OS.ID == nil || f.SELinux == nil || f.HSS == nil || f.HSS.AgentInstalled == nil {
+		t.Errorf("facts missing: os %+v selinux %+v hss %+v", f.OS, f.SELinux, f.HSS)
 	}
 }
 
