@@ -26,6 +26,7 @@
 package fleetsim
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -283,12 +284,14 @@ func (f *Fleet) WriteInventory(path string) error {
 		}
 		inv.Hosts = append(inv.Hosts, ih)
 	}
-	b, err := yaml.Marshal(&inv)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteString("# Simulated fleet written by fleetsim: every host listens on loopback.\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&inv); err != nil {
 		return fmt.Errorf("fleetsim: inventory: %w", err)
 	}
-	header := "# Simulated fleet written by fleetsim: every host listens on loopback.\n"
-	if err := os.WriteFile(path, append([]byte(header), b...), 0o644); err != nil {
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("fleetsim: %w", err)
 	}
 	return nil
