@@ -24,9 +24,11 @@ func scanCommand() *cli.Command {
 			"probe and writes one JSON object of facts per host, as each finishes. An unreachable host\n" +
 			"is a fact too (reachable: false): the scan still exits 0. A bad inventory exits 2.",
 		ArgsUsage: " ",
-		Flags: append(scanFlags(),
+		Flags: mergeFlags(scanFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends; default stdout"},
-		),
+			&cli.StringFlag{Name: "auth-mode", Usage: "with sms, also check the SMN topic of --topic-urn (cloud credentials needed)"},
+			&cli.StringFlag{Name: "topic-urn", Usage: "the SMN topic `URN` of SMS/email 2FA"},
+		}, cloudFlags()),
 		Action: runScan,
 	}
 }
@@ -122,6 +124,14 @@ func runScan(c *cli.Context) error {
 	opts, err := scanOptionsFromFlags(c)
 	if err != nil {
 		return err
+	}
+	// With cloud credentials, the facts carry the cloud's view too.
+	view, err := cloudViewFromFlags(c.Context, c, hosts)
+	if err != nil {
+		return fmt.Errorf("scan: cloud facts: %w", err)
+	}
+	if view != nil {
+		opts.Cloud = view
 	}
 	out, commit, abort, err := openOutput(c.String("output"), c.App.Writer)
 	if err != nil {
