@@ -60,7 +60,8 @@ func artifactDir(t *testing.T) string {
 // error, no exception and no request but the page itself; typing in the
 // filter hides the rows that do not match; the status boxes hide their
 // rows; a column heading sorts; print media shows every finding and hides
-// the controls; markup in a host name stays text. It saves a screenshot.
+// the controls; markup in a host name stays text. It saves a screenshot
+// and the printed PDF.
 func TestHTMLInBrowser(t *testing.T) {
 	bin := browserPath(t)
 
@@ -279,6 +280,22 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (page: %s)", shot, filepath.Join(dir, "report.html"))
+
+	// The printed report, as a PDF beside the screenshot.
+	pdf, err := chromedp.Run(bctx, chromedp.Action[[]byte](func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		r, err := cdp.Call(ctx, tg, cdppage.PrintToPDF, cdppage.PrintToPDFParams{})
+		if err != nil {
+			return nil, err
+		}
+		return r.Data, nil
+	}))
+	must("print to PDF", err)
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Errorf("printing gave %d bytes that are not a PDF", len(pdf))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "html-report.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
