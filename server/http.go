@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"iter"
 	"net/http"
 	"strconv"
 	"time"
@@ -111,40 +109,12 @@ func (s *Server) resolve(ctx context.Context, ref string) (*history.Run, error) 
 	return s.cfg.Store.GetRun(ctx, id)
 }
 
-// newRenderer returns the renderer of format. JSON is the report contract
-// itself, so it is served even by a build without that renderer.
-func newRenderer(format string) (report.Renderer, error) {
-	rd, err := report.New(format)
-	if err != nil && format == "json" {
-		return jsonRenderer{}, nil
-	}
-	return rd, err
-}
-
-// jsonRenderer writes a contract.Report as `check --format json` does.
-type jsonRenderer struct{}
-
-func (jsonRenderer) Render(w io.Writer, h report.Header, ds iter.Seq2[contract.Decision, error]) error {
-	var all []contract.Decision
-	for d, err := range ds {
-		if err != nil {
-			return err
-		}
-		all = append(all, d)
-	}
-	rep := contract.NewReport(h.GeneratedAt, all)
-	rep.Summary, rep.NotScanned = h.Summary, h.NotScanned
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
-
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 	format := r.URL.Query().Get("format")
 	if format == "" {
 		format = "json"
 	}
-	if _, err := newRenderer(format); err != nil {
+	if _, err := report.New(format); err != nil {
 		httpError(w, http.StatusBadRequest, "format: %v", err)
 		return
 	}
@@ -200,7 +170,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // writeReport renders a run's report in format, whole, before the first
 // byte goes out, so that a failure is still an error status.
 func (s *Server) writeReport(w http.ResponseWriter, run *history.Run, format string) {
-	rd, err := newRenderer(format)
+	rd, err := report.New(format)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, "format: %v", err)
 		return

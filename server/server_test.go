@@ -25,11 +25,14 @@ import (
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
+	"github.com/factorgate/factorgate/internal/pgtest"
 	"github.com/factorgate/factorgate/policies"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // waitLimit bounds every wait of these tests; none waits this long when
 // things work.
@@ -575,5 +578,42 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("New = %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestServeOnPostgres runs the server on a PostgreSQL history: two runs, the
+// second with a host fallen from eligible, the drift posted, the report read
+// back over HTTP while the schedule goes on.
+func TestServeOnPostgres(t *testing.T) {
+	store, err := history.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var calls atomic.Int32
+	audit := func(ctx context.Context) (*history.Result, error) {
+		status := "eligible"
+		if calls.Add(1) > 1 {
+			status = "unreachable"
+		}
+		_, ds := oneHost(status)
+		return &history.Result{Decisions: ds}, nil
+	}
+	hook := &hookRecorder{attempts: 1} // no 503 first
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	st := start(t, Config{Audit: audit, Store: store, Schedule: "@every 1s", RunAtStart: true,
+		Webhook: Webhook{URL: hookSrv.URL, Secret: "s3cret"}})
+	waitFor(t, "the drift webhook", func() bool { return hook.received() >= 1 })
+	hook.mu.Lock()
+	e := hook.payloads[0].Events
+	hook.mu.Unlock()
+	if len(e) != 1 || e[0].Kind != history.EventFellFromEligible || e[0].To != "unreachable" {
+		t.Errorf("events = %+v, want web-01 fell from eligible to unreachable", e)
+	}
+	code, _, body := get(t, st.base+"/runs/latest?format=json")
+	var rep contract.Report
+	if err := json.Unmarshal(body, &rep); code != http.StatusOK || err != nil || len(rep.Decisions) != 1 || rep.Summary["unreachable"] != 1 {
+		t.Errorf("/runs/latest = %d %v %s", code, err, body)
 	}
 }
