@@ -3,8 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
+	"os"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/factorgate/factorgate/contract"
 )
@@ -86,4 +89,24 @@ func TestCSVFormulaHost(t *testing.T) {
 	if got := rows[1][0]; got != `'=cmd|'/c calc'!A1` {
 		t.Errorf("host cell = %q", got)
 	}
+}
+
+// A csv report of two hosts, one with a violation: one row per finding,
+// one row for the clean host.
+func ExampleRenderReport_csv() {
+	addr := "10.0.0.5"
+	r := contract.NewReport(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC), []contract.Decision{
+		{Host: "db-01", Status: contract.StatusIneligible, Violations: []contract.Finding{{
+			Check: "selinux", Severity: "high", Message: "SELinux is enforcing",
+			Remediation: "Set SELINUX=disabled in /etc/selinux/config and reboot (source: hss_01_0472)",
+		}}},
+		{Host: "web-01", Address: &addr, Status: contract.StatusEligible, Eligible: true},
+	})
+	if err := RenderReport(os.Stdout, "csv", r); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// host,address,status,eligible,kind,check,severity,message,remediation,waiver_justification,waiver_expires
+	// db-01,,ineligible,false,violation,selinux,high,SELinux is enforcing,Set SELINUX=disabled in /etc/selinux/config and reboot (source: hss_01_0472),,
+	// web-01,10.0.0.5,eligible,true,,,,,,,
 }

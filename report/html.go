@@ -58,12 +58,14 @@ type htmlRenderer struct{}
 type htmlHead struct {
 	Title, Generated, GeneratedISO string
 	Total                          int
-	NotScanned                     []contract.CloudHost
-	Bars                           []htmlBar
-	Chart                          htmlChart
-	Statuses                       []string
-	CSS                            template.CSS
-	JS                             template.JS
+	// Empty is set once no host row was written.
+	Empty      bool
+	NotScanned []contract.CloudHost
+	Bars       []htmlBar
+	Chart      htmlChart
+	Statuses   []string
+	CSS        template.CSS
+	JS         template.JS
 }
 
 type htmlChart struct{ Width, Height, LabelX, BarX, BarH int }
@@ -95,6 +97,7 @@ func (htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.D
 	if err := htmlTemplate.ExecuteTemplate(w, "head", head); err != nil {
 		return err
 	}
+	rows := 0
 	for d, err := range decisions {
 		if err != nil {
 			return err
@@ -102,7 +105,9 @@ func (htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.D
 		if err := htmlTemplate.ExecuteTemplate(w, "row", htmlRowFor(d)); err != nil {
 			return err
 		}
+		rows++
 	}
+	head.Empty = rows == 0
 	return htmlTemplate.ExecuteTemplate(w, "foot", head)
 }
 

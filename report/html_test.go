@@ -106,3 +106,26 @@ func TestRemediationSource(t *testing.T) {
 		t.Errorf("no source: %q, %q", f.Remediation, f.Source)
 	}
 }
+
+// TestComplianceEmptyFleet renders a run that judged no host in each
+// format: each must still be a well-formed report that says so.
+func TestComplianceEmptyFleet(t *testing.T) {
+	r := contract.NewReport(fixtureCompliance().GeneratedAt, nil)
+	for _, tc := range []struct{ format, want string }{
+		{"html", `<tr><td colspan="8" class="none">No host was judged.</td></tr>`},
+		{"markdown", "\nNo host was judged.\n"},
+		{"junit", "<testsuites name=\"factorgate\" timestamp=\"2026-11-27T06:00:00\"></testsuites>"},
+		{"csv", "host,address,status,eligible,kind,check,severity,message,remediation,waiver_justification,waiver_expires\n"},
+		{"sarif", `"results": [],`},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := RenderReport(&buf, tc.format, r); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(buf.String(), tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, buf.String())
+			}
+		})
+	}
+}

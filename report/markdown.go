@@ -51,10 +51,12 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 	details := &spool{limit: m.spoolLimit}
 	defer details.Close()
 	dw := &errWriter{w: details}
+	rows := 0
 	for d, err := range decisions {
 		if err != nil {
 			return err
 		}
+		rows++
 		fmt.Fprintf(ew, "| %s | %s | %s | %s | %d | %d | %d |\n",
 			mdCell(d.Host), mdCell(ptrText(d.Address)), mdCell(ptrText(d.OS)), statusLabel(d.Status),
 			len(d.Violations), len(d.Warnings), len(d.Waived))
@@ -65,6 +67,9 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 		if dw.err != nil {
 			return fmt.Errorf("spool markdown details: %w", dw.err)
 		}
+	}
+	if rows == 0 {
+		fmt.Fprint(ew, "\nNo host was judged.\n")
 	}
 	if details.Len() > 0 {
 		fmt.Fprint(ew, "\n## Findings\n\nHosts with no violation, warning or waiver are not listed here. A waived violation does not count toward the status, and is not a pass.\n")
