@@ -48,12 +48,37 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// hostBatch is how many hosts one INSERT carries.
+const hostBatch = 100
+
 func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, rows []hostRow) error {
-	stmt := s.q(`INSERT INTO run_hosts (run_id, host, status, facts, decision) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, facts = excluded.facts, decision = excluded.decision`)
-	for _, r := range rows {
+	// One row per host: the last of a host given twice wins, as one
+	// statement may not update the same row twice.
+	last := make(map[string]int, len(rows))
+	for i, r := range rows {
 		if r.decision.Host == "" {
 			return fmt.Errorf("history: run %d: a decision names no host", id)
+		}
+		last[r.decision.Host] = i
+	}
+	args := make([]any, 0, hostBatch*5)
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		stmt := `INSERT INTO run_hosts (run_id, host, status, facts, decision) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ") +
+			` ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, facts = excluded.facts, decision = excluded.decision`
+		if _, err := ex.ExecContext(ctx, s.q(stmt), args...); err != nil {
+			return fmt.Errorf("history: run %d: add hosts: %s", id, oneLine(err))
+		}
+		args, n = args[:0], 0
+		return nil
+	}
+	for i, r := range rows {
+		if last[r.decision.Host] != i {
+			continue
 		}
 		dj, err := json.Marshal(r.decision)
 		if err != nil {
@@ -67,11 +92,14 @@ func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, rows []hostRo
 			}
 			fj = string(b)
 		}
-		if _, err := ex.ExecContext(ctx, stmt, int64(id), r.decision.Host, r.decision.Status, fj, string(dj)); err != nil {
-			return fmt.Errorf("history: run %d: host %s: %s", id, r.decision.Host, oneLine(err))
+		args = append(args, int64(id), r.decision.Host, r.decision.Status, fj, string(dj))
+		if n++; n == hostBatch {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return flush()
 }
 
 // FinishRun closes a running run with what it produced: the hosts not yet

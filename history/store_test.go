@@ -21,12 +21,12 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // backend names one way to get a fresh, empty database for a test.
 type backend struct {
 	name string
-	dsn  func(t *testing.T) string
+	dsn  func(tb testing.TB) string
 }
 
 var backends = []backend{
-	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "history.db") }},
-	{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
+	{"sqlite", func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "history.db") }},
+	{"postgres", func(tb testing.TB) string { return pgtest.NewDatabase(tb) }},
 }
 
 // eachBackend runs fn once per backend, each with a new store.
@@ -43,7 +43,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, s *Store)) {
 	}
 }
 
-func openT(t *testing.T, dsn string) *Store {
+func openT(t testing.TB, dsn string) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), dsn)
 	if err != nil {
@@ -455,4 +455,32 @@ func TestOpenErrors(t *testing.T) {
 		}
 		s.Close()
 	}
+}
+
+// TestManyHosts records more hosts than one statement carries, with one host
+// given twice: the last of the two is kept.
+func TestManyHosts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		var pairs []string
+		for i := range 2*hostBatch + 50 {
+			pairs = append(pairs, fmt.Sprintf("h%04d=eligible", i))
+		}
+		pairs = append(pairs, "h0000=ineligible:selinux")
+		facts, decisions := fleet(pairs...)
+		id, err := s.Record(ctx, Meta{}, Result{Facts: facts, Decisions: decisions})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.GetRun(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Hosts != 2*hostBatch+50 || len(r.Report.Decisions) != r.Hosts || len(r.Facts) != r.Hosts {
+			t.Fatalf("hosts = %d, %d decisions, %d facts; want %d", r.Hosts, len(r.Report.Decisions), len(r.Facts), 2*hostBatch+50)
+		}
+		if d := r.Report.Decisions[0]; d.Host != "h0000" || d.Status != "ineligible" || r.Counts["ineligible"] != 1 {
+			t.Errorf("h0000 = %s %s, counts %v; want the last given, ineligible", d.Host, d.Status, r.Counts)
+		}
+	})
 }
