@@ -125,9 +125,11 @@ func str(t *ast.Term) (string, bool) {
 	return string(s), ok
 }
 
+// optStr reads a nullable string; null, an empty string or another type
+// is unknown (nil).
 func optStr(t *ast.Term) *string {
 	s, ok := str(t)
-	if !ok {
+	if !ok || s == "" {
 		return nil
 	}
 	return &s

@@ -200,35 +200,55 @@ func (e *Evaluator) decide(ctx context.Context, in ast.Value) (contract.Decision
 func (e *Evaluator) Judge(ctx context.Context, next func() (*contract.Facts, []byte, error), emit func(contract.Decision) error) error {
 	parent := ctx
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.workers)
+	// Long-lived workers rather than a goroutine per host: evaluation
+	// recurses deeply, and a fresh goroutine would grow its stack anew for
+	// every host.
+	type job struct {
+		f   *contract.Facts
+		raw []byte
+	}
+	jobs := make(chan job, e.workers)
 	var mu sync.Mutex
-	var nextErr error
-	for ctx.Err() == nil {
-		f, raw, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			nextErr = err
-			break
-		}
-		var in []byte
-		if raw != nil {
-			in = append([]byte(nil), raw...)
-		} else if in, err = factsJSON(f); err != nil {
-			nextErr = err
-			break
-		}
+	for range e.workers {
 		g.Go(func() error {
-			d, err := e.Decide(ctx, in)
-			if err != nil {
-				return fmt.Errorf("judge %s: %w", hostOf(f, in), err)
+			for j := range jobs {
+				d, err := e.Decide(ctx, j.raw)
+				if err != nil {
+					return fmt.Errorf("judge %s: %w", hostOf(j.f, j.raw), err)
+				}
+				mu.Lock()
+				err = emit(d)
+				mu.Unlock()
+				if err != nil {
+					return err
+				}
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			return emit(d)
+			return nil
 		})
 	}
+	nextErr := func() error {
+		defer close(jobs)
+		for {
+			f, raw, err := next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			var in []byte
+			if raw != nil {
+				in = append([]byte(nil), raw...)
+			} else if in, err = factsJSON(f); err != nil {
+				return err
+			}
+			select {
+			case jobs <- job{f, in}:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}()
 	err := g.Wait()
 	if nextErr != nil {
 		return nextErr

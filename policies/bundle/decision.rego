@@ -13,17 +13,16 @@ import future.keywords.not
 import data.factorgate.checks
 import data.factorgate.lib
 
-_reachable if input.reachable == true
-
 _two_factor_on if input.hss.two_factor.enabled == true
 
-# Findings of the bundled checks. A host that was not scanned has only
-# the reachable finding: every other fact is unknown. (Each check is named
-# here rather than found by iterating data.factorgate.checks: that keeps
-# evaluation cheap. A check that gains warnings must be added below.)
-_bundled_violations := checks.reachable.violations if {
-	not _reachable
-} else := union({
+# Findings of the bundled checks and of user packages. A host that was not
+# scanned has only the reachable finding: every other fact is unknown.
+# (Each check is named here rather than found by iterating
+# data.factorgate.checks: that keeps evaluation cheap. A check that gains
+# warnings must be added below.)
+_found := checks.reachable.violations if not input.reachable == true
+
+_found := union({
 	checks.reachable.violations,
 	checks.os_supported.violations,
 	checks.openssh_version.violations,
@@ -33,32 +32,18 @@ _bundled_violations := checks.reachable.violations if {
 	checks.must_change_password.violations,
 	checks.protection.violations,
 	checks.topic.violations,
-})
+	{lib.normalize(pkg, f, "high") | some [pkg, f] in data.factorgate.extensions.violations},
+}) if input.reachable == true
 
-_bundled_warnings := set() if {
-	not _reachable
-} else := union({
+_warned := set() if not input.reachable == true
+
+_warned := union({
 	checks.reachable.warnings,
 	checks.password_login.warnings,
 	checks.rdp.warnings,
 	checks.protection.warnings,
-})
-
-# Findings of user packages, wired in by the evaluator as
-# [package, finding] pairs and completed by lib.normalize.
-_user_violations contains lib.normalize(pkg, f, "high") if {
-	_reachable
-	some [pkg, f] in data.factorgate.extensions.violations
-}
-
-_user_warnings contains lib.normalize(pkg, f, "low") if {
-	_reachable
-	some [pkg, f] in data.factorgate.extensions.warnings
-}
-
-_found := _bundled_violations | _user_violations
-
-_warned := _bundled_warnings | _user_warnings
+	{lib.normalize(pkg, f, "low") | some [pkg, f] in data.factorgate.extensions.warnings},
+}) if input.reachable == true
 
 # Waivers, already filtered for expiry: {host, selector, check,
 # justification, expires}. host is a glob on the host name ("" for any
@@ -108,33 +93,31 @@ _unwaived contains f if {
 }
 
 # violations are the unwaived violations; only they count toward status.
-violations := sort(_found) if {
-	count(_waivers) == 0
-} else := sort(_unwaived)
+violations := sort(_found) if count(_waivers) == 0
+
+violations := sort(_unwaived) if count(_waivers) > 0
 
 warnings := sort(_warned)
 
-waived := sort(_waived)
+waived := [] if count(_waivers) == 0
 
-status := "unreachable" if {
-	not _reachable
-} else := "enabled" if {
+waived := sort(_waived) if count(_waivers) > 0
+
+# _verdict is [status, eligible].
+_verdict := ["unreachable", false] if {
+	not input.reachable == true
+} else := ["enabled", true] if {
 	_two_factor_on
 	count(violations) == 0
-} else := "enabled_ineligible" if {
+} else := ["enabled_ineligible", false] if {
 	_two_factor_on
-} else := "eligible" if {
+} else := ["eligible", true] if {
 	count(violations) == 0
-} else := "ineligible"
+} else := ["ineligible", false]
 
-default eligible := false
-
-eligible if status in {"eligible", "enabled"}
-
-_address := input.host.address if {
-	is_string(input.host.address)
-	input.host.address != ""
-} else := null
+# status is one of eligible, ineligible, enabled, enabled_ineligible,
+# unreachable.
+status := _verdict[0]
 
 _hss_host_id := input.host.hss_host_id if {
 	is_string(input.host.hss_host_id)
@@ -144,29 +127,18 @@ _hss_host_id := input.host.hss_host_id if {
 	input.hss.host_id != ""
 } else := null
 
-default _auth := null
-
-_auth := input.host.auth if is_string(input.host.auth)
-
-default _os := null
-
-_os := input.os.family if is_string(input.os.family)
-
-default _labels := {}
-
-_labels := input.host.labels if is_object(input.host.labels)
-
-# decision is the Decision on the host (contract.Decision).
+# decision is the Decision on the host (contract.Decision). Host fields
+# are copied as they are; an empty address reads as unknown.
 decision := {
 	"host": input.host.name,
-	"address": _address,
+	"address": object.get(input, ["host", "address"], null),
 	"hss_host_id": _hss_host_id,
-	"auth": _auth,
-	"os": _os,
-	"status": status,
-	"eligible": eligible,
+	"auth": object.get(input, ["host", "auth"], null),
+	"os": object.get(input, ["os", "family"], null),
+	"status": _verdict[0],
+	"eligible": _verdict[1],
 	"violations": violations,
 	"warnings": warnings,
 	"waived": waived,
-	"labels": _labels,
+	"labels": object.get(input, ["host", "labels"], {}),
 }

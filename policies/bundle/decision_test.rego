@@ -78,9 +78,9 @@ test_inventory_host_id_wins if {
 
 test_missing_ids_are_null if {
 	d := decision.decision with input as object.union(fx.linux, {"host": {"address": "", "labels": null}, "hss": null})
-	d.address == null
+	d.address == ""
 	d.hss_host_id == null
-	d.labels == {}
+	d.labels == null
 }
 
 test_violations_sorted_by_check if {

@@ -30,6 +30,16 @@ linux if input.os.family == "linux"
 # windows is true when the host is known to run Windows.
 windows if input.os.family == "windows"
 
+# unconfirmed is the violation of a check whose requirement could not be
+# confirmed although none of its specific findings applies: a safety net,
+# so that a host is never eligible by omission.
+unconfirmed(check) := {
+	"check": check,
+	"message": sprintf("the %s requirement could not be confirmed from the facts", [check]),
+	"remediation": "Scan the host again; if this persists, report the facts file to the factorgate maintainers (source: hss_01_0568)",
+	"severity": "high",
+}
+
 # normalize turns a finding of any check, bundled or user-written, into a
 # full finding object. A bare string is a message; missing fields are
 # filled in: "check" from the package name pkg, "severity" from severity.

@@ -11,12 +11,28 @@ import future.keywords.not
 
 import data.factorgate.lib
 
-_applies if {
-	lib.linux
-	not input.openssh.windows == true
+_max := lib.params.openssh_max_major
+
+# _ok is the requirement; the findings below say why it does not hold.
+_ok if {
+	is_number(input.openssh.major)
+	is_number(_max)
+	input.openssh.major <= _max
 }
 
-_max := lib.params.openssh_max_major
+_ok if input.openssh.windows == true
+
+violations contains f if {
+	input.os.family == "linux"
+	not _ok
+	some f in _problems
+}
+
+violations contains lib.unconfirmed("openssh_version") if {
+	input.os.family == "linux"
+	not _ok
+	count(_problems) == 0
+}
 
 _version := input.openssh.version if is_string(input.openssh.version)
 
@@ -30,33 +46,27 @@ _version := sprintf("%d", [input.openssh.major]) if {
 	not is_number(input.openssh.minor)
 }
 
-violations contains {
+_problems contains {
 	"check": "openssh_version",
 	"message": "the OpenSSH server version could not be read",
 	"remediation": "Make sure the SSH server answers with its OpenSSH banner, or let the scanner run ssh -V or query the openssh-server package; HSS 2FA needs OpenSSH earlier than 8 (source: hss_01_0568)",
 	"severity": "high",
-} if {
-	_applies
-	not is_number(input.openssh.major)
-}
+} if not is_number(input.openssh.major)
 
-violations contains {
+_problems contains {
 	"check": "openssh_version",
 	"message": sprintf("OpenSSH %s is too new: HSS 2FA protects SSH logins only with OpenSSH %d.x or earlier", [_version, _max]),
 	"remediation": "Leave this host out of 2FA, or protect its SSH logins another way: HSS 2FA hooks SSH password logins only on OpenSSH earlier than 8 (source: hss_01_0568)",
 	"severity": "high",
 } if {
-	_applies
 	is_number(input.openssh.major)
+	is_number(_max)
 	input.openssh.major > _max
 }
 
-violations contains {
+_problems contains {
 	"check": "openssh_version",
 	"message": sprintf("parameter openssh_max_major is %v, not a number", [_max]),
 	"remediation": "Set factorgate.params.openssh_max_major to a whole number in the --data file (source: hss_01_0568)",
 	"severity": "high",
-} if {
-	_applies
-	not is_number(_max)
-}
+} if not is_number(_max)

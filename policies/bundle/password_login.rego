@@ -13,6 +13,26 @@ import future.keywords.not
 
 import data.factorgate.lib
 
+# _ok is the requirement; the findings below say why it does not hold.
+_ok if {
+	input.sshd.password_authentication == true
+	input.sshd.use_pam == true
+	input.sshd.kbd_interactive_authentication == true
+	input.sshd.permit_empty_passwords == false
+}
+
+violations contains f if {
+	input.os.family == "linux"
+	not _ok
+	some f in _problems
+}
+
+violations contains lib.unconfirmed("password_login") if {
+	input.os.family == "linux"
+	not _ok
+	count(_problems) == 0
+}
+
 # _settings are the sshd settings 2FA needs, with the value it needs.
 _settings := [
 	{"field": "password_authentication", "name": "PasswordAuthentication", "want": true},
@@ -25,59 +45,55 @@ _yes_no(true) := "yes"
 
 _yes_no(false) := "no"
 
-violations contains {
+_problems contains {
 	"check": "password_login",
 	"message": "the sshd settings could not be read",
 	"remediation": "Let the scanner run sshd -T (root or sudo) or read /etc/ssh/sshd_config; 2FA needs PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication yes and PermitEmptyPasswords no (source: hss_01_0440)",
 	"severity": "high",
-} if {
-	lib.linux
-	not is_object(input.sshd)
-}
+} if not is_object(input.sshd)
 
-violations contains {
+_problems contains {
 	"check": "password_login",
 	"message": sprintf("the sshd setting %s could not be read", [s.name]),
 	"remediation": "Let the scanner run sshd -T (root or sudo) so the effective value is read; 2FA needs PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication yes and PermitEmptyPasswords no (source: hss_01_0440)",
 	"severity": "high",
 } if {
-	lib.linux
 	is_object(input.sshd)
 	some s in _settings
 	not is_boolean(input.sshd[s.field])
 }
 
-violations contains {
+_problems contains {
 	"check": "password_login",
 	"message": sprintf("sshd has %s %s: 2FA needs %s", [s.name, _yes_no(v), _yes_no(s.want)]),
 	"remediation": sprintf("Set %s %s in /etc/ssh/sshd_config and reload sshd (source: hss_01_0440)", [split(s.name, " ")[0], _yes_no(s.want)]),
 	"severity": "high",
 } if {
-	lib.linux
 	some s in _settings
 	v := input.sshd[s.field]
 	is_boolean(v)
 	v != s.want
 }
 
-warnings contains {
+warnings contains f if {
+	input.os.family == "linux"
+	not input.sshd.permit_root_login == "yes"
+	some f in _root_warnings
+}
+
+_root_warnings contains {
 	"check": "password_login",
 	"message": sprintf("sshd has PermitRootLogin %s: root password logins will fail once 2FA is on", [input.sshd.permit_root_login]),
 	"remediation": "Set PermitRootLogin yes in /etc/ssh/sshd_config where root must log in by password, or log in as another user (source: hss_01_0440)",
 	"severity": "low",
-} if {
-	lib.linux
-	is_string(input.sshd.permit_root_login)
-	input.sshd.permit_root_login != "yes"
-}
+} if is_string(input.sshd.permit_root_login)
 
-warnings contains {
+_root_warnings contains {
 	"check": "password_login",
 	"message": "the sshd setting PermitRootLogin could not be read: root password logins fail with 2FA unless it is yes",
 	"remediation": "Let the scanner run sshd -T (root or sudo); root password logins need PermitRootLogin yes with 2FA (source: hss_01_0440)",
 	"severity": "low",
 } if {
-	lib.linux
 	is_object(input.sshd)
 	not is_string(input.sshd.permit_root_login)
 }

@@ -9,6 +9,31 @@ package factorgate.checks.protection
 
 import future.keywords.not
 
+import data.factorgate.lib
+
+# _ok is the requirement; the findings below say why it does not hold.
+_ok if {
+	input.hss.agent_status == "online"
+	input.hss.protect_status == "opened"
+}
+
+# Without cloud facts, a running agent passes with a warning.
+_ok if {
+	not _cloud
+	input.hss.agent_running == true
+	not input.hss.agent_installed == false
+}
+
+violations contains f if {
+	not _ok
+	some f in _problems
+}
+
+violations contains lib.unconfirmed("protection") if {
+	not _ok
+	count(_problems) == 0
+}
+
 _fix := "Install the HSS agent if needed and enable server protection for this host in the HSS console (source: hss_01_0260, hss_01_0568)"
 
 _unknown_fix := "Scan with cloud credentials so the HSS API reports the agent and protection status; 2FA needs server protection enabled (source: hss_01_0568)"
@@ -19,7 +44,7 @@ _cloud if {
 	is_string(input.hss[k])
 }
 
-violations contains {
+_problems contains {
 	"check": "protection",
 	"message": "the HSS agent and protection state could not be read",
 	"remediation": _unknown_fix,
@@ -28,7 +53,7 @@ violations contains {
 
 # With cloud facts: the HSS API is the authority.
 
-violations contains {
+_problems contains {
 	"check": "protection",
 	"message": sprintf("the HSS agent is %s, not online", [input.hss.agent_status]),
 	"remediation": _fix,
@@ -39,7 +64,7 @@ violations contains {
 	input.hss.agent_status != "online"
 }
 
-violations contains {
+_problems contains {
 	"check": "protection",
 	"message": sprintf("server protection is %s, not opened", [input.hss.protect_status]),
 	"remediation": _fix,
@@ -50,7 +75,7 @@ violations contains {
 	input.hss.protect_status != "opened"
 }
 
-violations contains {
+_problems contains {
 	"check": "protection",
 	"message": sprintf("the HSS API did not report the %s of this host", [name]),
 	"remediation": _unknown_fix,
@@ -63,7 +88,7 @@ violations contains {
 
 # Without cloud facts: only the host's own view of the agent.
 
-violations contains {
+_problems contains {
 	"check": "protection",
 	"message": "the HSS agent is not installed",
 	"remediation": _fix,
@@ -74,7 +99,7 @@ violations contains {
 	input.hss.agent_installed == false
 }
 
-violations contains {
+_problems contains {
 	"check": "protection",
 	"message": "the HSS agent is installed but not running",
 	"remediation": _fix,
@@ -86,7 +111,7 @@ violations contains {
 	input.hss.agent_running == false
 }
 
-violations contains {
+_problems contains {
 	"check": "protection",
 	"message": "whether the HSS agent runs could not be read, and the scan read no cloud facts",
 	"remediation": _unknown_fix,
@@ -104,7 +129,6 @@ warnings contains {
 	"remediation": "Scan with cloud credentials (HSS API) to confirm the agent is online and protection is opened (source: hss_01_0260, hss_01_0568)",
 	"severity": "medium",
 } if {
-	is_object(input.hss)
-	not _cloud
 	input.hss.agent_running == true
+	not _cloud
 }

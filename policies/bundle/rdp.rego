@@ -11,38 +11,46 @@ import future.keywords.not
 
 import data.factorgate.lib
 
+# _ok is the requirement; the findings below say why it does not hold.
+_ok if input.rdp.enabled == true
+
+violations contains f if {
+	input.os.family == "windows"
+	not _ok
+	some f in _problems
+}
+
+violations contains lib.unconfirmed("rdp") if {
+	input.os.family == "windows"
+	not _ok
+	count(_problems) == 0
+}
+
 _unknown_fix := "Let the scanner read HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\fDenyTSConnections over WinRM; on Windows HSS 2FA protects RDP logins (source: hss_01_0568)"
 
-violations contains {
+_problems contains {
 	"check": "rdp",
 	"message": "the RDP settings could not be read",
 	"remediation": _unknown_fix,
 	"severity": "high",
-} if {
-	lib.windows
-	not is_object(input.rdp)
-}
+} if not is_object(input.rdp)
 
-violations contains {
+_problems contains {
 	"check": "rdp",
 	"message": "whether RDP logins are enabled could not be read",
 	"remediation": _unknown_fix,
 	"severity": "high",
 } if {
-	lib.windows
 	is_object(input.rdp)
 	not is_boolean(input.rdp.enabled)
 }
 
-violations contains {
+_problems contains {
 	"check": "rdp",
 	"message": sprintf("RDP logins are disabled%s: on Windows, HSS 2FA protects RDP logins", [_by_policy]),
 	"remediation": "Allow Remote Desktop connections (System Properties > Remote, or fDenyTSConnections=0; Group Policy overrides the local setting) if the server is to take 2FA (source: hss_01_0568)",
 	"severity": "high",
-} if {
-	lib.windows
-	input.rdp.enabled == false
-}
+} if input.rdp.enabled == false
 
 default _by_policy := ""
 
@@ -54,7 +62,7 @@ warnings contains {
 	"remediation": "On each Windows server you connect from: Control Panel > User Accounts > Manage your credentials > Add a Windows credential with this server's user name and password (source: hss_01_0568)",
 	"severity": "low",
 } if {
-	lib.windows
+	input.os.family == "windows"
 	input.rdp.enabled == true
 }
 
@@ -64,6 +72,6 @@ warnings contains {
 	"remediation": "Check with the vendor, or remove the product, before enabling 2FA: HSS 2FA on Windows may conflict with products such as G01 and 360 Guard (source: Huawei Cloud hss_01_0568)",
 	"severity": "medium",
 } if {
-	lib.windows
+	input.os.family == "windows"
 	count(input.security_products) > 0
 }

@@ -14,6 +14,25 @@ import data.factorgate.lib
 
 _mode := lib.params.auth_mode
 
+# _ok is the requirement; the findings below say why it does not hold.
+_ok if _mode == "code"
+
+_ok if {
+	_mode == "sms"
+	input.topic.exists == true
+	input.topic.confirmed == true
+}
+
+violations contains f if {
+	not _ok
+	some f in _problems
+}
+
+violations contains lib.unconfirmed("topic") if {
+	not _ok
+	count(_problems) == 0
+}
+
 _fix := "Create the SMN topic, add an SMS or email subscription and have the recipient confirm it, or use verification-code mode (--auth-mode code) (source: hss_01_0568, hss_01_0441)"
 
 _unknown_fix := "Scan with cloud credentials and the topic URN (--topic-urn) so the SMN API reports the topic and its subscriptions (source: hss_01_0568)"
@@ -27,7 +46,7 @@ default _why := ""
 
 _why := sprintf(" (%s)", [input.topic.error]) if is_string(input.topic.error)
 
-violations contains {
+_problems contains {
 	"check": "topic",
 	"message": "SMS/email mode: the SMN topic was not checked",
 	"remediation": _unknown_fix,
@@ -37,7 +56,7 @@ violations contains {
 	not is_object(input.topic)
 }
 
-violations contains {
+_problems contains {
 	"check": "topic",
 	"message": sprintf("SMS/email mode: whether SMN topic %s exists could not be read%s", [_urn, _why]),
 	"remediation": _unknown_fix,
@@ -48,7 +67,7 @@ violations contains {
 	not is_boolean(input.topic.exists)
 }
 
-violations contains {
+_problems contains {
 	"check": "topic",
 	"message": sprintf("SMS/email mode: SMN topic %s does not exist", [_urn]),
 	"remediation": _fix,
@@ -58,7 +77,7 @@ violations contains {
 	input.topic.exists == false
 }
 
-violations contains {
+_problems contains {
 	"check": "topic",
 	"message": sprintf("SMS/email mode: whether SMN topic %s has a confirmed subscription could not be read%s", [_urn, _why]),
 	"remediation": _unknown_fix,
@@ -69,7 +88,7 @@ violations contains {
 	not is_boolean(input.topic.confirmed)
 }
 
-violations contains {
+_problems contains {
 	"check": "topic",
 	"message": sprintf("SMS/email mode: SMN topic %s has no confirmed SMS or email subscription", [_urn]),
 	"remediation": _fix,
@@ -80,7 +99,7 @@ violations contains {
 	input.topic.confirmed == false
 }
 
-violations contains {
+_problems contains {
 	"check": "topic",
 	"message": sprintf("parameter auth_mode is %v: want \"sms\" or \"code\"", [_mode]),
 	"remediation": "Set --auth-mode sms or code, or factorgate.params.auth_mode in the --data file (source: hss_01_0568)",
