@@ -14,7 +14,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/factorgate/factorgate/audit"
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/report"
 	"github.com/factorgate/factorgate/waiver"
@@ -35,7 +37,10 @@ func checkCommand() *cli.Command {
 		ArgsUsage: " ",
 		Flags: mergeFlags([]cli.Flag{
 			&cli.StringFlag{Name: "facts", Usage: "judge the saved facts in `FILE` (JSON lines; - for stdin)"},
-		}, checkFlags(), auditFlags()),
+		}, checkFlags(), auditFlags(), []cli.Flag{
+			&cli.BoolFlag{Name: "record", Usage: "with -i, keep the run (facts and decisions) in the history of --db"},
+			historyFlag(),
+		}),
 		Action: runCheck,
 	}
 }
@@ -96,6 +101,11 @@ func checkInventory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("record") {
+		if err := recordRun(c, res); err != nil {
+			return err
+		}
+	}
 	rep := res.Report()
 	h := report.Header{GeneratedAt: checkNow(), Summary: rep.Summary, Total: len(rep.Decisions),
 		NotScanned: rep.NotScanned, Title: res.Inventory.Path}
@@ -106,6 +116,23 @@ func checkInventory(c *cli.Context) error {
 			}
 		}
 	})
+}
+
+// recordRun keeps an audit in the history of --db.
+func recordRun(c *cli.Context, res *audit.Result) error {
+	store, err := openHistory(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	id, err := store.Record(c.Context,
+		history.Meta{StartedAt: res.Started, Inventory: res.Inventory.Path, InventoryDigest: res.Inventory.Digest, Source: "check"},
+		history.Result{Facts: res.Facts, Decisions: res.Decisions, NotScanned: res.NotScanned, FinishedAt: res.Finished})
+	if err != nil {
+		return fmt.Errorf("record the run: %w", err)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "factorgate: recorded run %d in %s\n", id, store.Name())
+	return nil
 }
 
 // openFacts opens the facts file, or stdin for "-".
