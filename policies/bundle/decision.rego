@@ -115,10 +115,6 @@ _verdict := ["unreachable", false] if {
 	count(violations) == 0
 } else := ["ineligible", false]
 
-# status is one of eligible, ineligible, enabled, enabled_ineligible,
-# unreachable.
-status := _verdict[0]
-
 _hss_host_id := input.host.hss_host_id if {
 	is_string(input.host.hss_host_id)
 	input.host.hss_host_id != ""

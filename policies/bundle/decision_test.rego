@@ -238,3 +238,32 @@ test_every_check_with_violations_reaches_the_decision if {
 	do := decision.decision with input as object.union(fx.linux, {"os": null})
 	{v.check | some v in do.violations} == {"os_supported"}
 }
+
+# The safety net: a check whose requirement fails without a specific
+# finding still gives a violation, so no host is eligible by omission.
+test_unconfirmed_requirement_is_a_violation if {
+	every name, inp in {
+		"os_supported": object.union(fx.linux, {"os": {"family": "plan9"}}),
+		"openssh_version": object.union(fx.linux, {"openssh": {"major": 9}}),
+		"password_login": object.union(fx.linux, {"sshd": {"use_pam": false}}),
+		"selinux": object.union(fx.linux, {"selinux": {"mode": "enforcing"}}),
+		"rdp": object.union(fx.windows, {"rdp": {"enabled": false}}),
+		"must_change_password": object.union(fx.windows, {"accounts": null}),
+		"protection": object.union(fx.linux, {"hss": {"protect_status": "closed"}}),
+	} {
+		d := decision.decision with input as inp
+			with data.factorgate.checks.os_supported._problems as set()
+			with data.factorgate.checks.openssh_version._problems as set()
+			with data.factorgate.checks.password_login._problems as set()
+			with data.factorgate.checks.selinux._problems as set()
+			with data.factorgate.checks.rdp._problems as set()
+			with data.factorgate.checks.must_change_password._problems as set()
+			with data.factorgate.checks.protection._problems as set()
+		[v.message | some v in d.violations] == [sprintf("the %s requirement could not be confirmed from the facts", [name])]
+		d.status == "ineligible"
+	}
+	dt := decision.decision with input as fx.linux
+		with data.factorgate.params as {"auth_mode": "sms"}
+		with data.factorgate.checks.topic._problems as set()
+	[v.message | some v in dt.violations] == ["the topic requirement could not be confirmed from the facts"]
+}

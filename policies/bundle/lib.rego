@@ -24,9 +24,6 @@ user_params := data.factorgate.params
 # params are the effective parameters: defaults overridden by data.
 params := object.union(default_params, user_params)
 
-# linux is true when the host is known to run Linux.
-linux if input.os.family == "linux"
-
 # windows is true when the host is known to run Windows.
 windows if input.os.family == "windows"
 
