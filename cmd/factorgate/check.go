@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -253,7 +252,7 @@ func renderDecisions(c *cli.Context, h report.Header, decisions iter.Seq2[contra
 	if err != nil {
 		return usageErrorf("--format: %v", err)
 	}
-	w, commit, abort, err := openReport(o.output, c.App.Writer)
+	w, commit, abort, err := openOutput(o.output, c.App.Writer)
 	if err != nil {
 		return err
 	}
@@ -283,40 +282,6 @@ func gate(summary map[string]int, failOn map[string]bool) error {
 		return nil
 	}
 	return &gateError{msg: fmt.Sprintf("%d of %d hosts failed the gate: %s", failed, total, strings.Join(parts, ", "))}
-}
-
-// openReport returns where the report goes: stdout for "" or "-", else a
-// temporary file beside path that commit renames over it, so that a reader
-// never sees half a report and a failed run leaves the old one in place.
-func openReport(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
-	if path == "" || path == "-" {
-		return stdout, func() error { return nil }, func() {}, nil
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--output: %w", err)
-	}
-	abort = func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	commit = func() error {
-		err := tmp.Sync()
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(tmp.Name(), 0o644)
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-		return err
-	}
-	return tmp, commit, abort, nil
 }
 
 // checkNow is the time a report is made and waivers expire against:
