@@ -27,14 +27,13 @@ _account_ok(a) if a.must_change_password == false
 violations contains f if {
 	input.os.family == "windows"
 	not _ok
-	some f in _problems
+	some f in _explained
 }
 
-violations contains lib.unconfirmed("must_change_password") if {
-	input.os.family == "windows"
-	not _ok
-	count(_problems) == 0
-}
+# _explained are the specific findings, or the safety net when none applies.
+_explained := _problems if {
+	count(_problems) > 0
+} else := {lib.unconfirmed("must_change_password")}
 
 _fix(name) := sprintf("Clear the flag with net user %s /logonpasswordchg:no, or log in once and change the password: HSS 2FA does not allow \"User must change password at next logon\" on Windows (source: hss_01_0568)", [name])
 

@@ -25,14 +25,13 @@ _ok if input.openssh.windows == true
 violations contains f if {
 	input.os.family == "linux"
 	not _ok
-	some f in _problems
+	some f in _explained
 }
 
-violations contains lib.unconfirmed("openssh_version") if {
-	input.os.family == "linux"
-	not _ok
-	count(_problems) == 0
-}
+# _explained are the specific findings, or the safety net when none applies.
+_explained := _problems if {
+	count(_problems) > 0
+} else := {lib.unconfirmed("openssh_version")}
 
 _version := input.openssh.version if is_string(input.openssh.version)
 

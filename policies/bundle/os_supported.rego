@@ -17,13 +17,13 @@ _ok if input.os.family == "windows"
 
 violations contains f if {
 	not _ok
-	some f in _problems
+	some f in _explained
 }
 
-violations contains lib.unconfirmed("os_supported") if {
-	not _ok
-	count(_problems) == 0
-}
+# _explained are the specific findings, or the safety net when none applies.
+_explained := _problems if {
+	count(_problems) > 0
+} else := {lib.unconfirmed("os_supported")}
 
 _problems contains {
 	"check": "os_supported",

@@ -26,13 +26,13 @@ _ok if {
 
 violations contains f if {
 	not _ok
-	some f in _problems
+	some f in _explained
 }
 
-violations contains lib.unconfirmed("protection") if {
-	not _ok
-	count(_problems) == 0
-}
+# _explained are the specific findings, or the safety net when none applies.
+_explained := _problems if {
+	count(_problems) > 0
+} else := {lib.unconfirmed("protection")}
 
 _fix := "Install the HSS agent if needed and enable server protection for this host in the HSS console (source: hss_01_0260, hss_01_0568)"
 

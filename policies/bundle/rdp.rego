@@ -17,14 +17,13 @@ _ok if input.rdp.enabled == true
 violations contains f if {
 	input.os.family == "windows"
 	not _ok
-	some f in _problems
+	some f in _explained
 }
 
-violations contains lib.unconfirmed("rdp") if {
-	input.os.family == "windows"
-	not _ok
-	count(_problems) == 0
-}
+# _explained are the specific findings, or the safety net when none applies.
+_explained := _problems if {
+	count(_problems) > 0
+} else := {lib.unconfirmed("rdp")}
 
 _unknown_fix := "Let the scanner read HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\fDenyTSConnections over WinRM; on Windows HSS 2FA protects RDP logins (source: hss_01_0568)"
 

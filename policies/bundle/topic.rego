@@ -25,13 +25,13 @@ _ok if {
 
 violations contains f if {
 	not _ok
-	some f in _problems
+	some f in _explained
 }
 
-violations contains lib.unconfirmed("topic") if {
-	not _ok
-	count(_problems) == 0
-}
+# _explained are the specific findings, or the safety net when none applies.
+_explained := _problems if {
+	count(_problems) > 0
+} else := {lib.unconfirmed("topic")}
 
 _fix := "Create the SMN topic, add an SMS or email subscription and have the recipient confirm it, or use verification-code mode (--auth-mode code) (source: hss_01_0568, hss_01_0441)"
 
