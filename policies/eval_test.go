@@ -463,3 +463,27 @@ test_fails if {
 		t.Errorf("failing test: %+v", r)
 	}
 }
+
+// TestUserPackagesUnderChecks checks that a user package placed beside the
+// bundled checks is wired in, and that rules a user adds to a bundled
+// check's package count once.
+func TestUserPackagesUnderChecks(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "mine.rego", "package factorgate.checks.mine\n\nviolations contains \"mine fires\" if input.host.name == \"web-01\"\n")
+	writeFile(t, dir, "more_selinux.rego", `package factorgate.checks.selinux
+
+_problems contains {"check": "selinux", "message": "extra selinux finding", "remediation": "", "severity": "low"} if input.host.name == "db-01"
+`)
+	ds := byHost(judgeFile(t, newEval(t, Options{PolicyDirs: []string{dir}}), sampleFacts))
+	if got := ds["web-01"]; got.Status != contract.StatusIneligible || !reflect.DeepEqual(checks(got.Violations), []string{"checks.mine"}) {
+		t.Errorf("web-01: %+v", got.Violations)
+	}
+	var msgs []string
+	for _, v := range ds["db-01"].Violations {
+		msgs = append(msgs, v.Message)
+	}
+	want := []string{"SELinux is permissive: 2FA needs it disabled", "extra selinux finding"}
+	if !reflect.DeepEqual(msgs, want) {
+		t.Errorf("db-01 messages = %q, want %q", msgs, want)
+	}
+}
