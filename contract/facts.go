@@ -119,6 +119,11 @@ type HSS struct {
 	ProtectStatus  *string    `json:"protect_status"`
 	HostStatus     *string    `json:"host_status"`
 	TwoFactor      *TwoFactor `json:"two_factor"`
+	// CloudQueried is true when the scan asked the HSS API about this host;
+	// the cloud fields above are then null only when HSS could not say
+	// (CloudError tells why), never because nobody asked.
+	CloudQueried bool    `json:"cloud_queried,omitempty"`
+	CloudError   *string `json:"cloud_error,omitempty"`
 }
 
 // TwoFactor is the host's current HSS 2FA setting.
