@@ -13,8 +13,6 @@ import future.keywords.not
 import data.factorgate.checks
 import data.factorgate.lib
 
-_two_factor_on if input.hss.two_factor.enabled == true
-
 # Findings of the bundled checks and of user packages. A host that was not
 # scanned has only the reachable finding: every other fact is unknown.
 # (Each check is named here rather than found by iterating
@@ -93,24 +91,24 @@ _unwaived contains f if {
 }
 
 # violations are the unwaived violations; only they count toward status.
-violations := sort(_found) if count(_waivers) == 0
-
-violations := sort(_unwaived) if count(_waivers) > 0
+violations := sort(_found) if {
+	count(_waivers) == 0
+} else := sort(_unwaived)
 
 warnings := sort(_warned)
 
-waived := [] if count(_waivers) == 0
-
-waived := sort(_waived) if count(_waivers) > 0
+waived := [] if {
+	count(_waivers) == 0
+} else := sort(_waived)
 
 # _verdict is [status, eligible].
 _verdict := ["unreachable", false] if {
 	not input.reachable == true
 } else := ["enabled", true] if {
-	_two_factor_on
+	input.hss.two_factor.enabled == true
 	count(violations) == 0
 } else := ["enabled_ineligible", false] if {
-	_two_factor_on
+	input.hss.two_factor.enabled == true
 } else := ["eligible", true] if {
 	count(violations) == 0
 } else := ["ineligible", false]
