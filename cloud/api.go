@@ -17,8 +17,9 @@ const (
 	AuthCode = "code" // verification code (authenticator app)
 )
 
-// maxPages stops a list whose total never comes (a misbehaving endpoint).
-const maxPages = 100000
+// DefaultMaxPages is the default of [Options.MaxPages]: at the API's
+// largest page, two million hosts.
+const DefaultMaxPages = 10000
 
 // HSSHost is a server as ListHostStatus shows it.
 type HSSHost struct {
@@ -73,6 +74,30 @@ func (c *Client) pageSize(max int) int32 {
 	return int32(max)
 }
 
+// morePages reports whether a list goes on after a page of n items that
+// brought it to offset. A total the API gave (non-zero) is trusted: the list
+// goes on until offset reaches it or a page comes back empty, which also
+// survives an endpoint that serves fewer items than the limit asked. Without
+// a total (some endpoints leave it out, or send 0), the list ends at the
+// first page shorter than the limit. [Options.MaxPages] stops the rest.
+func morePages(n int, limit, offset int32, total *int32) bool {
+	switch {
+	case n == 0:
+		return false
+	case total != nil && *total > 0:
+		return offset < *total
+	default:
+		return int32(n) >= limit
+	}
+}
+
+func (c *Client) maxPages() int {
+	if c.opts.MaxPages > 0 {
+		return c.opts.MaxPages
+	}
+	return DefaultMaxPages
+}
+
 func (c *Client) eps() *string {
 	if c.opts.EnterpriseProjectID == "" {
 		return nil
@@ -93,7 +118,7 @@ func (c *Client) ListHosts(ctx context.Context) ([]HSSHost, error) {
 	const op = "ListHostStatus"
 	limit := c.pageSize(200)
 	var out []HSSHost
-	for offset, pages := int32(0), 0; pages < maxPages; pages++ {
+	for offset, pages := int32(0), 0; pages < c.maxPages(); pages++ {
 		req := &hssmodel.ListHostStatusRequest{EnterpriseProjectId: c.eps(), Limit: &limit, Offset: &offset}
 		var resp *hssmodel.ListHostStatusResponse
 		_, err := c.call(ctx, op, func(h map[string]string) error {
@@ -118,11 +143,11 @@ func (c *Client) ListHosts(ctx context.Context) ([]HSSHost, error) {
 			})
 		}
 		offset += int32(len(items))
-		if len(items) == 0 || resp.TotalNum == nil || offset >= *resp.TotalNum {
+		if !morePages(len(items), limit, offset, resp.TotalNum) {
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+	return nil, fmt.Errorf("%s: more than %d pages", op, c.maxPages())
 }
 
 // ListTwoFactor pages through ListTwoFactorLoginHost and returns every host.
@@ -130,7 +155,7 @@ func (c *Client) ListTwoFactor(ctx context.Context) ([]TwoFactorHost, error) {
 	const op = "ListTwoFactorLoginHost"
 	limit := c.pageSize(200)
 	var out []TwoFactorHost
-	for offset, pages := int32(0), 0; pages < maxPages; pages++ {
+	for offset, pages := int32(0), 0; pages < c.maxPages(); pages++ {
 		req := &hssmodel.ListTwoFactorLoginHostRequest{EnterpriseProjectId: c.eps(), Limit: limit, Offset: offset}
 		var resp *hssmodel.ListTwoFactorLoginHostResponse
 		_, err := c.call(ctx, op, func(h map[string]string) error {
@@ -155,11 +180,11 @@ func (c *Client) ListTwoFactor(ctx context.Context) ([]TwoFactorHost, error) {
 			})
 		}
 		offset += int32(len(items))
-		if len(items) == 0 || resp.TotalNum == nil || offset >= *resp.TotalNum {
+		if !morePages(len(items), limit, offset, resp.TotalNum) {
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+	return nil, fmt.Errorf("%s: more than %d pages", op, c.maxPages())
 }
 
 // SetTwoFactor makes one SetTwoFactorLoginConfig call and returns its
@@ -189,8 +214,11 @@ func (c *Client) SetTwoFactor(ctx context.Context, cfg TwoFactorConfig) (string,
 func (c *Client) Topic(ctx context.Context, urn string) (TopicInfo, error) {
 	info := TopicInfo{URN: urn}
 	limit := c.pageSize(100)
-	found := false
-	for offset, pages := int32(0), 0; pages < maxPages && !found; pages++ {
+	found, ended := false, false
+	for offset, pages := int32(0), 0; !found && !ended; pages++ {
+		if pages == c.maxPages() {
+			return info, fmt.Errorf("ListTopics: more than %d pages", pages)
+		}
 		req := &smnmodel.ListTopicsRequest{Limit: &limit, Offset: &offset}
 		var resp *smnmodel.ListTopicsResponse
 		_, err := c.call(ctx, "ListTopics", func(h map[string]string) error {
@@ -216,15 +244,16 @@ func (c *Client) Topic(ctx context.Context, urn string) (TopicInfo, error) {
 			}
 		}
 		offset += int32(len(items))
-		if len(items) == 0 || resp.TopicCount == nil || offset >= *resp.TopicCount {
-			break
-		}
+		ended = !morePages(len(items), limit, offset, resp.TopicCount)
 	}
 	if !found {
 		return info, nil
 	}
 	protocols := map[string]bool{}
-	for offset, pages := int32(0), 0; pages < maxPages; pages++ {
+	for offset, pages := int32(0), 0; ; pages++ {
+		if pages == c.maxPages() {
+			return info, fmt.Errorf("ListSubscriptionsByTopic: more than %d pages", pages)
+		}
 		req := &smnmodel.ListSubscriptionsByTopicRequest{TopicUrn: urn, Limit: &limit, Offset: &offset}
 		var resp *smnmodel.ListSubscriptionsByTopicResponse
 		_, err := c.call(ctx, "ListSubscriptionsByTopic", func(h map[string]string) error {
@@ -255,7 +284,7 @@ func (c *Client) Topic(ctx context.Context, urn string) (TopicInfo, error) {
 			}
 		}
 		offset += int32(len(items))
-		if len(items) == 0 || resp.SubscriptionCount == nil || offset >= *resp.SubscriptionCount {
+		if !morePages(len(items), limit, offset, resp.SubscriptionCount) {
 			break
 		}
 	}

@@ -78,6 +78,9 @@ type Options struct {
 	Timeout time.Duration
 	// PageSize is the limit of each list page; zero uses the API maximum.
 	PageSize int
+	// MaxPages bounds the pages of one list, against an endpoint that
+	// never ends one; zero uses DefaultMaxPages.
+	MaxPages int
 }
 
 // otcEndpoints are the Open Telekom Cloud regions, which the SDK's region

@@ -312,3 +312,82 @@ func TestAPIErrorText(t *testing.T) {
 		t.Errorf("Fatal: 429 must not be fatal, 403 must")
 	}
 }
+
+// TestListPagingWithoutTotal checks that a list whose answers carry no
+// total is paged to its end (a short or empty page), and that an endpoint
+// that never ends is stopped.
+func TestListPagingWithoutTotal(t *testing.T) {
+	tests := []struct {
+		name      string
+		hosts     int
+		wantPages int
+	}{
+		{"short last page", 7, 3},
+		{"empty last page", 6, 3},
+		{"one short page", 2, 1},
+		{"none", 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startSim(t, hsssim.Config{OmitTotal: true})
+			for i := range tt.hosts {
+				s.AddHost(hsssim.Host{Name: fmt.Sprintf("web-%02d", i)})
+			}
+			c := newClient(t, s, func(_ *cloud.Credentials, o *cloud.Options) { o.PageSize = 3 })
+			hosts, err := c.ListHosts(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tf, err := c.ListTwoFactor(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hosts) != tt.hosts || len(tf) != tt.hosts {
+				t.Errorf("ListHosts, ListTwoFactor returned %d, %d hosts, want %d", len(hosts), len(tf), tt.hosts)
+			}
+			if a, b := s.Requests(hsssim.OpListHostStatus), s.Requests(hsssim.OpListTwoFactorLoginHost); a != tt.wantPages || b != tt.wantPages {
+				t.Errorf("pages = %d, %d, want %d", a, b, tt.wantPages)
+			}
+		})
+	}
+	t.Run("topic on a later page", func(t *testing.T) {
+		s := startSim(t, hsssim.Config{OmitTotal: true})
+		for i := range 5 {
+			urn := fmt.Sprintf("urn:smn:eu-de:%s:t%d", testProject, i)
+			var subs []hsssim.Subscription
+			for j := range 4 {
+				subs = append(subs, hsssim.Subscription{Protocol: "http", Status: 1, Endpoint: fmt.Sprint(j)})
+			}
+			if i == 4 {
+				subs = append(subs, hsssim.Subscription{Protocol: "sms", Status: 1})
+			}
+			s.AddTopic(hsssim.Topic{URN: urn, Name: fmt.Sprintf("t%d", i), Subscriptions: subs})
+		}
+		c := newClient(t, s, func(_ *cloud.Credentials, o *cloud.Options) { o.PageSize = 2 })
+		info, err := c.Topic(context.Background(), fmt.Sprintf("urn:smn:eu-de:%s:t4", testProject))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.Exists || !info.Confirmed {
+			t.Errorf("topic = %+v, want exists and confirmed (its sms subscription is on the third page)", info)
+		}
+	})
+	t.Run("endless", func(t *testing.T) {
+		s := startSim(t, hsssim.Config{OmitTotal: true, IgnoreOffset: true})
+		for i := range 4 {
+			s.AddHost(hsssim.Host{Name: fmt.Sprintf("web-%02d", i)})
+		}
+		c := newClient(t, s, func(_ *cloud.Credentials, o *cloud.Options) { o.PageSize = 2; o.MaxPages = 5 })
+		if _, err := c.ListHosts(context.Background()); err == nil || !strings.Contains(err.Error(), "ListHostStatus: more than 5 pages") {
+			t.Errorf("ListHosts err = %v, want more than 5 pages", err)
+		}
+		if got := s.Requests(hsssim.OpListHostStatus); got != 5 {
+			t.Errorf("pages asked = %d, want 5", got)
+		}
+		s.AddTopic(hsssim.Topic{URN: "urn:smn:eu-de:p:a", Name: "a"})
+		s.AddTopic(hsssim.Topic{URN: "urn:smn:eu-de:p:b", Name: "b"})
+		if _, err := c.Topic(context.Background(), "urn:smn:eu-de:p:none"); err == nil || !strings.Contains(err.Error(), "ListTopics: more than 5 pages") {
+			t.Errorf("Topic err = %v, want more than 5 pages", err)
+		}
+	})
+}

@@ -77,6 +77,13 @@ type Config struct {
 	Now func() time.Time
 	// TLS serves https with a self-signed certificate; see [Sim.CACertPEM].
 	TLS bool
+	// OmitTotal leaves the totals (total_num, topic_count,
+	// subscription_count) out of list answers, as some endpoints do: a
+	// client must then page until a short page.
+	OmitTotal bool
+	// IgnoreOffset answers every list page from the first item, as a
+	// broken endpoint would: a client must stop on its own.
+	IgnoreOffset bool
 }
 
 // Host is a server as HSS knows it.
@@ -506,7 +513,24 @@ func page(r *http.Request, defLimit, maxLimit int) (limit, offset int, e *apiErr
 	return limit, offset, nil
 }
 
-func window[T any](all []T, limit, offset int) []T {
+// list is a list answer: its items under key, and its total under
+// totalKey unless Config.OmitTotal is set.
+func (s *Sim) list(key, totalKey string, total int, items any, extra map[string]any) map[string]any {
+	out := map[string]any{key: items}
+	if !s.cfg.OmitTotal {
+		out[totalKey] = total
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+// window is the page of all at offset; with Config.IgnoreOffset, the first.
+func window[T any](s *Sim, all []T, limit, offset int) []T {
+	if s.cfg.IgnoreOffset {
+		offset = 0
+	}
 	if offset >= len(all) {
 		return []T{}
 	}
@@ -556,7 +580,7 @@ func (s *Sim) listHosts(r *http.Request) (any, *apiError) {
 		all = append(all, hostJSON{h.ID, h.Name, h.PrivateIP, h.PublicIP, h.OSType,
 			h.AgentStatus, h.ProtectStatus, h.HostStatus, h.tf.Enabled})
 	}
-	return map[string]any{"total_num": len(all), "data_list": window(all, limit, offset)}, nil
+	return s.list("data_list", "total_num", len(all), window(s, all, limit, offset), nil), nil
 }
 
 type twoFactorJSON struct {
@@ -597,7 +621,7 @@ func (s *Sim) listTwoFactor(r *http.Request) (any, *apiError) {
 		all = append(all, twoFactorJSON{h.ID, h.Name, h.OSType, h.tf.Enabled, h.tf.AuthType,
 			h.tf.TopicURN, h.tf.TopicDisplayName, false})
 	}
-	return map[string]any{"total_num": len(all), "data_list": window(all, limit, offset)}, nil
+	return s.list("data_list", "total_num", len(all), window(s, all, limit, offset), nil), nil
 }
 
 type setBody struct {
@@ -690,7 +714,7 @@ func (s *Sim) listTopics(r *http.Request, rid string) (any, *apiError) {
 		all = append(all, topicJSON{t.URN, t.Name, t.DisplayName, 0, fmt.Sprintf("topic-%d", i)})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].TopicURN < all[j].TopicURN })
-	return map[string]any{"request_id": rid, "topic_count": len(all), "topics": window(all, limit, offset)}, nil
+	return s.list("topics", "topic_count", len(all), window(s, all, limit, offset), map[string]any{"request_id": rid}), nil
 }
 
 type subscriptionJSON struct {
@@ -729,5 +753,5 @@ func (s *Sim) listSubscriptions(r *http.Request, rid string, params map[string]s
 		all = append(all, subscriptionJSON{urn, sub.Protocol, fmt.Sprintf("%s:sub-%d", urn, i),
 			s.cfg.ProjectID, sub.Endpoint, "", sub.Status})
 	}
-	return map[string]any{"request_id": rid, "subscription_count": len(all), "subscriptions": window(all, limit, offset)}, nil
+	return s.list("subscriptions", "subscription_count", len(all), window(s, all, limit, offset), map[string]any{"request_id": rid}), nil
 }
