@@ -38,10 +38,20 @@ _fix := "Install the HSS agent if needed and enable server protection for this h
 
 _unknown_fix := "Scan with cloud credentials so the HSS API reports the agent and protection status; 2FA needs server protection enabled (source: hss_01_0568)"
 
-# _cloud is true when the scan read the host from the HSS API.
+# _cloud is true when the scan asked the HSS API about the host (then a
+# null status means HSS could not say, never that nobody asked).
+_cloud if input.hss.cloud_queried == true
+
 _cloud if {
 	some k in ["host_id", "agent_status", "protect_status", "host_status"]
 	is_string(input.hss[k])
+}
+
+default _cloud_error := ""
+
+_cloud_error := sprintf(": %s", [input.hss.cloud_error]) if {
+	is_string(input.hss.cloud_error)
+	input.hss.cloud_error != ""
 }
 
 _problems contains {
@@ -77,7 +87,7 @@ _problems contains {
 
 _problems contains {
 	"check": "protection",
-	"message": sprintf("the HSS API did not report the %s of this host", [name]),
+	"message": sprintf("the HSS API did not report the %s of this host%s", [name, _cloud_error]),
 	"remediation": _unknown_fix,
 	"severity": "high",
 } if {

@@ -59,3 +59,18 @@ test_applies_to_windows if {
 	vs := protection.violations with input as object.union(fx.windows, {"hss": {"protect_status": "closed"}})
 	count(vs) == 1
 }
+
+test_cloud_asked_but_silent_fails if {
+	h := object.union(_local, {"cloud_queried": true, "cloud_error": "HSS.1001 server has no agent"})
+	vs := protection.violations with input as _with(h)
+	fx.messages(vs) == {
+		"the HSS API did not report the agent status of this host: HSS.1001 server has no agent",
+		"the HSS API did not report the protection status of this host: HSS.1001 server has no agent",
+	}
+	ws := protection.warnings with input as _with(h)
+	count(ws) == 0
+}
+
+test_cloud_asked_and_answered_passes if {
+	count(protection.violations) == 0 with input as _with({"cloud_queried": true})
+}
