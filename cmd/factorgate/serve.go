@@ -21,8 +21,8 @@ const (
 )
 
 func serveCommand() *cli.Command {
-	flags := append([]cli.Flag{}, auditFlags()...)
-	flags = append(flags,
+	// serve takes the flags of an audit, less those of a one-off report.
+	flags := mergeFlags([]cli.Flag{
 		historyFlag(),
 		&cli.StringFlag{Name: "schedule", Value: "@every 6h", Usage: "when to audit: a cron spec ('0 3 * * *', seconds first if six fields) or '@every 6h', '@daily'; 'CRON_TZ=Europe/Paris 0 3 * * *' sets the zone"},
 		&cli.BoolFlag{Name: "run-at-start", Value: true, Usage: "audit once at start, without waiting for the first tick (--run-at-start=false to wait)"},
@@ -32,7 +32,7 @@ func serveCommand() *cli.Command {
 		&cli.IntFlag{Name: "webhook-attempts", Value: 5, Usage: "give up a webhook delivery after `N` attempts (5xx, 429 and network errors are retried with backoff)"},
 		&cli.DurationFlag{Name: "webhook-timeout", Value: 10 * time.Second, Usage: "bound each webhook attempt"},
 		&cli.DurationFlag{Name: "shutdown-grace", Value: 30 * time.Second, Usage: "on SIGTERM, let the run in progress finish for this long before it is recorded as interrupted"},
-	)
+	}, withoutFlags(auditFlags(), "format", "output", "fail-on", "record"))
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "run audits on a schedule; serve reports, metrics and a drift webhook",
@@ -66,6 +66,14 @@ func serveAction(c *cli.Context) error {
 		return err
 	}
 	log := serveLogger(c)
+	// The inventory and the policies are read again at each run, so that
+	// edits take effect without a restart; a mistake in them is caught now.
+	if _, _, err := loadHosts(c); err != nil {
+		return err
+	}
+	if _, err := evaluatorFromFlags(c); err != nil {
+		return err
+	}
 
 	store, err := openHistory(c)
 	if err != nil {
