@@ -45,13 +45,35 @@ func versionInts(a, b string) (major, minor int, ok bool) {
 	return major, minor, err1 == nil && err2 == nil
 }
 
-// opensshFacts builds the OpenSSH facts: the version from the banner when
-// it names OpenSSH, else from `ssh -V` (the client, installed from the same
-// source package), else from the openssh-server package. ClientVersion and
-// PackageVersion are always recorded as cross-checks. A banner version
-// without its portable suffix ("7.4", as Red Hat sends) takes the suffix
-// from the package or client of the same major.minor ("7.4p1"); Source
-// stays "banner".
+// otherServerRE recognises a banner whose software field names an SSH
+// server that is not OpenSSH: a product name followed by a version
+// ("dropbear_2020.81", "libssh_0.9.6", "Cisco-1.25", "mod_sftp/0.9.9"), or
+// one of the servers that send no version.
+var otherServerRE = regexp.MustCompile(`(?i)^SSH-[0-9.]+-(?:[a-z][a-z0-9]*[a-z][_\-/.]?v?[0-9]|go$|go |rosssh|dropbear|libssh|paramiko|asyncssh|weonlydo)`)
+
+// Sources of the OpenSSH server version, as Facts' openssh.source reports them.
+const (
+	opensshSourceBanner   = "banner"
+	opensshSourcePackage  = "package"
+	opensshSourceNotOSSH  = "banner: not OpenSSH"
+	opensshSourceWindowsL = "banner: OpenSSH for Windows on a Linux host"
+)
+
+// opensshFacts builds the OpenSSH facts of a Linux host: the server version
+// from the banner when it names OpenSSH, else from the openssh-server
+// package, else unknown. `ssh -V` is the client: it is recorded in
+// ClientVersion as a cross-check and never taken as the server version.
+//
+// A banner that names another SSH server (dropbear, libssh, ...) means the
+// port answers with that server, so the OpenSSH package says nothing of
+// it: the version stays unknown and Source says why. A banner of OpenSSH for
+// Windows does not describe a Linux host either (only [ParseWindowsSSHBanner]
+// sets Windows). A banner that names no product at all ("SSH-2.0-Server")
+// leaves the package version, when known, as the server version.
+//
+// A banner version without its portable suffix ("7.4", as Red Hat sends)
+// takes the suffix from the package of the same major.minor ("7.4p1");
+// Source stays "banner".
 func opensshFacts(banner string, p *probeOutput) *contract.OpenSSH {
 	var client, pkg *string
 	if s := p.section("ssh-V"); s != nil && s.rc == 0 && opensshVersionRE.MatchString(s.text) {
@@ -69,54 +91,46 @@ func opensshFacts(banner string, p *probeOutput) *contract.OpenSSH {
 	}
 	o.ClientVersion, o.PackageVersion = client, pkg
 
-	// Other versions, best first: the server package, then the client.
-	type candidate struct {
-		source, version string
-		major, minor    int
-	}
-	var cands []candidate
+	var pkgVersion string
+	var pkgMajor, pkgMinor int
+	havePkg := false
 	if pkg != nil {
 		if m := packageVersionRE.FindStringSubmatch(*pkg); m != nil {
 			if major, minor, ok := versionInts(m[1], m[2]); ok {
-				cands = append(cands, candidate{"package", m[1] + "." + m[2] + m[3], major, minor})
-			}
-		}
-	}
-	if client != nil {
-		if m := opensshVersionRE.FindStringSubmatch(*client); m != nil {
-			if major, minor, ok := versionInts(m[2], m[3]); ok {
-				cands = append(cands, candidate{"ssh -V", m[2] + "." + m[3] + m[4], major, minor})
+				pkgVersion, pkgMajor, pkgMinor, havePkg = m[1]+"."+m[2]+m[3], major, minor, true
 			}
 		}
 	}
 
-	if o.Version != nil {
-		if !strings.Contains(*o.Version, "p") {
-			for _, c := range cands {
-				if c.major == *o.Major && c.minor == *o.Minor && strings.Contains(c.version, "p") {
-					v := c.version
-					o.Version = &v
-					break
-				}
-			}
+	switch {
+	case o.Windows:
+		// OpenSSH for Windows answers on a host probed as Linux: the
+		// port is not this host's sshd.
+		o.Version, o.Major, o.Minor = nil, nil, nil
+		o.Windows = false
+		o.Source = opensshSourceWindowsL
+		return o
+	case o.Version != nil:
+		if !strings.Contains(*o.Version, "p") && havePkg && pkgMajor == *o.Major && pkgMinor == *o.Minor && strings.Contains(pkgVersion, "p") {
+			o.Version = &pkgVersion
 		}
 		return o
+	case o.Banner != nil && otherServerRE.MatchString(*o.Banner):
+		// Another server answers on the SSH port: an installed
+		// openssh-server package is not what logins meet.
+		o.Source = opensshSourceNotOSSH
+		return o
+	case havePkg:
+		o.Version, o.Major, o.Minor = &pkgVersion, &pkgMajor, &pkgMinor
+		o.Source = opensshSourcePackage
+		return o
+	case o.Banner != nil:
+		o.Source = opensshSourceNotOSSH
+		return o
 	}
-	// The banner is missing or names another server: fall back to the
-	// client, then the package, and say so.
-	for _, pref := range []string{"ssh -V", "package"} {
-		for _, c := range cands {
-			if c.source != pref {
-				continue
-			}
-			major, minor, v := c.major, c.minor, c.version
-			o.Version, o.Major, o.Minor = &v, &major, &minor
-			o.Source = c.source
-			return o
-		}
-	}
-	if o.Banner == nil && client == nil && pkg == nil {
+	if client == nil && pkg == nil {
 		return nil
 	}
+	o.Source = ""
 	return o
 }
