@@ -537,7 +537,8 @@ func (p *invParser) envName(v *yaml.Node, field string) (*string, error) {
 		return nil, err
 	}
 	if !envNameRE.MatchString(*s) {
-		return nil, p.errf(v, "%s: %q is not an environment variable name (the password itself never goes here)", field, *s)
+		// The value is not repeated: it may be a password pasted by mistake.
+		return nil, p.errf(v, "%s: not an environment variable name (letters, digits and _): name the variable that holds the password, never the password itself", field)
 	}
 	return s, nil
 }

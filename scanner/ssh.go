@@ -371,19 +371,21 @@ func (rt *runtime) credentials(h Host, t sshTarget) (*credentials, error) {
 		pw := rt.env(h.SSH.PasswordEnv)
 		if pw == "" {
 			c.close()
-			return nil, fmt.Errorf("password_env %s is not set or empty", h.SSH.PasswordEnv)
+			// Neither the variable's name nor its value is repeated: the
+			// name may be a password pasted by mistake.
+			return nil, fmt.Errorf("the variable named by ssh.password_env (%s) is unset or empty", inventoryPlace(h))
 		}
 		c.password = &pw
 	case h.SSH.PasswordFile != "":
 		data, err := os.ReadFile(rt.expand(h.SSH.PasswordFile, t.hostname, t.user))
 		if err != nil {
 			c.close()
-			return nil, fmt.Errorf("password_file: %w", err)
+			return nil, fmt.Errorf("ssh.password_file (%s): %w", inventoryPlace(h), pathlessError(err))
 		}
 		pw := strings.TrimRight(string(data), "\r\n")
 		if pw == "" {
 			c.close()
-			return nil, fmt.Errorf("password_file %s is empty", h.SSH.PasswordFile)
+			return nil, fmt.Errorf("the file named by ssh.password_file (%s) is empty", inventoryPlace(h))
 		}
 		c.password = &pw
 	}

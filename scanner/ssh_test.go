@@ -204,7 +204,7 @@ func TestRealSSHDPasswordFromEnv(t *testing.T) {
 	}
 
 	_, err = dial(t, h, Options{})
-	if err == nil || err.Error() != "password_env FG_TEST_PASSWORD is not set or empty" {
+	if err == nil || err.Error() != "the variable named by ssh.password_env (the inventory) is unset or empty" {
 		t.Errorf("unset variable: error = %v", err)
 	}
 
@@ -441,6 +441,8 @@ func TestCredentialsErrors(t *testing.T) {
 	os.WriteFile(locked, pem.EncodeToMemory(block), 0o600)
 	garbage := filepath.Join(dir, "garbage")
 	os.WriteFile(garbage, []byte("not a key"), 0o600)
+	empty := filepath.Join(dir, "hunter2-empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
 	tests := []struct {
 		name string
 		ssh  SSHConfig
@@ -450,7 +452,9 @@ func TestCredentialsErrors(t *testing.T) {
 		{"passphrase", SSHConfig{IdentityFile: locked}, "identity file " + locked + " is protected by a passphrase: load it into ssh-agent (ssh-add) and set agent: true"},
 		{"not a key", SSHConfig{IdentityFile: garbage}, "identity file " + garbage + ": ssh: no key found"},
 		{"nothing", SSHConfig{}, "no credentials: set identity_file, agent: true (with SSH_AUTH_SOCK), password_env or password_file"},
-		{"empty password file", SSHConfig{PasswordFile: garbage + "-empty"}, "password_file: open " + garbage + "-empty: no such file or directory"},
+		{"missing password file", SSHConfig{PasswordFile: dir + "/hunter2"}, "ssh.password_file (inventory line 7): cannot open: no such file or directory"},
+		{"empty password file", SSHConfig{PasswordFile: empty}, "the file named by ssh.password_file (inventory line 7) is empty"},
+		{"password_env unset", SSHConfig{PasswordEnv: "Hunter2Secret"}, "the variable named by ssh.password_env (inventory line 7) is unset or empty"},
 	}
 	rt, err := newRuntime(Options{NoSSHConfig: true, Env: noEnv})
 	if err != nil {
@@ -459,10 +463,13 @@ func TestCredentialsErrors(t *testing.T) {
 	rt.home = dir // no default keys there
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := Host{Address: "h", SSH: tt.ssh}
+			h := Host{Address: "h", Line: 7, SSH: tt.ssh}
 			_, err := rt.credentials(h, rt.resolveSSH(h))
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error = %v\nwant %s", err, tt.want)
+			}
+			if err != nil && strings.Contains(strings.ToLower(err.Error()), "hunter2") {
+				t.Errorf("error repeats the inventory value: %v", err)
 			}
 		})
 	}

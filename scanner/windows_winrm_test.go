@@ -190,7 +190,7 @@ func TestWinRMTransportErrors(t *testing.T) {
 
 	t.Run("wrong password", func(t *testing.T) {
 		_, _, err := scanner.DialWinRM(ctx, simHost(hosts["ok"], true, sim.CAFile()), simOptions("wrong"))
-		want := "winrm 127.0.0.1:" + strconv.Itoa(hosts["ok"].Port) + ": authentication refused for user Administrator (check password_env WINRM_PASSWORD)"
+		want := "winrm 127.0.0.1:" + strconv.Itoa(hosts["ok"].Port) + ": authentication refused for user Administrator (check the variable named by winrm.password_env (the inventory))"
 		if !errors.Is(err, scanner.ErrWinRMAuth) || err.Error() != want {
 			t.Fatalf("err = %v\nwant %s", err, want)
 		}
@@ -198,7 +198,7 @@ func TestWinRMTransportErrors(t *testing.T) {
 
 	t.Run("password unset", func(t *testing.T) {
 		_, _, err := scanner.DialWinRM(ctx, simHost(hosts["ok"], true, sim.CAFile()), simOptions(""))
-		if err == nil || !strings.Contains(err.Error(), "password_env WINRM_PASSWORD is unset or empty") {
+		if err == nil || !strings.Contains(err.Error(), "the variable named by winrm.password_env (the inventory) is unset or empty") || strings.Contains(err.Error(), "WINRM_PASSWORD") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -219,7 +219,7 @@ func TestWinRMTransportErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err = scanner.DialWinRM(ctx, h, simOptions(""))
-		if !errors.Is(err, scanner.ErrWinRMAuth) || !strings.Contains(err.Error(), "check password_file "+path) {
+		if !errors.Is(err, scanner.ErrWinRMAuth) || !strings.Contains(err.Error(), "check the file named by winrm.password_file (the inventory)") || strings.Contains(err.Error(), path) {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -60,7 +61,7 @@ func dialWinRM(ctx context.Context, h Host, opts Options) (s Session, auth strin
 	if cfg.User == "" {
 		return nil, "", fmt.Errorf("%s: no user set (winrm.user)", label)
 	}
-	password, where, err := winrmPassword(cfg, opts.Env)
+	password, where, err := winrmPassword(cfg, inventoryPlace(h), opts.Env)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", label, err)
 	}
@@ -150,28 +151,30 @@ func winrmTimeouts(t Timeouts) Timeouts {
 }
 
 // winrmPassword reads the password from the environment variable or the
-// file the inventory names; where says which, for error messages. The
-// password itself never appears in an error.
-func winrmPassword(cfg WinRMConfig, env func(string) string) (password, where string, err error) {
+// file the inventory names; where says which field of the inventory (place
+// is the host's "inventory line N"), for error messages. Neither the
+// password nor the variable's name or the file's path appears in an error:
+// either may be a password pasted by mistake.
+func winrmPassword(cfg WinRMConfig, place string, env func(string) string) (password, where string, err error) {
 	if env == nil {
 		env = os.Getenv
 	}
 	switch {
 	case cfg.PasswordEnv != "":
-		where = "password_env " + cfg.PasswordEnv
+		where = "the variable named by winrm.password_env (" + place + ")"
 		password = env(cfg.PasswordEnv)
 		if password == "" {
-			return "", where, fmt.Errorf("password_env %s is unset or empty", cfg.PasswordEnv)
+			return "", where, fmt.Errorf("%s is unset or empty", where)
 		}
 	case cfg.PasswordFile != "":
-		where = "password_file " + cfg.PasswordFile
+		where = "the file named by winrm.password_file (" + place + ")"
 		b, err := os.ReadFile(cfg.PasswordFile)
 		if err != nil {
-			return "", where, fmt.Errorf("password_file: %w", err)
+			return "", where, fmt.Errorf("winrm.password_file (%s): %w", place, pathlessError(err))
 		}
 		password = strings.TrimRight(string(b), "\r\n")
 		if password == "" {
-			return "", where, fmt.Errorf("password_file %s is empty", cfg.PasswordFile)
+			return "", where, fmt.Errorf("%s is empty", where)
 		}
 	default:
 		return "", "", errors.New("no password_env or password_file set for the winrm user")
@@ -400,4 +403,25 @@ func (t *trackedConn) Close() error {
 	delete(t.owner.conns, t)
 	t.owner.mu.Unlock()
 	return t.Conn.Close()
+}
+
+// inventoryPlace names where h was declared, for errors that must not
+// repeat an inventory value: "inventory line 12", or "the inventory" for a
+// host built in code.
+func inventoryPlace(h Host) string {
+	if h.Line > 0 {
+		return "inventory line " + strconv.Itoa(h.Line)
+	}
+	return "the inventory"
+}
+
+// pathlessError drops the path from a file error ("open /x: no such file"
+// becomes "cannot open: no such file or directory"), for files whose path
+// must not be repeated.
+func pathlessError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
