@@ -250,10 +250,13 @@ func writeRunTable(w io.Writer, runs []history.Run) error {
 }
 
 func roundRunDuration(d time.Duration) time.Duration {
-	if d >= time.Minute {
+	switch {
+	case d >= time.Minute:
 		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
 	}
-	return d.Round(100 * time.Millisecond)
+	return d.Round(time.Millisecond)
 }
 
 func dashIfEmpty(s string) string {
