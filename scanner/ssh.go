@@ -551,13 +551,16 @@ func (rt *runtime) dialSSH(ctx context.Context, h Host) (*sshSession, error) {
 	}
 	var dial func(ctx context.Context, addr string) (net.Conn, error) = rt.dialTCP
 	if t.proxyJump != "" {
+		// Jump hosts log in with keys (files or agent) only: the target's
+		// password is for the target, never offered to another server.
+		jumpCreds := &credentials{signers: creds.signers}
 		for _, spec := range strings.Split(t.proxyJump, ",") {
 			ht, err := rt.jumpTarget(strings.TrimSpace(spec), t)
 			if err != nil {
 				closeHops()
 				return nil, err
 			}
-			c, _, err := rt.connect(ctx, dial, ht, creds)
+			c, _, err := rt.connect(ctx, dial, ht, jumpCreds)
 			if err != nil {
 				closeHops()
 				return nil, fmt.Errorf("jump host %s: %w", spec, err)
@@ -596,6 +599,7 @@ func (c *hopConn) Close() error {
 
 // jumpTarget resolves one ProxyJump hop, [user@]host[:port]. The hop's user
 // is the one it names, else its ~/.ssh/config User, else the target's user.
+// A hop logs in with keys only, never with the target's password.
 func (rt *runtime) jumpTarget(spec string, target sshTarget) (sshTarget, error) {
 	spec = strings.TrimPrefix(spec, "ssh://")
 	u, hostport, hasUser := strings.Cut(spec, "@")
