@@ -23,7 +23,7 @@ func scanCommand() *cli.Command {
 			"is a fact too (reachable: false): the scan still exits 0. A bad inventory exits 2.",
 		ArgsUsage: " ",
 		Flags: mergeFlags(scanFlags(), []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends; default stdout"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends (an interrupted scan keeps the hosts already scanned, and exits 2); default stdout"},
 			&cli.StringFlag{Name: "auth-mode", Usage: "with sms, also check the SMN topic of --topic-urn (cloud credentials needed)"},
 			&cli.StringFlag{Name: "topic-urn", Usage: "the SMN topic `URN` of SMS/email 2FA"},
 		}, cloudFlags()),
@@ -159,8 +159,19 @@ func runScan(c *cli.Context) error {
 		abort()
 		return fmt.Errorf("scan: write facts: %w", writeErr)
 	case err != nil && c.Context.Err() != nil:
-		abort()
-		return fmt.Errorf("scan interrupted after %d of %d hosts", written, len(hosts))
+		// Every line written is a whole Facts object: keep them.
+		if c.String("output") == "" || c.String("output") == "-" {
+			return fmt.Errorf("scan interrupted after %d of %d hosts", written, len(hosts))
+		}
+		if written == 0 {
+			// Nothing to keep: an earlier FILE is not replaced by an empty one.
+			abort()
+			return fmt.Errorf("scan interrupted after 0 of %d hosts; %s was left as it was", len(hosts), c.String("output"))
+		}
+		if cerr := commit(); cerr != nil {
+			return fmt.Errorf("scan interrupted after %d of %d hosts; their facts could not be kept: %w", written, len(hosts), cerr)
+		}
+		return fmt.Errorf("scan interrupted after %d of %d hosts; %s holds the %d scanned", written, len(hosts), c.String("output"), written)
 	case err != nil:
 		abort()
 		return fmt.Errorf("scan: %w", err)

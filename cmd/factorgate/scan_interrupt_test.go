@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+// TestScanInterruptedKeepsFacts interrupts `scan -o FILE` while one host
+// stalls: the facts of the host already scanned are kept in FILE, stderr
+// says so, and the exit code is 2.
+func TestScanInterruptedKeepsFacts(t *testing.T) {
+	// A server that accepts and then says nothing: its host never finishes.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	port := l.Addr().(*net.TCPAddr).Port
+
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "fleet.yaml")
+	os.WriteFile(inv, []byte(fmt.Sprintf(`defaults:
+  ssh: {user: ops, password_env: FG_PW, known_hosts: %s}
+hosts:
+  - {name: gone, address: 127.0.0.1, port: 1}
+  - {name: stall, address: 127.0.0.1, port: %d}
+`, filepath.Join(dir, "known_hosts"), port)), 0o600)
+	t.Setenv("FG_PW", "not-a-real-password")
+	out := filepath.Join(dir, "facts.jsonl")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Interrupt once the first host's line is in the temporary file.
+	go func() {
+		for ctx.Err() == nil {
+			tmps, _ := filepath.Glob(filepath.Join(dir, ".facts.jsonl.*.tmp"))
+			for _, p := range tmps {
+				if data, _ := os.ReadFile(p); bytes.Contains(data, []byte("\n")) {
+					cancel()
+					return
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"factorgate", "scan", "-i", inv, "-o", out, "--no-ssh-config", "--retries", "0",
+		"--concurrency", "2", "--timeout-handshake", "10m", "--timeout-host", "10m"},
+		strings.NewReader(""), &stdout, &stderr)
+	if code != exitBroken {
+		t.Errorf("exit %d, want %d; stderr: %s", code, exitBroken, stderr.String())
+	}
+	want := fmt.Sprintf("factorgate: scan interrupted after 1 of 2 hosts; %s holds the 1 scanned\n", out)
+	if stderr.String() != want {
+		t.Errorf("stderr = %q\nwant %q", stderr.String(), want)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatalf("the facts already collected were thrown away: %v", err)
+	}
+	defer f.Close()
+	r := contract.NewReader(f, out)
+	var names []string
+	for {
+		facts, _, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, facts.Host.Name)
+	}
+	if len(names) != 1 || names[0] != "gone" {
+		t.Errorf("%s holds %v, want the one host scanned (gone)", out, names)
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmps) > 0 {
+		t.Errorf("temporary files left: %v", tmps)
+	}
+}
