@@ -340,12 +340,24 @@ func runTitle(run *history.Run) string {
 	return t
 }
 
-// writeHistoryOutput runs write on -o FILE, or on stdout. A file is written in
-// full or not at all.
+// writeHistoryOutput runs write on -o FILE, or on stdout. A regular file is
+// written in full or not at all; a device or pipe (/dev/null, a FIFO) is
+// written to as it is, never replaced.
 func writeHistoryOutput(c *cli.Context, write func(io.Writer) error) error {
 	path := c.String("output")
 	if path == "" || path == "-" {
 		return write(c.App.Writer)
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("-o %s: %v", path, err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

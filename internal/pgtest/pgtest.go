@@ -134,7 +134,13 @@ func start() (*Cluster, error) {
 		gid, _ := strconv.Atoi(pu.Gid)
 		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	dir, err := os.MkdirTemp("", "factorgate-pg-")
+	// The postgres user must reach the cluster's directory: under root's
+	// own temporary directory it may not.
+	parent := os.TempDir()
+	if st, err := os.Stat(parent); cred != nil && (err != nil || st.Mode().Perm()&0o001 == 0) {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "factorgate-pg-")
 	if err != nil {
 		return nil, err
 	}
