@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -18,22 +19,36 @@ type TopicOptions struct {
 }
 
 // MatchError is returned by [View.Fill] when an inventory host cannot be
-// tied to one HSS host. The host's cloud facts are left null.
+// tied to one HSS host: its hss_host_id is not a host HSS knows, its
+// address or name matches several HSS hosts, or HSS lists no host like it.
+// The host's cloud facts are left null and hss.cloud_error says why.
 type MatchError struct {
 	Host string
 	// By is how the match was tried: hss_host_id, private_ip, public_ip or
-	// host_name.
-	By         string
-	Value      string
-	Candidates []string // HSS host ids; empty when none matched by hss_host_id
+	// host_name; empty when no step found any HSS host.
+	By    string
+	Value string
+	// Candidates are the HSS host ids of an ambiguous match; empty
+	// otherwise.
+	Candidates []string
 }
 
-func (e *MatchError) Error() string {
-	if len(e.Candidates) == 0 {
-		return fmt.Sprintf("%s: hss_host_id %s is not a host HSS knows", e.Host, e.Value)
+func (e *MatchError) Error() string { return e.Host + ": " + e.Reason() }
+
+// Reason is the error without the host's name, in one line, as
+// hss.cloud_error carries it.
+func (e *MatchError) Reason() string {
+	switch {
+	case len(e.Candidates) > 0:
+		return fmt.Sprintf("%s %s matches %d HSS hosts (%s): set hss_host_id in the inventory",
+			e.By, e.Value, len(e.Candidates), strings.Join(e.Candidates, ", "))
+	case e.By == "hss_host_id":
+		return fmt.Sprintf("hss_host_id %s is not a host HSS knows", e.Value)
+	case e.Value == "":
+		return fmt.Sprintf("HSS lists no host named %s: install the HSS agent, or set hss_host_id in the inventory", e.Host)
 	}
-	return fmt.Sprintf("%s: %s %s matches %d HSS hosts (%s): set hss_host_id in the inventory",
-		e.Host, e.By, e.Value, len(e.Candidates), strings.Join(e.Candidates, ", "))
+	return fmt.Sprintf("HSS lists no host with private or public IP %s or host name %s: install the HSS agent, or set hss_host_id in the inventory",
+		e.Value, e.Host)
 }
 
 // View is the cloud's view of a fleet, loaded once: the HSS host list, the
@@ -174,15 +189,18 @@ func matchHost(ih scanner.Host, hosts []HSSHost, byID map[string]HSSHost) (strin
 			return "", &MatchError{Host: ih.Name, By: s.by, Value: s.value, Candidates: ids}
 		}
 	}
-	return "", nil
+	return "", &MatchError{Host: ih.Name, Value: ih.Address}
 }
 
 // Fill sets the cloud facts of one host: host.hss_host_id and, for a
 // reachable host, hss.host_id, agent_status, protect_status, host_status and
 // two_factor (agent_installed and agent_running, from the host's own probe,
-// are kept), and the fleet's topic. A host HSS does not know keeps null
-// cloud facts. A host that cannot be matched to one HSS host keeps null
-// cloud facts and Fill returns the [*MatchError], which the caller records.
+// are kept), and the fleet's topic. A reachable host gets hss.cloud_queried
+// true, so that null cloud facts read "HSS could not say", never "nobody
+// asked". A host that cannot be tied to one HSS host (unknown hss_host_id,
+// several candidates, or none at all) keeps null cloud facts, gets
+// hss.cloud_error, and Fill returns the [*MatchError], which the caller
+// records too. An unreachable host's sections stay null.
 func (v *View) Fill(_ context.Context, h scanner.Host, f *contract.Facts) error {
 	if v.topic != nil && f.Reachable {
 		t := *v.topic
@@ -194,20 +212,27 @@ func (v *View) Fill(_ context.Context, h scanner.Host, f *contract.Facts) error 
 		id, err := matchHost(h, v.hostList(), v.hosts)
 		m = match{id, err}
 	}
-	if m.err != nil {
-		return m.err
+	if m.id != "" {
+		f.Host.HSSHostID = contract.Ptr(m.id)
 	}
-	if m.id == "" {
-		return nil
-	}
-	f.Host.HSSHostID = contract.Ptr(m.id)
 	if !f.Reachable {
-		return nil // an unreachable host's sections stay null
+		return m.err // an unreachable host's sections stay null
 	}
-	hh := v.hosts[m.id]
 	if f.HSS == nil {
 		f.HSS = &contract.HSS{}
 	}
+	f.HSS.CloudQueried = true
+	if m.err != nil {
+		reason := m.err.Error()
+		var me *MatchError
+		if errors.As(m.err, &me) {
+			reason = me.Reason()
+		}
+		f.HSS.CloudError = &reason
+		f.HSS.HostID, f.HSS.AgentStatus, f.HSS.ProtectStatus, f.HSS.HostStatus, f.HSS.TwoFactor = nil, nil, nil, nil, nil
+		return m.err
+	}
+	hh := v.hosts[m.id]
 	f.HSS.HostID = contract.Ptr(hh.HostID)
 	f.HSS.AgentStatus = nonEmpty(hh.AgentStatus)
 	f.HSS.ProtectStatus = nonEmpty(hh.ProtectStatus)

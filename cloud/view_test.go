@@ -36,6 +36,10 @@ func TestView(t *testing.T) {
 		{Name: "down", Address: "10.0.0.5"},
 		{Name: "dup2", Address: "10.9.9.9"},
 	}
+	// Hosts the view was not loaded with are matched when asked about; their
+	// probe left hss null.
+	noProbe := scanner.Host{Name: "noprobe", HSSHostID: "id-gone"}
+	matchedNoProbe := scanner.Host{Name: "stray2", Address: "10.7.7.7"}
 	c := newClient(t, s, nil)
 	v, err := cloud.NewView(context.Background(), c, inv, cloud.TopicOptions{AuthMode: cloud.AuthSMS, URN: urn})
 	if err != nil {
@@ -48,20 +52,22 @@ func TestView(t *testing.T) {
 		wantHSS   string // JSON of f.HSS
 		wantErr   string
 	}{
-		{inv[0], true, web, `{"agent_installed":true,"agent_running":true,"host_id":"id-web","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null}}`, ""},
-		{inv[1], true, pub, `{"agent_installed":true,"agent_running":true,"host_id":"id-pub","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":true,"auth_type":"sms","topic_urn":"urn:smn:x:p:ops"}}`, ""},
-		{inv[2], true, "id-named", `{"agent_installed":true,"agent_running":true,"host_id":"id-named","agent_status":"offline","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null}}`, ""},
-		{inv[3], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null}`, "dup-a: private_ip 10.9.9.9 matches 2 HSS hosts (id-dup1, id-dup2)"},
+		{inv[0], true, web, `{"agent_installed":true,"agent_running":true,"host_id":"id-web","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null},"cloud_queried":true}`, ""},
+		{inv[1], true, pub, `{"agent_installed":true,"agent_running":true,"host_id":"id-pub","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":true,"auth_type":"sms","topic_urn":"urn:smn:x:p:ops"},"cloud_queried":true}`, ""},
+		{inv[2], true, "id-named", `{"agent_installed":true,"agent_running":true,"host_id":"id-named","agent_status":"offline","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null},"cloud_queried":true}`, ""},
+		{inv[3], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null,"cloud_queried":true,"cloud_error":"private_ip 10.9.9.9 matches 2 HSS hosts (id-dup1, id-dup2): set hss_host_id in the inventory"}`, "dup-a: private_ip 10.9.9.9 matches 2 HSS hosts (id-dup1, id-dup2)"},
 		{inv[4], true, "id-dup2", "", ""},
-		{inv[5], true, "", "", "gone: hss_host_id id-nope is not a host HSS knows"},
-		{inv[6], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null}`, ""},
+		{inv[5], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null,"cloud_queried":true,"cloud_error":"hss_host_id id-nope is not a host HSS knows"}`, "gone: hss_host_id id-nope is not a host HSS knows"},
+		{inv[6], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null,"cloud_queried":true,"cloud_error":"HSS lists no host with private or public IP 10.0.0.77 or host name unknown: install the HSS agent, or set hss_host_id in the inventory"}`, "unknown: HSS lists no host"},
 		{inv[7], false, web, "null", ""},
 		{inv[8], true, "id-dup2", "", ""},
+		{noProbe, true, "", `{"agent_installed":null,"agent_running":null,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null,"cloud_queried":true,"cloud_error":"hss_host_id id-gone is not a host HSS knows"}`, "noprobe: hss_host_id id-gone"},
+		{matchedNoProbe, true, "id-extra", `{"agent_installed":null,"agent_running":null,"host_id":"id-extra","agent_status":"online","protect_status":"closed","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null},"cloud_queried":true}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host.Name, func(t *testing.T) {
 			f := &contract.Facts{Host: contract.Host{Name: tt.host.Name}, Reachable: tt.reachable}
-			if tt.reachable {
+			if tt.reachable && tt.host.Name != noProbe.Name && tt.host.Name != matchedNoProbe.Name {
 				f.HSS = &contract.HSS{AgentInstalled: contract.Ptr(true), AgentRunning: contract.Ptr(true)}
 			}
 			err := v.Fill(context.Background(), tt.host, f)
