@@ -169,12 +169,15 @@ type run struct {
 
 func (r *run) want() bool { return r.plan.Action == Enable }
 
-// shows reports whether a 2FA list entry shows the plan's setting.
+// shows reports whether a 2FA list entry shows the plan's setting: for
+// enable, 2FA on with the plan's auth type and, in sms mode, its topic. A
+// host on with another auth type or topic is not in place: its codes would
+// go elsewhere than the plan says, so it is changed.
 func (r *run) shows(t cloud.TwoFactorHost) bool {
 	if !r.want() {
 		return !t.Enabled
 	}
-	return t.Enabled && (t.AuthType == "" || t.AuthType == r.plan.AuthType)
+	return matches(t, r.plan.AuthType, r.plan.TopicURN)
 }
 
 func (r *run) entry(st *hostState, action, outcome, rid, errMsg, note string) Entry {
@@ -217,6 +220,9 @@ func (r *run) do(ctx context.Context) (*Result, error) {
 			st.outcome, st.note, st.err = OutcomeOK, note, ""
 			already = append(already, r.entry(st, action, OutcomeOK, st.requestID, "", note))
 			continue
+		}
+		if cur, ok := current[t.HostID]; ok && r.want() && cur.Enabled {
+			st.note = "replaced 2FA that was on with " + describe(cur)
 		}
 		todo = append(todo, st)
 	}

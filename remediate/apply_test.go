@@ -378,3 +378,62 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestEnableReplacesOtherSetting checks that a host found with 2FA already
+// on, but with another auth type or another SMN topic than the plan's, is
+// not taken as already in place: its codes would go elsewhere. It is
+// changed, and its result says what was replaced; a host that shows the
+// plan's setting is left as it is.
+func TestEnableReplacesOtherSetting(t *testing.T) {
+	const topic, other = "urn:smn:eu-de:p:ops", "urn:smn:eu-de:p:old"
+	tests := []struct {
+		name      string
+		authType  string
+		current   hsssim.TwoFactor
+		wantCalls int
+		wantNote  string
+	}{
+		{"other topic", cloud.AuthSMS, hsssim.TwoFactor{Enabled: true, AuthType: "sms", TopicURN: other},
+			1, "replaced 2FA that was on with auth type sms, topic " + other},
+		{"code, plan sms", cloud.AuthSMS, hsssim.TwoFactor{Enabled: true, AuthType: "code"},
+			1, "replaced 2FA that was on with auth type code"},
+		{"sms, plan code", cloud.AuthCode, hsssim.TwoFactor{Enabled: true, AuthType: "sms", TopicURN: topic},
+			1, "replaced 2FA that was on with auth type sms, topic " + topic},
+		{"same topic", cloud.AuthSMS, hsssim.TwoFactor{Enabled: true, AuthType: "sms", TopicURN: topic},
+			0, "already in place"},
+		{"same code", cloud.AuthCode, hsssim.TwoFactor{Enabled: true, AuthType: "code"},
+			0, "already in place"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ds := newFixture(t, 0, map[string]hsssim.Host{"web-1": {}})
+			f.sim.AddTopic(hsssim.Topic{URN: topic, Name: "ops"})
+			f.sim.AddTopic(hsssim.Topic{URN: other, Name: "old"})
+			id := f.ids["web-1"]
+			f.sim.SetTwoFactor(id, tt.current)
+			opts := f.opts()
+			opts.AuthType, opts.TopicURN = tt.authType, topic
+			r, err := f.apply(t, context.Background(), ds, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outcomes(r); got != "web-1=ok" {
+				t.Fatalf("outcomes = %s\n%s", got, f.out.String())
+			}
+			if n := f.sim.Calls(id); n != tt.wantCalls {
+				t.Errorf("host changed %d times, want %d", n, tt.wantCalls)
+			}
+			if r.Hosts[0].Note != tt.wantNote {
+				t.Errorf("note = %q, want %q", r.Hosts[0].Note, tt.wantNote)
+			}
+			tf, _ := f.sim.TwoFactor(id)
+			wantTopic := ""
+			if tt.authType == cloud.AuthSMS {
+				wantTopic = topic
+			}
+			if !tf.Enabled || tf.AuthType != tt.authType || tf.TopicURN != wantTopic {
+				t.Errorf("2FA after enable = %+v, want %s with topic %q", tf, tt.authType, wantTopic)
+			}
+		})
+	}
+}

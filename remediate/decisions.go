@@ -14,6 +14,7 @@ import (
 // ReadDecisions reads saved Decisions: either a report (`check --format
 // json`, an object with a "decisions" array) or JSON lines of Decisions
 // (`check --format jsonl`). name is used in errors, which name the line.
+// A host decided twice is an error naming both places.
 func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 	br := bufio.NewReader(r)
 	data, err := io.ReadAll(br)
@@ -34,12 +35,16 @@ func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 		if rep.Schema != "" && rep.Schema != contract.ReportSchema {
 			return nil, fmt.Errorf("%s:1: unknown schema %q (this factorgate reads %q)", name, rep.Schema, contract.ReportSchema)
 		}
-		if err := validate(*rep.Decisions, name, 0); err != nil {
-			return nil, err
+		seen := map[string]string{}
+		for i, d := range *rep.Decisions {
+			if err := validate(d, fmt.Sprintf("%s: decisions[%d]", name, i), seen); err != nil {
+				return nil, err
+			}
 		}
 		return *rep.Decisions, nil
 	}
 	var out []contract.Decision
+	seen := map[string]string{}
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
@@ -53,7 +58,7 @@ func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 			}
 			return nil, fmt.Errorf("%s:%d: not a decision: %v", name, i+1, err)
 		}
-		if err := validate([]contract.Decision{d}, name, i+1); err != nil {
+		if err := validate(d, fmt.Sprintf("%s:%d", name, i+1), seen); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
@@ -61,18 +66,18 @@ func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 	return out, nil
 }
 
-func validate(ds []contract.Decision, name string, line int) error {
-	for i, d := range ds {
-		where := fmt.Sprintf("%s:%d", name, line)
-		if line == 0 {
-			where = fmt.Sprintf("%s: decisions[%d]", name, i)
-		}
-		if d.Host == "" {
-			return fmt.Errorf(`%s: missing "host"`, where)
-		}
-		if d.Status == "" {
-			return fmt.Errorf(`%s: host %s: missing "status"`, where, d.Host)
-		}
+// validate checks one decision found at where; seen maps the hosts met so
+// far to where they were.
+func validate(d contract.Decision, where string, seen map[string]string) error {
+	if d.Host == "" {
+		return fmt.Errorf(`%s: missing "host"`, where)
 	}
+	if d.Status == "" {
+		return fmt.Errorf(`%s: host %s: missing "status"`, where, d.Host)
+	}
+	if first, dup := seen[d.Host]; dup {
+		return fmt.Errorf("%s: host %s is decided twice (first at %s): keep one decision per host", where, d.Host, first)
+	}
+	seen[d.Host] = where
 	return nil
 }

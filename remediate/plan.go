@@ -80,6 +80,23 @@ type Options struct {
 	// AfterBatch, when set, runs after each batch is journaled; an error
 	// stops the apply there, as an interruption would.
 	AfterBatch func(batch int) error
+	// Live is the HSS 2FA host list as it stands now, by host id (see
+	// [LiveState]); nil when it was not read. With it, [NewPlan] plans
+	// disable from each host's true 2FA state, whatever its decision says,
+	// and enable leaves alone the hosts that already show the wanted
+	// setting. Without it, disable cannot tell whether an eligible or
+	// ineligible host has 2FA on, and leaves it alone saying so.
+	Live map[string]cloud.TwoFactorHost
+}
+
+// LiveState indexes the 2FA host list by host id for [Options.Live]. It
+// never returns nil, so an empty list still counts as read.
+func LiveState(list []cloud.TwoFactorHost) map[string]cloud.TwoFactorHost {
+	m := make(map[string]cloud.TwoFactorHost, len(list))
+	for _, t := range list {
+		m[t.HostID] = t
+	}
+	return m
 }
 
 func (o Options) withDefaults() Options {
@@ -105,6 +122,9 @@ func (o Options) withDefaults() Options {
 type Target struct {
 	Host   string `json:"host"`
 	HostID string `json:"host_id"`
+	// Note says what the change replaces, when 2FA is already on with
+	// another setting.
+	Note string `json:"note,omitempty"`
 }
 
 // Skip is a host a plan leaves alone, and why.
@@ -128,12 +148,21 @@ type Plan struct {
 // ErrBadOptions is returned by [NewPlan] when the options cannot make a plan.
 var ErrBadOptions = errors.New("bad options")
 
+// ErrBadDecisions is returned by [NewPlan] when the decisions cannot make a
+// plan: a host decided twice, which one to act on is anyone's guess.
+var ErrBadDecisions = errors.New("bad decisions")
+
 // NewPlan decides which hosts the action changes.
 //
-// Enable changes exactly the hosts whose status is eligible and whose HSS
-// host id is known; disable changes the hosts with 2FA on (enabled or
-// enabled_ineligible) and a known host id. Every other host is skipped with
-// its reason. Decisions are taken in host order.
+// Enable changes exactly the hosts whose status is eligible, whose decision
+// agrees with itself (eligible true, no violations) and whose HSS host id is
+// known; with [Options.Live] it leaves alone those that already show the
+// wanted setting. Disable, with [Options.Live], changes the hosts whose
+// known HSS host id shows 2FA on in the live list, whatever their status
+// says; without it, the hosts whose status says 2FA is on (enabled or
+// enabled_ineligible). Every other host is skipped with its reason.
+// Decisions are taken in host order; a host decided twice is an
+// [ErrBadDecisions].
 func NewPlan(ds []contract.Decision, opts Options) (*Plan, error) {
 	p := &Plan{Action: opts.Action, Changes: []Target{}, Skipped: []Skip{}, Warnings: []string{}}
 	switch opts.Action {
@@ -153,6 +182,13 @@ func NewPlan(ds []contract.Decision, opts Options) (*Plan, error) {
 	default:
 		return nil, fmt.Errorf("%w: action %q: want enable or disable", ErrBadOptions, opts.Action)
 	}
+	hosts := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if hosts[d.Host] {
+			return nil, fmt.Errorf("%w: host %s is decided more than once: keep one decision per host", ErrBadDecisions, d.Host)
+		}
+		hosts[d.Host] = true
+	}
 	ds = append([]contract.Decision(nil), ds...)
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Host < ds[j].Host })
 
@@ -163,11 +199,18 @@ func NewPlan(ds []contract.Decision, opts Options) (*Plan, error) {
 		if d.HSSHostID != nil {
 			id = strings.TrimSpace(*d.HSSHostID)
 		}
-		reason := ""
+		reason, note := "", ""
 		if opts.Action == Enable {
 			reason = enableSkip(d, opts)
+			if cur, ok := opts.Live[id]; reason == "" && id != "" && ok && cur.Enabled {
+				if matches(cur, opts.AuthType, opts.TopicURN) {
+					reason = "2FA already on (the HSS 2FA host list shows it)"
+				} else {
+					note = "2FA is on now with " + describe(cur) + ": it will be replaced"
+				}
+			}
 		} else {
-			reason = disableSkip(d)
+			reason = disableSkip(d, id, opts.Live)
 		}
 		if reason == "" && id == "" {
 			reason = "unknown HSS host id: scan with cloud credentials, or set hss_host_id in the inventory"
@@ -182,7 +225,7 @@ func NewPlan(ds []contract.Decision, opts Options) (*Plan, error) {
 			continue
 		}
 		seen[id] = d.Host
-		p.Changes = append(p.Changes, Target{Host: d.Host, HostID: id})
+		p.Changes = append(p.Changes, Target{Host: d.Host, HostID: id, Note: note})
 		if opts.Action == Enable && byPassword(d) {
 			forced = append(forced, d.Host)
 		}
@@ -205,7 +248,10 @@ func enableSkip(d contract.Decision, opts Options) string {
 	switch d.Status {
 	case contract.StatusEligible:
 		if !d.Eligible {
-			return "decision is inconsistent (status eligible, eligible false): re-run check"
+			return "decision is inconsistent: status eligible with eligible false: re-run check"
+		}
+		if len(d.Violations) > 0 {
+			return "decision is inconsistent: status eligible with violations (" + checks(d.Violations) + "): re-run check"
 		}
 		if len(d.Waived) > 0 && !opts.IncludeWaived {
 			return "eligible only through waivers (" + checks(d.Waived) + "): pass --include-waived to enable it"
@@ -234,16 +280,61 @@ func byPassword(d contract.Decision) bool {
 	return d.Auth != nil && *d.Auth == "password" && (d.OS == nil || *d.OS != "windows")
 }
 
-func disableSkip(d contract.Decision) string {
+// disableSkip says why disable leaves a host alone. With the live 2FA list
+// the host's true state decides; without it only a status that says 2FA is
+// on does, because eligible and ineligible are also what a scan without
+// cloud credentials concludes of a host whose 2FA it could not see.
+func disableSkip(d contract.Decision, id string, live map[string]cloud.TwoFactorHost) string {
+	if live != nil {
+		if id == "" {
+			return "HSS host id unknown: set hss_host_id in the inventory, or scan with cloud credentials"
+		}
+		cur, ok := live[id]
+		switch {
+		case !ok:
+			return "not in the HSS 2FA host list (no HSS agent): 2FA cannot be on"
+		case !cur.Enabled:
+			return "2FA is off (the HSS 2FA host list shows it)"
+		}
+		return ""
+	}
 	switch d.Status {
 	case contract.StatusEnabled, contract.StatusEnabledIneligible:
 		return ""
 	case contract.StatusEligible, contract.StatusIneligible:
-		return "2FA is off (" + d.Status + ")"
+		return "2FA state unknown (decision says " + d.Status + "): run with cloud credentials to read the HSS 2FA host list"
 	case contract.StatusUnreachable:
 		return "unreachable: its 2FA setting is unknown"
 	}
 	return fmt.Sprintf("unknown status %q", d.Status)
+}
+
+// matches reports whether a 2FA list entry shows 2FA on with the given auth
+// type and, for sms, the given topic.
+func matches(t cloud.TwoFactorHost, authType, topicURN string) bool {
+	if !t.Enabled || t.AuthType != authType {
+		return false
+	}
+	return authType != cloud.AuthSMS || t.TopicURN == topicURN
+}
+
+// describe says in words what a 2FA list entry shows, e.g. "auth type sms,
+// topic urn:smn:...".
+func describe(t cloud.TwoFactorHost) string {
+	if !t.Enabled {
+		return "2FA off"
+	}
+	s := "auth type " + t.AuthType
+	if t.AuthType == "" {
+		s = "an unknown auth type"
+	}
+	switch {
+	case t.AuthType == cloud.AuthSMS && t.TopicURN == "":
+		s += ", no topic"
+	case t.AuthType == cloud.AuthSMS:
+		s += ", topic " + t.TopicURN
+	}
+	return s
 }
 
 func firstViolation(d contract.Decision) string {
@@ -288,7 +379,11 @@ func (p *Plan) Render(w io.Writer) error {
 		fmt.Fprintf(&b, "factorgate will %s%s on %d %s:\n\n", verb, how, len(p.Changes), plural(len(p.Changes), "host", "hosts"))
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for _, c := range p.Changes {
-			fmt.Fprintf(tw, "  %s %s\thss host %s\n", mark, c.Host, c.HostID)
+			note := ""
+			if c.Note != "" {
+				note = "\t(" + c.Note + ")"
+			}
+			fmt.Fprintf(tw, "  %s %s\thss host %s%s\n", mark, c.Host, c.HostID, note)
 		}
 		tw.Flush()
 	}

@@ -19,7 +19,9 @@ func enableCommand() *cli.Command {
 	return remediateCommand(remediate.Enable,
 		"plan and apply HSS 2FA on the servers that qualify",
 		`Plans 2FA for exactly the hosts whose decision is eligible and whose HSS
-host id is known, and prints the plan. Nothing changes without --apply.
+host id is known, and prints the plan. With cloud credentials, hosts the
+HSS 2FA host list shows already on with the same setting are left alone.
+Nothing changes without --apply.
 With --apply the changes go out in batches, each recorded in a journal
 before and after its API call, and are verified against the HSS 2FA host
 list. An interrupted apply is finished with --resume JOURNAL.
@@ -175,6 +177,19 @@ func runRemediate(ctx context.Context, c *cli.Context, action remediate.Action) 
 	if err != nil {
 		return err
 	}
+	// With credentials, the plan goes by the 2FA host list as it stands:
+	// a decision may be stale, or from a scan that could not see 2FA.
+	client, err := cloudFromFlags(c)
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	if client != nil {
+		list, err := client.ListTwoFactor(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: read the HSS 2FA host list: %w", action, err)
+		}
+		opts.Live = remediate.LiveState(list)
+	}
 	plan, err := remediate.NewPlan(ds, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", action, err)
@@ -191,9 +206,8 @@ func runRemediate(ctx context.Context, c *cli.Context, action remediate.Action) 
 	if len(plan.Changes) == 0 {
 		return nil
 	}
-	client, err := requireCloud(c, action)
-	if err != nil {
-		return err
+	if client == nil {
+		return fmt.Errorf("%s --apply: %w", action, cloud.ErrNoCredentials)
 	}
 	if action == remediate.Enable && opts.AuthType == cloud.AuthSMS {
 		info, err := client.Topic(ctx, opts.TopicURN)
