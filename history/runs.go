@@ -437,3 +437,23 @@ func (s *Store) Resolve(ctx context.Context, ref string) (RunID, error) {
 	}
 	return RunID(n), nil
 }
+
+// Prune deletes the runs that started before cutoff, with their hosts, and
+// returns how many it deleted. It keeps runs still running and the newest run
+// that finished ok, which drift and the metrics of serve start from.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
+	keep, err := s.newestOK(ctx, 0)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM runs WHERE started_at < ? AND id <> ? AND status <> ?`),
+		s.timeArg(cutoff), int64(keep), string(StatusRunning))
+	if err != nil {
+		return 0, fmt.Errorf("history: prune: %s", oneLine(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("history: prune: %s", oneLine(err))
+	}
+	return int(n), nil
+}

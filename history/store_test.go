@@ -484,3 +484,54 @@ func TestManyHosts(t *testing.T) {
 		}
 	})
 }
+
+func TestPrune(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, ds := fleet("a=eligible", "b=ineligible:selinux")
+		// Runs a day apart: 1 ok, 2 ok, 3 failed, 4 running, all old; 5 ok, new.
+		var ids []RunID
+		for i, kind := range []string{"ok", "ok", "failed", "running", "ok"} {
+			m := Meta{StartedAt: t0.Add(time.Duration(i) * 24 * time.Hour)}
+			var id RunID
+			var err error
+			switch kind {
+			case "running":
+				id, err = s.BeginRun(ctx, m)
+			case "failed":
+				id, err = s.Record(ctx, m, Result{Err: errors.New("boom")})
+			default:
+				id, err = s.Record(ctx, m, Result{Decisions: ds})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		cutoff := t0.Add(4 * 24 * time.Hour) // before run 5
+		n, err := s.Prune(ctx, cutoff)
+		if err != nil || n != 3 {
+			t.Fatalf("Prune = %d, %v; want 3 (runs 1-3)", n, err)
+		}
+		runs, _ := s.ListRuns(ctx, 0)
+		var left []RunID
+		for _, r := range runs {
+			left = append(left, r.ID)
+		}
+		if fmt.Sprint(left) != fmt.Sprint([]RunID{ids[4], ids[3]}) {
+			t.Errorf("runs left = %v, want %v", left, []RunID{ids[4], ids[3]})
+		}
+		// The hosts of deleted runs went with them.
+		var hosts int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM run_hosts`).Scan(&hosts); err != nil || hosts != 2 {
+			t.Errorf("run_hosts has %d rows (%v), want 2 (run 5's)", hosts, err)
+		}
+		// The newest ok run is kept even when it is old.
+		if n, err := s.Prune(ctx, cutoff.Add(365*24*time.Hour)); err != nil || n != 0 {
+			t.Errorf("Prune of everything = %d, %v; want 0: the latest ok run and the running one stay", n, err)
+		}
+		if _, err := s.Latest(ctx); err != nil {
+			t.Errorf("Latest after prune: %v", err)
+		}
+	})
+}

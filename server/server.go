@@ -72,6 +72,9 @@ type Config struct {
 	// ShutdownGrace is how long a run in progress may go on once the
 	// server is told to stop; zero cancels it at once.
 	ShutdownGrace time.Duration
+	// Retention, when positive, deletes after each run the runs that
+	// started longer ago than this (see [history.Store.Prune]).
+	Retention time.Duration
 	// RecordTimeout bounds each write to the history; zero is 30s.
 	RecordTimeout time.Duration
 	// Webhook receives drift events; a zero URL sends none.
@@ -271,6 +274,13 @@ func (s *Server) tick() {
 		return
 	}
 	s.metrics.observe(run, time.Since(start))
+	if s.cfg.Retention > 0 {
+		if n, err := s.cfg.Store.Prune(rctx, time.Now().Add(-s.cfg.Retention)); err != nil {
+			s.log.Error("cannot delete old runs", "err", err)
+		} else if n > 0 {
+			s.log.Info("old runs deleted", "runs", n, "retention", s.cfg.Retention)
+		}
+	}
 	level := slog.LevelInfo
 	if run.Status != history.StatusOK {
 		level = slog.LevelError

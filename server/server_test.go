@@ -617,3 +617,24 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Errorf("/runs/latest = %d %v %s", code, err, body)
 	}
 }
+
+// TestServeRetention: with a retention, runs older than it are deleted after
+// each run.
+func TestServeRetention(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	_, ds := oneHost("eligible")
+	old, err := store.Record(ctx, history.Meta{StartedAt: time.Now().Add(-48 * time.Hour)}, history.Result{Decisions: ds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit := func(context.Context) (*history.Result, error) { return &history.Result{Decisions: ds}, nil }
+	start(t, Config{Audit: audit, Store: store, Schedule: "@every 1h", RunAtStart: true, Retention: 24 * time.Hour})
+	waitFor(t, "the old run to be deleted", func() bool {
+		_, err := store.GetRun(ctx, old)
+		return errors.Is(err, history.ErrNotFound)
+	})
+	if n := finishedRuns(t, store, history.StatusOK); n != 1 {
+		t.Errorf("%d ok runs left, want the new one", n)
+	}
+}

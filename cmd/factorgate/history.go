@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -179,6 +180,16 @@ func historyCommand() *cli.Command {
 					&cli.BoolFlag{Name: "facts", Usage: "write the run's stored facts as JSON lines (for check --facts) instead of a report"},
 				},
 				Action: historyShow,
+			},
+			{
+				Name:      "prune",
+				Usage:     "delete old runs (the newest finished run is always kept)",
+				UsageText: "factorgate history prune --older-than 90d",
+				Flags: []cli.Flag{
+					historyFlag(),
+					&cli.StringFlag{Name: "older-than", Required: true, Usage: "delete runs that started more than `AGE` ago: 90d, 2w, 36h"},
+				},
+				Action: historyPrune,
 			},
 			{
 				Name:      "import",
@@ -423,5 +434,60 @@ func historyImport(c *cli.Context) error {
 		return err
 	}
 	_, err = fmt.Fprintf(c.App.Writer, "Recorded run %d (%d hosts) in %s.\n", id, len(r.Decisions), s.Name())
+	return err
+}
+
+// parseAge reads an age as a Go duration or a number of days ("90d") or
+// weeks ("2w").
+func parseAge(s string) (time.Duration, error) {
+	unit := time.Duration(0)
+	switch {
+	case strings.HasSuffix(s, "d"):
+		unit = 24 * time.Hour
+	case strings.HasSuffix(s, "w"):
+		unit = 7 * 24 * time.Hour
+	}
+	var d time.Duration
+	if unit != 0 {
+		n, err := strconv.ParseUint(s[:len(s)-1], 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("%q: want e.g. 90d, 2w or 36h", s)
+		}
+		d = time.Duration(n) * unit
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q: want e.g. 90d, 2w or 36h", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q: want an age above zero", s)
+	}
+	return d, nil
+}
+
+func historyPrune(c *cli.Context) error {
+	args, err := interspersedArgs(c)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		return usageErrorf("history prune: unexpected argument %q", args[0])
+	}
+	age, err := parseAge(c.String("older-than"))
+	if err != nil {
+		return usageErrorf("history prune: --older-than %v", err)
+	}
+	s, err := openHistoryExisting(c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
+	n, err := s.Prune(c.Context, cutoff)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.App.Writer, "Deleted %d runs that started before %s from %s.\n", n, cutoff.Format(time.RFC3339), s.Name())
 	return err
 }

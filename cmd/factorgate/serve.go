@@ -31,6 +31,7 @@ func serveCommand() *cli.Command {
 		&cli.StringFlag{Name: "webhook-secret-file", Usage: "sign webhook bodies (X-Factorgate-Signature: sha256=HMAC) with the key in `FILE`; default the key in $" + envWebhookSecret},
 		&cli.IntFlag{Name: "webhook-attempts", Value: 5, Usage: "give up a webhook delivery after `N` attempts (5xx, 429 and network errors are retried with backoff)"},
 		&cli.DurationFlag{Name: "webhook-timeout", Value: 10 * time.Second, Usage: "bound each webhook attempt"},
+		&cli.StringFlag{Name: "retention", Usage: "after each run, delete the runs that started more than `AGE` ago (90d, 2w, 36h; the newest finished run is kept); default keep all"},
 		&cli.DurationFlag{Name: "shutdown-grace", Value: 30 * time.Second, Usage: "on SIGTERM, let the run in progress finish for this long before it is recorded as interrupted"},
 	}, withoutFlags(auditFlags(), "format", "output", "fail-on", "record"))
 	return &cli.Command{
@@ -61,6 +62,13 @@ func serveAction(c *cli.Context) error {
 	if c.Duration("shutdown-grace") < 0 {
 		return usageErrorf("serve: --shutdown-grace must not be negative")
 	}
+	var retention time.Duration
+	if v := c.String("retention"); v != "" {
+		var err error
+		if retention, err = parseAge(v); err != nil {
+			return usageErrorf("serve: --retention %v", err)
+		}
+	}
 	hook, err := webhookConfig(c)
 	if err != nil {
 		return err
@@ -88,6 +96,7 @@ func serveAction(c *cli.Context) error {
 		RunAtStart:    c.Bool("run-at-start"),
 		Inventory:     c.String("inventory"),
 		ShutdownGrace: c.Duration("shutdown-grace"),
+		Retention:     retention,
 		Webhook:       hook,
 		Logger:        log,
 	})
