@@ -12,7 +12,7 @@
 // with [Store.FinishRun], which records the remaining hosts, the counts by
 // status and the outcome. [Store.Record] does both for a run that is already
 // complete. A run still "running" when its process died is closed by
-// [Store.InterruptStale].
+// [Store.InterruptStale]; old runs are deleted by [Store.Prune].
 //
 // # Reading runs back
 //
