@@ -13,7 +13,11 @@
 //
 // # Safety
 //
-// Remediate never decides eligibility: it acts on Decisions. A host the
+// Remediate never decides eligibility: it acts on Decisions, and on what
+// the HSS 2FA host list shows now ([Options.Live]): disable turns 2FA off
+// where the list shows it on, whatever a (perhaps stale) decision says, and
+// enable takes no host as done unless the list shows the exact setting
+// asked for. A host decided twice stops the plan. A host the
 // scanner reached by password is refused unless [Options.Force] is set,
 // because after 2FA the scanner itself would be asked for a code; logins
 // through CloudShell and bastion hosts (CBH) fail under 2FA, and the plan

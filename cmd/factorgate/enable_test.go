@@ -158,6 +158,8 @@ func TestEnableExitCodes(t *testing.T) {
 	}
 	good := write("good.jsonl", `{"host":"ok","hss_host_id":"id-ok","status":"eligible","eligible":true}`)
 	mixed := write("mixed.jsonl", `{"host":"off","hss_host_id":"id-off","status":"eligible","eligible":true}`)
+	dup := write("dup.jsonl", `{"host":"ok","hss_host_id":"id-ok","status":"enabled","eligible":true}`+"\n"+
+		`{"host":"ok","hss_host_id":"id-ok","status":"eligible","eligible":true}`)
 	for _, k := range []string{"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID", "FACTORGATE_HSS_ENDPOINT", "FACTORGATE_SMN_ENDPOINT"} {
 		t.Setenv(k, "")
 	}
@@ -170,6 +172,7 @@ func TestEnableExitCodes(t *testing.T) {
 		{"plan", false, []string{"enable", "--decisions", good}, exitOK},
 		{"no credentials", false, []string{"enable", "--decisions", good, "--apply"}, exitBroken},
 		{"bad batch size", false, []string{"enable", "--decisions", good, "--batch-size", "0"}, exitBroken},
+		{"host decided twice", false, []string{"disable", "--decisions", dup}, exitBroken},
 		{"applied", true, []string{"enable", "--decisions", good, "--apply", "--poll-interval", "1ms", "--journal", dir + "/j1"}, exitOK},
 		{"host failed", true, []string{"enable", "--decisions", mixed, "--apply", "--poll-interval", "1ms", "--journal", dir + "/j2"}, exitGate},
 	}
