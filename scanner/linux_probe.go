@@ -27,7 +27,9 @@ import (
 // never prompts), one "sshd_config PATH" per configuration file (the main
 // file, then every file its Include lines name, globs expanded by sh; before
 // the files of each Include pattern an "sshd_include PATTERN" section whose
-// status is 1 when the pattern's directory cannot be listed),
+// status is 1 when the pattern's directory cannot be listed, or when the
+// Include line is in a file already nested sshdIncludeMaxDepth deep, as
+// deep as sshd follows),
 // getenforce, selinux-enforce, selinuxfs, selinux-config, hss-dir,
 // hss-procs, hss-service, proc-mount.
 //
@@ -49,12 +51,16 @@ fg_file() { [ -e "$1" ] || return 127; cat -- "$1"; }
 fg_nocmd() { echo "$1: not found"; return 127; }
 fg_conf() {
 	fgs "sshd_config $1" cat -- "$1"
-	[ "$2" -lt 8 ] || return 0
 	set -f
 	fg_p=$(sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=][[:space:]]*//p' "$1" 2>/dev/null)
 	for fg_i in $fg_p; do
 		set +f
 		case $fg_i in /*) ;; *) fg_i=/etc/ssh/$fg_i ;; esac
+		if [ "$2" -ge ` + sshdIncludeMaxDepthText + ` ]; then
+			fgs "sshd_include $fg_i" fg_toodeep
+			set -f
+			continue
+		fi
 		fgs "sshd_include $fg_i" fg_incdir "$fg_i"
 		for fg_f in $fg_i; do
 			case $fg_f in *'
@@ -64,6 +70,10 @@ fg_conf() {
 		set -f
 	done
 	set +f
+}
+fg_toodeep() {
+	echo "Include nested deeper than ` + sshdIncludeMaxDepthText + ` files"
+	return 1
 }
 fg_incdir() {
 	fg_d=${1%/*}

@@ -20,6 +20,17 @@ const (
 	kwMatch                           = "match"
 )
 
+// sshdIncludeMaxDepth is how deep sshd follows nested Include lines
+// (SERVCONF_MAX_DEPTH): the main file is at depth 0, and an Include line in
+// a file at this depth makes sshd refuse its configuration. [LinuxProbe]
+// follows Includes exactly as deep (sshdIncludeMaxDepthText is the same
+// number, spelled for the probe's text), and the parser too; beyond, the
+// sshd facts are unknown.
+const (
+	sshdIncludeMaxDepth     = 16
+	sshdIncludeMaxDepthText = "16"
+)
+
 // sshdKeywords are the keywords read from sshd -T and sshd_config.
 var sshdKeywords = map[string]bool{
 	kwPasswordAuthentication: true, kwKbdInteractiveAuthentication: true,
@@ -102,17 +113,42 @@ type sshdConfigFile struct {
 	ok   bool // read successfully
 }
 
+// sshdMatchKeywords are the keywords of sshdKeywords that a Match block may
+// set (SSHCFG_ALL in OpenSSH's servconf.c). UsePAM, and before 8.7
+// ChallengeResponseAuthentication, are global only.
+var sshdMatchKeywords = map[string]bool{
+	kwPasswordAuthentication: true, kwKbdInteractiveAuthentication: true,
+	kwPermitEmptyPasswords: true, kwPermitRootLogin: true,
+}
+
 // parseSSHDConfig resolves the keywords the facts carry from sshd_config
-// text the way sshd does: keywords case-insensitive, "keyword value" or
-// "keyword=value", the first value wins, Include lines replaced in place by
-// the files their patterns (relative to /etc/ssh) match, in lexical order.
-// Match blocks are ignored: they hold per-connection overrides, not the
-// global setting. It returns false when a file the resolution needs could
-// not be read (the result would be a guess). With crAlias (OpenSSH 8.7 and
-// later) ChallengeResponseAuthentication is another name of
-// KbdInteractiveAuthentication and shares its first value.
+// text the way sshd does for every connection: keywords case-insensitive,
+// "keyword value" or "keyword=value", Include lines replaced in place by the
+// files their patterns (relative to /etc/ssh) match, in lexical order, at
+// most sshdIncludeMaxDepth deep.
+//
+// Match blocks follow OpenSSH's servconf.c:
+//
+//   - The global settings are the first value of each keyword outside Match
+//     blocks and inside `Match all` blocks: `Match all` is a Match that always
+//     matches, so its lines stay active when sshd reads its configuration
+//     (this is what `sshd -T` prints). Other Match blocks are per-connection
+//     overrides, not the setting of every login, and are ignored; an Include
+//     inside one cannot make a `Match all` of the included file active.
+//   - At each connection sshd reads the configuration again with only the
+//     matching Match blocks active, and a keyword one of them sets (first
+//     value wins) replaces the global value. So a keyword that a `Match all`
+//     block may set (sshdMatchKeywords) takes its first `Match all` value,
+//     even when a global line set it earlier.
+//
+// It returns false when the result would be a guess: a file the resolution
+// needs could not be read, Includes nest deeper than sshd follows, or a
+// `Match all` line has other criteria too (sshd refuses it). With crAlias
+// (OpenSSH 8.7 and later) ChallengeResponseAuthentication is another name
+// of KbdInteractiveAuthentication and shares its first value.
 func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[string]string, bool) {
-	kv := map[string]string{}
+	global := map[string]string{}
+	matchAll := map[string]string{}
 	byPath := map[string]sshdConfigFile{}
 	for _, f := range files {
 		if _, dup := byPath[f.path]; !dup {
@@ -120,8 +156,17 @@ func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[str
 		}
 	}
 	complete := true
-	var walk func(text string, depth int)
-	walk = func(text string, depth int) {
+	first := func(kv map[string]string, k, v string) {
+		if _, seen := kv[k]; !seen {
+			kv[k] = v
+		}
+	}
+	// walk reads one file. active: its lines set the global settings (the
+	// first read); inAll: they are in a `Match all` block (the per-connection
+	// read). A file included while inactive can never become active.
+	var walk func(text string, depth int, active, inAll bool)
+	walk = func(text string, depth int, active, inAll bool) {
+		never := !active
 		for _, line := range strings.Split(text, "\n") {
 			k, v := splitSSHDConfigLine(line)
 			if crAlias && k == kwChallengeResponseAuthentication {
@@ -131,9 +176,14 @@ func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[str
 			case "":
 				continue
 			case kwMatch:
-				return // the rest of this file is the Match block
+				all, ok := matchAllLine(v)
+				if !ok {
+					complete = false
+				}
+				inAll = all
+				active = all && !never
 			case kwInclude:
-				if depth >= 16 {
+				if depth >= sshdIncludeMaxDepth {
 					complete = false
 					continue
 				}
@@ -155,20 +205,42 @@ func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[str
 							complete = false
 							continue
 						}
-						walk(f.text, depth+1)
+						walk(f.text, depth+1, active, inAll)
 					}
 				}
 			default:
-				if sshdKeywords[k] {
-					if _, seen := kv[k]; !seen {
-						kv[k] = v
-					}
+				if !sshdKeywords[k] {
+					continue
+				}
+				if active {
+					first(global, k, v)
+				}
+				if inAll && sshdMatchKeywords[k] {
+					first(matchAll, k, v)
 				}
 			}
 		}
 	}
-	walk(main, 0)
-	return kv, complete
+	walk(main, 0, true, false)
+	for k, v := range matchAll {
+		global[k] = v
+	}
+	return global, complete
+}
+
+// matchAllLine reads the criteria of a Match line: all is true for `Match
+// all`; ok is false for "all" with other criteria, which sshd refuses.
+func matchAllLine(criteria string) (all, ok bool) {
+	if i := strings.Index(criteria, "#"); i >= 0 {
+		criteria = criteria[:i]
+	}
+	f := strings.Fields(criteria)
+	for _, w := range f {
+		if strings.EqualFold(w, "all") {
+			return len(f) == 1, len(f) == 1
+		}
+	}
+	return false, true
 }
 
 // splitSSHDConfigLine returns the lower-case keyword and the value of one

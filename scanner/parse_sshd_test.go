@@ -1,6 +1,12 @@
 package scanner
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
@@ -29,6 +35,7 @@ func TestParseSSHDConfig(t *testing.T) {
 		{path: "/etc/ssh/nested/x.conf", text: "PermitEmptyPasswords yes\n", ok: true},
 		{path: "/etc/ssh/other.conf", text: "PermitRootLogin no\n", ok: true},
 		{path: "/etc/ssh/unreadable.conf", ok: false},
+		{path: "/etc/ssh/all/50-all.conf", text: "Match all\nPasswordAuthentication no\n", ok: true},
 	}
 	tests := []struct {
 		name         string
@@ -45,8 +52,34 @@ func TestParseSSHDConfig(t *testing.T) {
 			map[string]string{kwPasswordAuthentication: "no", kwUsePAM: "no", kwPermitEmptyPasswords: "yes"}, true},
 		{"relative include", "Include other.conf\n", false, map[string]string{kwPermitRootLogin: "no"}, true},
 		{"include matching nothing", "Include /etc/ssh/none/*.conf\nUsePAM yes\n", false, map[string]string{kwUsePAM: "yes"}, true},
-		{"match block ignored", "UsePAM yes\nMatch User bob\n  PasswordAuthentication no\nMatch all\nPermitRootLogin no\n", false,
+		{"other match blocks ignored", "UsePAM yes\nMatch User bob\n  PasswordAuthentication no\nMatch Address 10.0.0.0/8\nPermitRootLogin yes\n", false,
 			map[string]string{kwUsePAM: "yes"}, true},
+		{"match all applies to every connection", "UsePAM yes\nMatch User bob\n  PasswordAuthentication no\nMatch all\nPermitRootLogin no\n", false,
+			map[string]string{kwUsePAM: "yes", kwPermitRootLogin: "no"}, true},
+		{"match all overrides an earlier global value", "PasswordAuthentication yes\nMatch all\n  PasswordAuthentication no\n", false,
+			map[string]string{kwPasswordAuthentication: "no"}, true},
+		{"first match all value wins", "Match all\nPermitRootLogin no\nPermitRootLogin yes\nMatch all\nPermitRootLogin prohibit-password\n", false,
+			map[string]string{kwPermitRootLogin: "no"}, true},
+		{"match all ends at the next match", "Match all\nPermitEmptyPasswords no\nMatch User bob\nPasswordAuthentication no\n", false,
+			map[string]string{kwPermitEmptyPasswords: "no"}, true},
+		{"match all, upper case, comment", "match ALL # everyone\nPermitEmptyPasswords yes\n", false,
+			map[string]string{kwPermitEmptyPasswords: "yes"}, true},
+		{"global-only keyword after match all: first value wins", "UsePAM no\nMatch all\nUsePAM yes\n", false,
+			map[string]string{kwUsePAM: "no"}, true},
+		{"global-only keyword only after match all", "Match all\nUsePAM yes\n", false,
+			map[string]string{kwUsePAM: "yes"}, true},
+		{"challenge-response before 8.7 is global only", "ChallengeResponseAuthentication no\nMatch all\nChallengeResponseAuthentication yes\n", false,
+			map[string]string{kwChallengeResponseAuthentication: "no"}, true},
+		{"challenge-response since 8.7 in match all", "KbdInteractiveAuthentication no\nMatch all\nChallengeResponseAuthentication yes\n", true,
+			map[string]string{kwKbdInteractiveAuthentication: "yes"}, true},
+		{"match all with other criteria is refused by sshd", "Match all User bob\nPasswordAuthentication no\n", false,
+			map[string]string{}, false},
+		{"match all of an included file ends with the file", "Include all/50-all.conf\nPermitRootLogin yes\n", false,
+			map[string]string{kwPasswordAuthentication: "no", kwPermitRootLogin: "yes"}, true},
+		{"include inside match all", "Match all\nInclude other.conf\n", false,
+			map[string]string{kwPermitRootLogin: "no"}, true},
+		{"match all of a file included inside another match", "PasswordAuthentication yes\nMatch User bob\nInclude all/50-all.conf\n", false,
+			map[string]string{kwPasswordAuthentication: "no"}, true},
 		{"unreadable include", "Include unreadable.conf\n", false, map[string]string{}, false},
 		{"challenge-response is its own setting before 8.7", "ChallengeResponseAuthentication no\nKbdInteractiveAuthentication yes\n", false,
 			map[string]string{kwChallengeResponseAuthentication: "no", kwKbdInteractiveAuthentication: "yes"}, true},
@@ -130,5 +163,110 @@ func TestSSHDFacts(t *testing.T) {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// includeChain returns a main file and the files it includes, each the next
+// one, n files deep; the deepest sets PasswordAuthentication no, and with
+// more it has an Include line too.
+func includeChain(n int, more bool) (string, []sshdConfigFile) {
+	var files []sshdConfigFile
+	main := "Include /etc/ssh/d/1.conf\n"
+	for i := 1; i <= n; i++ {
+		text := fmt.Sprintf("Include /etc/ssh/d/%d.conf\n", i+1)
+		if i == n {
+			text = "PasswordAuthentication no\n"
+			if more {
+				text += "Include /etc/ssh/d/x.conf\n"
+			}
+		}
+		files = append(files, sshdConfigFile{path: fmt.Sprintf("/etc/ssh/d/%d.conf", i), text: text, ok: true})
+	}
+	return main, files
+}
+
+func TestParseSSHDConfigIncludeDepth(t *testing.T) {
+	tests := []struct {
+		depth        int
+		more         bool
+		wantComplete bool
+	}{
+		{1, false, true},
+		{sshdIncludeMaxDepth, false, true},
+		{sshdIncludeMaxDepth - 1, true, true},
+		{sshdIncludeMaxDepth, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d deep, include %v", tt.depth, tt.more), func(t *testing.T) {
+			main, files := includeChain(tt.depth, tt.more)
+			kv, complete := parseSSHDConfig(main, files, false)
+			if complete != tt.wantComplete {
+				t.Fatalf("complete = %v, want %v", complete, tt.wantComplete)
+			}
+			if complete && kv[kwPasswordAuthentication] != "no" {
+				t.Errorf("the deepest file was not read: %v", kv)
+			}
+		})
+	}
+}
+
+// TestLinuxProbeIncludeDepth runs the probe's own fg_conf with sh on a chain
+// of nested Includes deeper than sshd follows: the probe reads as deep as
+// the parser does and then says the result is unknown, so the sshd facts
+// are null, never defaults.
+func TestLinuxProbeIncludeDepth(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+	const n = sshdIncludeMaxDepth + 2
+	for i := 0; i <= n; i++ {
+		text := fmt.Sprintf("Include %s/%d.conf\n", dir, i+1)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.conf", i)), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defs, _, ok := strings.Cut(LinuxProbe, "fg_uid=")
+	if !ok {
+		t.Fatal("the probe's functions not found")
+	}
+	script := defs + "echo '" + probeHeader + "'\nfg_conf " + dir + "/0.conf 0\necho '" + probeDone + "'\n"
+	out, err := exec.Command(sh, "-c", script).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := splitProbeSections(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read, refused int
+	for _, s := range p.sections {
+		switch {
+		case strings.HasPrefix(s.name, "sshd_config "):
+			read++
+		case strings.HasPrefix(s.name, "sshd_include ") && s.rc != 0:
+			refused++
+		}
+	}
+	if read != sshdIncludeMaxDepth+1 || refused != 1 {
+		t.Errorf("the probe read %d files and marked %d Includes too deep, want %d and 1", read, refused, sshdIncludeMaxDepth+1)
+	}
+	if sshdIncludeMaxDepthText != strconv.Itoa(sshdIncludeMaxDepth) {
+		t.Errorf("sshdIncludeMaxDepthText %q != %d", sshdIncludeMaxDepthText, sshdIncludeMaxDepth)
+	}
+
+	// The same sections under the main file's path: sshd -T failed, the
+	// configuration nests too deep, so the sshd facts are unknown.
+	secs := []sec{{"sshd-T", "sshd: no hostkeys available -- exiting.", 1},
+		{"sshd_config /etc/ssh/sshd_config", "Include /etc/ssh/d/1.conf", 0}}
+	main, files := includeChain(sshdIncludeMaxDepth, true)
+	_ = main
+	for _, f := range files {
+		secs = append(secs, sec{"sshd_config " + f.path, f.text, 0})
+	}
+	secs = append(secs, sec{"sshd_include /etc/ssh/d/x.conf", "Include nested deeper than 16 files", 1})
+	if s := sshdFacts(mustSplit(t, secs...), nil, nil); s != nil {
+		t.Errorf("sshd facts = %+v, want null when Includes nest too deep", s)
 	}
 }
