@@ -67,6 +67,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Up to date already (the usual case): no write lock needed.
+	var have sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&have); err == nil && have.Valid {
+		switch {
+		case int(have.Int64) == len(ms):
+			return nil
+		case int(have.Int64) > len(ms):
+			return fmt.Errorf("schema version %d is newer than this factorgate knows (%d): upgrade factorgate", have.Int64, len(ms))
+		}
+	}
 	bootstrap := `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    INTEGER PRIMARY KEY,
 	name       TEXT NOT NULL,
