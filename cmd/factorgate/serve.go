@@ -108,6 +108,9 @@ func serveAction(c *cli.Context) error {
 		return usageErrorf("serve: --listen: %v", err)
 	}
 	log.Info("factorgate serve", "url", "http://"+ln.Addr().String()+"/", "history", store.Name(), "schedule", c.String("schedule"))
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		log.Warn("listening beyond loopback with no authentication: anyone who reaches " + ln.Addr().String() + " reads the reports")
+	}
 	return srv.Run(c.Context, ln)
 }
 
