@@ -351,44 +351,9 @@ func runTitle(run *history.Run) string {
 	return t
 }
 
-// writeHistoryOutput runs write on -o FILE, or on stdout. A regular file is
-// written in full or not at all; a device or pipe (/dev/null, a FIFO) is
-// written to as it is, never replaced.
+// writeHistoryOutput runs write on -o FILE, or on stdout.
 func writeHistoryOutput(c *cli.Context, write func(io.Writer) error) error {
-	path := c.String("output")
-	if path == "" || path == "-" {
-		return write(c.App.Writer)
-	}
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return fmt.Errorf("-o %s: %v", path, err)
-		}
-		if err := write(f); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("-o %s: %v", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("-o %s: %v", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("-o %s: %v", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("-o %s: %v", path, err)
-	}
-	return nil
+	return writeOutput(c.String("output"), c.App.Writer, write)
 }
 
 func historyImport(c *cli.Context) error {
