@@ -169,9 +169,11 @@ func kindOf(v any) string {
 	return "a number"
 }
 
-// validateData checks the parts of a data document the bundle reads:
-// factorgate must be a mapping, factorgate.params a mapping of known
-// parameters of the right types, factorgate.waivers a list.
+// validateData checks the parts of a data document the bundle reads. Under
+// factorgate only params may be set, a mapping of known parameters of the
+// right types: waivers come from --waivers, which checks their expiry,
+// justification and hosts, and the rest of data.factorgate belongs to the
+// bundle. Data of the user's own policies goes outside factorgate.
 func validateData(m map[string]any) error {
 	fg, ok := m["factorgate"]
 	if !ok {
@@ -180,6 +182,20 @@ func validateData(m map[string]any) error {
 	fgm, ok := fg.(map[string]any)
 	if !ok {
 		return fmt.Errorf("factorgate: want a mapping, got %s", kindOf(fg))
+	}
+	keys := make([]string, 0, len(fgm))
+	for k := range fgm {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch k {
+		case "params":
+		case "waivers":
+			return errors.New("factorgate.waivers: waivers are not taken from --data; put them in a --waivers FILE, which checks their expiry, justification and hosts")
+		default:
+			return fmt.Errorf("factorgate.%s: only factorgate.params may be set from --data; put the data of your own policies outside factorgate (e.g. acme: {...}, read as data.acme)", k)
+		}
 	}
 	if p, ok := fgm["params"]; ok {
 		pm, ok := p.(map[string]any)
@@ -190,17 +206,17 @@ func validateData(m map[string]any) error {
 			return fmt.Errorf("factorgate.params.%w", err)
 		}
 	}
-	if w, ok := fgm["waivers"]; ok {
-		if _, ok := w.([]any); !ok {
-			return fmt.Errorf("factorgate.waivers: want a list, got %s", kindOf(w))
-		}
-	}
 	return nil
 }
 
-// ValidateParams checks the types and values of the bundle's parameters
-// in params; parameters it does not know are left to user policies. An
-// error starts with the parameter's name.
+// knownParams are the names of the bundle's parameters, as
+// data.factorgate.lib.default_params defines them.
+var knownParams = []string{"auth_mode", "openssh_max_major"}
+
+// ValidateParams checks the names, types and values of the bundle's
+// parameters in params. A name the bundle does not know is an error (a
+// typo would otherwise leave the default in force). An error starts with
+// the parameter's name.
 func ValidateParams(params map[string]any) error {
 	keys := make([]string, 0, len(params))
 	for k := range params {
@@ -218,6 +234,8 @@ func ValidateParams(params map[string]any) error {
 			if s, ok := v.(string); !ok || (s != "sms" && s != "code") {
 				return fmt.Errorf(`%s: want "sms" or "code", got %v`, k, jsonText(v))
 			}
+		default:
+			return fmt.Errorf("%s: unknown parameter; the known ones are %s", k, strings.Join(knownParams, ", "))
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -303,7 +304,7 @@ func TestDataFiles(t *testing.T) {
 		{"json raises openssh limit", "p.json", `{"factorgate": {"params": {"openssh_max_major": 8}}}`, "app-01", contract.StatusEligible},
 		{"default limit", "empty.yaml", "", "app-01", contract.StatusIneligible},
 		{"sms mode needs a topic", "sms.yaml", "factorgate: {params: {auth_mode: sms}}\n", "web-01", contract.StatusIneligible},
-		{"waiver from data", "w.yaml", "factorgate:\n  waivers:\n    - {host: 'db-*', selector: null, check: selinux, justification: CHG-1, expires: 2027-01-31}\n", "db-01", contract.StatusEligible},
+		{"own data outside factorgate", "own.yaml", "acme: {approved: [a]}\n", "db-01", contract.StatusIneligible},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := writeFile(t, dir, tc.file, tc.content)
@@ -315,12 +316,37 @@ func TestDataFiles(t *testing.T) {
 	}
 }
 
-func TestWaiverFromData(t *testing.T) {
+// TestRaisedLimitWarns checks that a parameter loosening the seed's
+// OpenSSH limit shows on the hosts that pass only because of it.
+func TestRaisedLimitWarns(t *testing.T) {
 	dir := t.TempDir()
-	p := writeFile(t, dir, "w.yaml", "factorgate:\n  waivers:\n    - {host: 'db-*', check: selinux, justification: CHG-1, expires: 2027-01-31}\n")
-	d := byHost(judgeFile(t, newEval(t, Options{DataFiles: []string{p}}), sampleFacts))["db-01"]
-	if len(d.Waived) != 1 || d.Waived[0].Waiver == nil || *d.Waived[0].Waiver != (contract.Waiver{Justification: "CHG-1", Expires: "2027-01-31"}) {
-		t.Errorf("waived = %+v", d.Waived)
+	p := writeFile(t, dir, "p.yaml", "factorgate: {params: {openssh_max_major: 8}}\n")
+	ds := byHost(judgeFile(t, newEval(t, Options{DataFiles: []string{p}}), sampleFacts))
+	const msg = "passes only because openssh_max_major is 8 (HSS 2FA works with OpenSSH earlier than 8)"
+	for host, want := range map[string]bool{"app-01": true, "web-01": false, "win-01": false} {
+		got := false
+		for _, w := range ds[host].Warnings {
+			if w.Check == "openssh_version" && w.Message == msg {
+				got = true
+			}
+		}
+		if got != want {
+			t.Errorf("%s: warning %q present = %v, want %v: %+v", host, msg, got, want, ds[host].Warnings)
+		}
+	}
+}
+
+// TestKnownParams checks that the parameters Go accepts are exactly the
+// bundle's defaults.
+func TestKnownParams(t *testing.T) {
+	ev := newEval(t, Options{})
+	var got []string
+	for k := range ev.Params() {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	if !reflect.DeepEqual(got, knownParams) {
+		t.Errorf("bundle parameters %q, knownParams %q", got, knownParams)
 	}
 }
 
@@ -332,7 +358,9 @@ func TestBadDataFiles(t *testing.T) {
 		{"not a mapping", "list.yaml", "- a\n- b\n", "list.yaml: the document must be a mapping"},
 		{"params type", "p.yaml", "factorgate:\n  params:\n    openssh_max_major: eight\n", `p.yaml: factorgate.params.openssh_max_major: want a whole number (e.g. 7), got "eight"`},
 		{"auth mode", "m.yaml", "factorgate: {params: {auth_mode: email}}\n", `m.yaml: factorgate.params.auth_mode: want "sms" or "code", got "email"`},
-		{"waivers type", "w.yaml", "factorgate: {waivers: {a: 1}}\n", "w.yaml: factorgate.waivers: want a list, got a number"},
+		{"waivers", "w.yaml", "factorgate:\n  waivers:\n    - {host: '*', check: selinux, expires: 2020-01-01}\n", "w.yaml: factorgate.waivers: waivers are not taken from --data; put them in a --waivers FILE"},
+		{"bundle data", "x.yaml", "factorgate: {params: {}, extensions: {violations: []}}\n", "x.yaml: factorgate.extensions: only factorgate.params may be set from --data"},
+		{"unknown param", "u.yaml", "factorgate: {params: {openssh_max_majr: 9}}\n", "u.yaml: factorgate.params.openssh_max_majr: unknown parameter; the known ones are auth_mode, openssh_max_major"},
 		{"missing", "none.yaml", "", "none.yaml: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -464,26 +492,54 @@ test_fails if {
 	}
 }
 
-// TestUserPackagesUnderChecks checks that a user package placed beside the
-// bundled checks is wired in, and that rules a user adds to a bundled
-// check's package count once.
-func TestUserPackagesUnderChecks(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, dir, "mine.rego", "package factorgate.checks.mine\n\nviolations contains \"mine fires\" if input.host.name == \"web-01\"\n")
-	writeFile(t, dir, "more_selinux.rego", `package factorgate.checks.selinux
+// TestBundlePackagesRefused checks that a user module cannot add rules to
+// the bundle's packages, below or above them, nor define its data.
+func TestBundlePackagesRefused(t *testing.T) {
+	for _, tc := range []struct{ name, pkg, owner string }{
+		{"inside a bundled check", "factorgate.checks.selinux", "the bundled policies"},
+		{"beside the bundled checks", "factorgate.checks.mine", "the bundled policies"},
+		{"the checks root", "factorgate.checks", "the bundled policies"},
+		{"the decision", "factorgate.decision", "the bundled policies"},
+		{"below the decision", "factorgate.decision.more", "the bundled policies"},
+		{"the helpers", "factorgate.lib", "the bundled policies"},
+		{"the wiring", "factorgate.extensions", "the bundled policies"},
+		{"a bundled test package", "factorgate.decision_test", "the bundled policies"},
+		{"above the bundle", "factorgate", "the bundled policies"},
+		{"parameters", "factorgate.params", "the policies' data (--data, --waivers)"},
+		{"waivers", "factorgate.waivers", "the policies' data (--data, --waivers)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "ok.rego", "package factorgate.acme\n\nviolations contains \"x\" if false\n")
+			f := writeFile(t, dir, "z/weak.rego", "# weakens a check\npackage "+tc.pkg+"\n\n_ok if true\n")
+			for _, withTests := range []bool{false, true} {
+				var err error
+				if withTests {
+					_, err = RunTests(context.Background(), []string{dir})
+				} else {
+					_, err = New(context.Background(), Options{PolicyDirs: []string{dir}})
+				}
+				want := f + ":2: package data." + tc.pkg + " belongs to " + tc.owner + "; put your checks in a package of your own, e.g. data.factorgate.acme"
+				var ce *CompileError
+				if !errors.As(err, &ce) || err.Error() != want {
+					t.Errorf("tests %v: err = %v\nwant %s", withTests, err, want)
+				}
+			}
+		})
+	}
+}
 
-_problems contains {"check": "selinux", "message": "extra selinux finding", "remediation": "", "severity": "low"} if input.host.name == "db-01"
-`)
+// TestUserPackagesBesideTheBundle checks that user packages anywhere else
+// under data.factorgate are wired in.
+func TestUserPackagesBesideTheBundle(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "mine.rego", "package factorgate.checksmine\n\nviolations contains \"mine fires\" if input.host.name == \"web-01\"\n")
+	writeFile(t, dir, "deep.rego", "package factorgate.acme.checks.selinux\n\nwarnings contains \"deep\" if input.host.name == \"db-01\"\n")
 	ds := byHost(judgeFile(t, newEval(t, Options{PolicyDirs: []string{dir}}), sampleFacts))
-	if got := ds["web-01"]; got.Status != contract.StatusIneligible || !reflect.DeepEqual(checks(got.Violations), []string{"checks.mine"}) {
+	if got := ds["web-01"]; got.Status != contract.StatusIneligible || !reflect.DeepEqual(checks(got.Violations), []string{"checksmine"}) {
 		t.Errorf("web-01: %+v", got.Violations)
 	}
-	var msgs []string
-	for _, v := range ds["db-01"].Violations {
-		msgs = append(msgs, v.Message)
-	}
-	want := []string{"SELinux is permissive: 2FA needs it disabled", "extra selinux finding"}
-	if !reflect.DeepEqual(msgs, want) {
-		t.Errorf("db-01 messages = %q, want %q", msgs, want)
+	if got := ds["db-01"]; got.Status != contract.StatusIneligible || !slices.Contains(checks(got.Warnings), "acme.checks.selinux") {
+		t.Errorf("db-01: %+v", got)
 	}
 }

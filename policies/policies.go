@@ -27,9 +27,13 @@
 // adds its findings to every Decision; a user violation makes the host
 // ineligible. A finding may be a string (the message) or an object; a
 // missing "check" is the package path below data.factorgate. The bundle
-// itself must stay the same, so user packages cannot replace a bundled
-// rule. Policies cannot reach the network or the process environment:
-// http.send, net.lookup_ip_addr and opa.runtime are not available.
+// itself must stay the same: a user module whose package is one of the
+// bundle's, below one (data.factorgate.checks.*), above one
+// (data.factorgate) or where the policies' data lives
+// (data.factorgate.params, data.factorgate.waivers) is refused, so no
+// user rule can weaken a bundled check. Policies cannot reach the network
+// or the process environment: http.send, net.lookup_ip_addr and
+// opa.runtime are not available.
 //
 // # Tests
 //
@@ -309,6 +313,9 @@ func allModules(dirs []string, withTests bool) (map[string]*ast.Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkUserPackages(user); err != nil {
+		return nil, err
+	}
 	for name, m := range user {
 		if _, clash := mods[name]; clash {
 			name = path.Join("user", name)
@@ -323,4 +330,72 @@ func allModules(dirs []string, withTests bool) (map[string]*ast.Module, error) {
 		mods[extensionsFile] = ext
 	}
 	return mods, nil
+}
+
+// bundleRoots are the packages the bundle owns with everything below
+// them, and where the policies' data lives: user modules stay out.
+var bundleRoots = []ast.Ref{
+	ast.MustParseRef("data.factorgate.checks"),
+	ast.MustParseRef("data.factorgate.decision"),
+	ast.MustParseRef("data.factorgate.lib"),
+	ast.MustParseRef("data.factorgate.extensions"),
+	ast.MustParseRef("data.factorgate.fixtures_test"),
+}
+
+// dataRoots are where --data and --waivers put the policies' data.
+var dataRoots = []ast.Ref{
+	ast.MustParseRef("data.factorgate.params"),
+	ast.MustParseRef("data.factorgate.waivers"),
+}
+
+// checkUserPackages refuses a user module whose package could change the
+// bundle: one of the bundle's packages, one below or above them, or the
+// home of the policies' data. The error names FILE:LINE of the first
+// such package declaration, files in name order.
+func checkUserPackages(user map[string]*ast.Module) error {
+	if len(user) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(user))
+	for name := range user {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	bundled, err := loadBundle(true)
+	if err != nil {
+		return err
+	}
+	roots := slices.Clone(bundleRoots)
+	for _, m := range bundled {
+		roots = append(roots, m.Package.Path)
+	}
+	clash := func(p ast.Ref, roots []ast.Ref) bool {
+		for _, r := range roots {
+			if p.HasPrefix(r) || r.HasPrefix(p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range names {
+		m := user[name]
+		p := m.Package.Path
+		line := 0
+		if m.Package.Location != nil {
+			line = m.Package.Location.Row
+		}
+		var owner string
+		switch {
+		case clash(p, roots):
+			owner = "the bundled policies"
+		case clash(p, dataRoots):
+			owner = "the policies' data (--data, --waivers)"
+		default:
+			continue
+		}
+		return &CompileError{Errors: []string{fmt.Sprintf(
+			"%s:%d: package %s belongs to %s; put your checks in a package of your own, e.g. data.factorgate.acme",
+			name, line, p, owner)}}
+	}
+	return nil
 }

@@ -37,6 +37,7 @@ _warned := set() if not input.reachable == true
 
 _warned := union({
 	checks.reachable.warnings,
+	checks.openssh_version.warnings,
 	checks.password_login.warnings,
 	checks.rdp.warnings,
 	checks.protection.warnings,

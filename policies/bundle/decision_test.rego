@@ -267,3 +267,10 @@ test_unconfirmed_requirement_is_a_violation if {
 		with data.factorgate.checks.topic._problems as set()
 	[v.message | some v in dt.violations] == ["the topic requirement could not be confirmed from the facts"]
 }
+
+test_raised_openssh_limit_warns_in_the_decision if {
+	d := decision.decision with input as object.union(fx.linux, {"openssh": {"version": "8.0p1", "major": 8, "minor": 0}})
+		with data.factorgate.params as {"openssh_max_major": 8}
+	d.status == "eligible"
+	[[w.check, w.message] | some w in d.warnings] == [["openssh_version", "passes only because openssh_max_major is 8 (HSS 2FA works with OpenSSH earlier than 8)"]]
+}

@@ -3,8 +3,11 @@
 # description: |
 #   Linux only: HSS 2FA protects SSH password logins only when the SSH
 #   server is OpenSSH earlier than 8 (params.openssh_max_major, default 7).
-#   The version is compared as integers, never as text. OpenSSH for
-#   Windows is not judged here: on Windows 2FA covers RDP.
+#   The version is compared as integers, never as text. The check applies
+#   by OS family: a Windows host is exempt because its family is windows
+#   (2FA covers RDP there), never because its banner claims OpenSSH for
+#   Windows. A limit raised above the seed's (earlier than 8) is shown as
+#   a warning on every host that passes only because of it.
 package factorgate.checks.openssh_version
 
 import future.keywords.not
@@ -19,8 +22,6 @@ _ok if {
 	is_number(_max)
 	input.openssh.major <= _max
 }
-
-_ok if input.openssh.windows == true
 
 violations contains f if {
 	input.os.family == "linux"
@@ -69,3 +70,17 @@ _problems contains {
 	"remediation": "Set factorgate.params.openssh_max_major to a whole number in the --data file (source: hss_01_0568)",
 	"severity": "high",
 } if not is_number(_max)
+
+# _seed_max is the limit the product rules state: OpenSSH earlier than 8.
+_seed_max := lib.default_params.openssh_max_major
+
+warnings contains {
+	"check": "openssh_version",
+	"message": sprintf("passes only because openssh_max_major is %v (HSS 2FA works with OpenSSH earlier than 8)", [_max]),
+	"remediation": "Lower factorgate.params.openssh_max_major to 7, or confirm with Huawei Cloud that HSS 2FA supports this OpenSSH version (source: hss_01_0568)",
+	"severity": "medium",
+} if {
+	input.os.family == "linux"
+	_ok
+	input.openssh.major > _seed_max
+}

@@ -3,7 +3,8 @@
 # description: |
 #   Linux only: SELinux must be disabled permanently before 2FA is enabled:
 #   off now and SELINUX=disabled in /etc/selinux/config, or not installed
-#   at all. Permissive is not disabled, and SELinux switched off with
+#   at all (mode disabled; a host reported not installed yet in another
+#   mode is inconsistent and not eligible). Permissive is not disabled, and SELinux switched off with
 #   setenforce but enforcing or permissive in its config file comes back
 #   at the next boot.
 package factorgate.checks.selinux
@@ -18,7 +19,10 @@ _ok if {
 	input.selinux.config_mode == "disabled"
 }
 
-_ok if input.selinux.installed == false
+_ok if {
+	input.selinux.installed == false
+	input.selinux.mode == "disabled"
+}
 
 violations contains f if {
 	input.os.family == "linux"
@@ -58,6 +62,18 @@ _problems contains {
 	"remediation": _fix,
 	"severity": "high",
 } if {
+	is_string(input.selinux.mode)
+	input.selinux.mode != "disabled"
+	not input.selinux.installed == false
+}
+
+_problems contains {
+	"check": "selinux",
+	"message": sprintf("SELinux is reported not installed, yet its mode is %s: the facts are inconsistent", [input.selinux.mode]),
+	"remediation": "Check the host by hand (getenforce, /etc/selinux/config) and scan it again; 2FA needs SELinux disabled permanently (source: hss_01_0472)",
+	"severity": "high",
+} if {
+	input.selinux.installed == false
 	is_string(input.selinux.mode)
 	input.selinux.mode != "disabled"
 }

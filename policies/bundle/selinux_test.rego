@@ -15,6 +15,21 @@ test_not_installed_passes if {
 	count(selinux.violations) == 0 with input as _with({"installed": false, "mode": "disabled", "config_mode": null})
 }
 
+test_not_installed_but_enforcing_is_inconsistent if {
+	vs := selinux.violations with input as _with({"installed": false, "mode": "enforcing", "config_mode": null})
+	fx.messages(vs) == {"SELinux is reported not installed, yet its mode is enforcing: the facts are inconsistent"}
+}
+
+test_not_installed_but_permissive_is_inconsistent if {
+	vs := selinux.violations with input as _with({"installed": false, "mode": "permissive", "config_mode": "disabled"})
+	fx.has(vs, "inconsistent")
+}
+
+test_not_installed_mode_unknown_fails if {
+	vs := selinux.violations with input as _with({"installed": false, "mode": null, "config_mode": null})
+	fx.messages(vs) == {"the SELinux mode could not be read"}
+}
+
 test_enforcing_fails if {
 	vs := selinux.violations with input as _with({"mode": "enforcing", "config_mode": "enforcing"})
 	fx.messages(vs) == {"SELinux is enforcing: 2FA needs it disabled"}
