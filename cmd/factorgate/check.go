@@ -87,7 +87,25 @@ func runCheck(c *cli.Context) error {
 	}
 	defer closeIn()
 	r := contract.NewReader(in, name)
-	return judgeAndRender(c.Context, c, ev, r.Next, path)
+	return judgeAndRender(c.Context, c, ev, uniqueHosts(r, name), path, name)
+}
+
+// uniqueHosts wraps r.Next: a host name met again is an error naming the
+// line of both, as two verdicts on one host would make the report and the
+// gate ambiguous. Only the names are kept, one map entry per host.
+func uniqueHosts(r *contract.Reader, name string) func() (*contract.Facts, []byte, error) {
+	seen := map[string]int{}
+	return func() (*contract.Facts, []byte, error) {
+		f, raw, err := r.Next()
+		if err != nil || f == nil {
+			return f, raw, err
+		}
+		if first, ok := seen[f.Host.Name]; ok {
+			return nil, nil, fmt.Errorf("%s:%d: host %s appears again (first on line %d)", name, r.Line(), f.Host.Name, first)
+		}
+		seen[f.Host.Name] = r.Line()
+		return f, raw, nil
+	}
 }
 
 // checkInventory is check -i: scan the inventory, judge every host, and
@@ -195,8 +213,11 @@ func reportFlags(c *cli.Context) (reportOptions, error) {
 		return o, usageErrorf("--format: %v", err)
 	}
 	spec := strings.TrimSpace(c.String("fail-on"))
-	if spec == "none" || spec == "" {
+	switch spec {
+	case "none":
 		return o, nil
+	case "":
+		return o, usageErrorf("--fail-on: empty; use none to never fail")
 	}
 	for _, s := range strings.Split(spec, ",") {
 		s = strings.TrimSpace(s)
@@ -220,16 +241,17 @@ func isKnownStatus(s string) bool {
 // judgeAndRender judges every host next yields (see [policies.Evaluator.Judge]),
 // sorts the decisions by host without holding them all in memory, and
 // renders the report per the [checkFlags]. title names the source in the
-// report. It returns a gate error (exit 1) when a host's status is in
-// --fail-on.
-func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title string) error {
+// report, source in errors. Facts holding no host are an error (exit 2):
+// the gate never passes on nothing. It returns a gate error (exit 1) when
+// a host's status is in --fail-on.
+func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title, source string) error {
 	sorter := contract.NewDecisionSorter("", 0)
 	defer sorter.Close()
 	if err := ev.Judge(ctx, next, sorter.Add); err != nil {
 		return err
 	}
 	if sorter.Len() == 0 {
-		fmt.Fprintf(c.App.ErrWriter, "factorgate: warning: %s holds no hosts\n", title)
+		return fmt.Errorf("%s: holds no hosts", source)
 	}
 	h := report.Header{
 		GeneratedAt: checkNow(),
