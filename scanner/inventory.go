@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -289,7 +290,7 @@ func (p *invParser) host(n *yaml.Node, i int, defSSH rawSSH, defWinRM rawWinRM) 
 	h.SSH = SSHConfig{
 		User: deref(s.User), IdentityFile: deref(s.IdentityFile), KnownHosts: deref(s.KnownHosts),
 		PasswordEnv: deref(s.PasswordEnv), PasswordFile: deref(s.PasswordFile), ProxyJump: deref(s.ProxyJump),
-		Agent: s.Agent != nil && *s.Agent, Sudo: s.Sudo != nil && *s.Sudo,
+		Agent: s.Agent != nil && *s.Agent, NoSudo: s.Sudo != nil && !*s.Sudo,
 	}
 	h.WinRM = WinRMConfig{
 		User: deref(w.User), HTTPS: w.HTTPS == nil || *w.HTTPS, Insecure: w.Insecure != nil && *w.Insecure,
@@ -391,7 +392,7 @@ func (p *invParser) sshBlock(n *yaml.Node, prefix string, out *rawSSH) error {
 		case "password_file":
 			out.PasswordFile, err = p.strp(v, prefix+key)
 		case "proxy_jump":
-			out.ProxyJump, err = p.strp(v, prefix+key)
+			out.ProxyJump, err = p.proxyJump(v, prefix+key)
 		case "agent":
 			out.Agent, err = p.boolp(v, prefix+key)
 		case "sudo":
@@ -527,6 +528,28 @@ func (p *invParser) port(v *yaml.Node, field string) (*int, error) {
 		}
 	}
 	return nil, p.errf(v, "%s: want a port number 1-65535, got %q", field, v.Value)
+}
+
+// proxyJump reads a proxy_jump value: [user@]host[:port] hops separated by
+// commas. It never reaches a shell, but a value beginning with '-' (in
+// any hop) or holding whitespace or control characters is surely a mistake.
+func (p *invParser) proxyJump(v *yaml.Node, field string) (*string, error) {
+	s, err := p.strp(v, field)
+	if err != nil {
+		return nil, err
+	}
+	for _, hop := range strings.Split(*s, ",") {
+		if strings.HasPrefix(hop, "-") {
+			return nil, p.errf(v, "%s: a jump host may not begin with '-': write [user@]host[:port], hops separated by commas", field)
+		}
+		if hop == "" {
+			return nil, p.errf(v, "%s: empty jump host: write [user@]host[:port], hops separated by commas", field)
+		}
+	}
+	if strings.ContainsFunc(*s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return nil, p.errf(v, "%s: spaces and control characters are not allowed: write [user@]host[:port], hops separated by commas", field)
+	}
+	return s, nil
 }
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -24,7 +24,7 @@ import (
 // Sections, in order: id-u, os-release, uname-r, redhat-release,
 // debian_version, ssh-V, pkg-dpkg / pkg-rpm (whichever tool exists),
 // sshd-T, sshd-T-sudo (only when not root and the plain one failed; sudo -n
-// never prompts), one "sshd_config PATH" per configuration file (the main
+// never prompts; never in [LinuxProbeNoSudo]), one "sshd_config PATH" per configuration file (the main
 // file, then every file its Include lines name, globs expanded by sh; before
 // the files of each Include pattern an "sshd_include PATTERN" section whose
 // status is 1 when the pattern's directory cannot be listed, or when the
@@ -33,9 +33,29 @@ import (
 // getenforce, selinux-enforce, selinuxfs, selinux-config, hss-dir,
 // hss-procs, hss-service, proc-mount.
 //
-// [ParseLinuxProbe] reads the output back.
-const LinuxProbe = `# factorgate linux probe v1: read-only
-export LC_ALL=C
+// [ParseLinuxProbe] reads the output back. It is the probe of a host whose
+// inventory leaves ssh.sudo unset or true; [LinuxProbeNoSudo] is the one of
+// sudo: false.
+const LinuxProbe = linuxProbeStart + "fg_sudo=yes\n" + linuxProbeBody
+
+// LinuxProbeNoSudo is [LinuxProbe] without its sudo attempt: the probe of a
+// host whose inventory sets ssh.sudo: false. Its output never holds an
+// sshd-T-sudo section. It is as fixed as LinuxProbe: the inventory only
+// chooses between the two.
+const LinuxProbeNoSudo = linuxProbeStart + "fg_sudo=no\n" + linuxProbeBody
+
+// LinuxProbeFor returns the probe to run on h: [LinuxProbeNoSudo] when its
+// inventory says sudo: false, else [LinuxProbe].
+func LinuxProbeFor(h Host) string {
+	if h.SSH.NoSudo {
+		return LinuxProbeNoSudo
+	}
+	return LinuxProbe
+}
+
+const linuxProbeStart = "# factorgate linux probe v1: read-only\n"
+
+const linuxProbeBody = `export LC_ALL=C
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 fgs() {
 	fg_n=$1
@@ -105,7 +125,7 @@ done
 [ -n "$fg_sshd" ] || fg_sshd=$(command -v sshd 2>/dev/null)
 if [ -n "$fg_sshd" ]; then
 	fgs sshd-T "$fg_sshd" -T
-	if [ "$fg_r" -ne 0 ] && [ "$fg_uid" != 0 ] && command -v sudo >/dev/null 2>&1; then
+	if [ "$fg_r" -ne 0 ] && [ "$fg_sudo" = yes ] && [ "$fg_uid" != 0 ] && command -v sudo >/dev/null 2>&1; then
 		fgs sshd-T-sudo sudo -n "$fg_sshd" -T
 	fi
 else

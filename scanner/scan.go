@@ -156,7 +156,7 @@ func (rt *runtime) probeHost(ctx context.Context, h Host, f *contract.Facts) (re
 	f.Host.Auth = contract.Ptr(auth)
 
 	windows := h.OS == "windows" || h.Transport == TransportWinRM
-	cmd := LinuxProbe
+	cmd := LinuxProbeFor(h)
 	if windows {
 		cmd = WindowsProbeCommand
 	}

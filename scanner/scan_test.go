@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -255,5 +257,98 @@ func TestScanCloudFillErrors(t *testing.T) {
 	}
 	if f == nil || !strings.HasSuffix(deref(f.Error), "; cloud: hss: 403 forbidden") {
 		t.Errorf("error = %q", deref(f.Error))
+	}
+}
+
+// TestScanSudo runs LinuxProbe by default and LinuxProbeNoSudo on a host
+// whose inventory says sudo: false.
+func TestScanSudo(t *testing.T) {
+	tests := []struct {
+		name   string
+		noSudo bool
+		want   string
+	}{
+		{"default", false, LinuxProbe},
+		{"sudo: false", true, LinuxProbeNoSudo},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			var mu sync.Mutex
+			srv := startTestServer(t, func(cmd string) ([]byte, uint32) {
+				mu.Lock()
+				got = cmd
+				mu.Unlock()
+				return []byte("nothing\n"), 0
+			})
+			h := hostAt("h", srv.addr, clientKeyFile(t), knownHostsFile(t, srv))
+			h.SSH.NoSudo = tt.noSudo
+			if err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(*contract.Facts) {}); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got != tt.want {
+				t.Errorf("ran a probe of %d bytes, want the one of %d (sudo attempt: %v)", len(got), len(tt.want), !tt.noSudo)
+			}
+		})
+	}
+}
+
+// TestLinuxProbeNoSudo checks that the two probes differ only in their
+// sudo switch, and that the one without sudo never runs it on this machine.
+func TestLinuxProbeNoSudo(t *testing.T) {
+	if strings.Replace(LinuxProbe, "fg_sudo=yes\n", "fg_sudo=no\n", 1) != LinuxProbeNoSudo {
+		t.Fatal("LinuxProbe and LinuxProbeNoSudo differ beyond their sudo switch")
+	}
+	if strings.Contains(LinuxProbeNoSudo, "fg_sudo=yes") || !strings.Contains(LinuxProbeNoSudo, `[ "$fg_sudo" = yes ]`) {
+		t.Fatal("LinuxProbeNoSudo does not turn the sudo attempt off")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	// sh functions shadow commands: a non-root id, and a sudo that records
+	// its calls; plain sshd -T fails. LinuxProbe then calls sudo (the
+	// control) and LinuxProbeNoSudo must not.
+	for _, probe := range []string{LinuxProbe, LinuxProbeNoSudo} {
+		dir := t.TempDir()
+		mark := filepath.Join(dir, "sudo-ran")
+		shadow := "id() { echo 1000; }\nsudo() { : >" + mark + "; echo 'sudo: a password is required'; return 1; }\n"
+		// An sshd whose -T fails, in place of the system's.
+		sshd := filepath.Join(dir, "sshd")
+		if err := os.WriteFile(sshd, []byte("#!/bin/sh\necho 'sshd: no hostkeys available -- exiting.'\nexit 1\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		const sshdPaths = "/usr/sbin/sshd /usr/local/sbin/sshd /sbin/sshd /usr/bin/sshd"
+		if !strings.Contains(probe, sshdPaths) {
+			t.Fatal("the probe no longer looks for sshd in " + sshdPaths)
+		}
+		script := strings.Replace(probe, "\nexport LC_ALL=C\n", "\n"+shadow+"export LC_ALL=C\n", 1)
+		script = strings.Replace(script, sshdPaths, sshd, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, sh, "-c", script).Output()
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := splitProbeSections(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ran := os.Stat(mark)
+		sudoSection := p.section("sshd-T-sudo") != nil
+		if probe == LinuxProbeNoSudo {
+			if ran == nil || sudoSection {
+				t.Errorf("LinuxProbeNoSudo ran sudo (section printed: %v)", sudoSection)
+			}
+			continue
+		}
+		if s := p.section("sshd-T"); s == nil || s.rc == 0 {
+			t.Fatalf("the stand-in sshd -T did not fail: %+v", s)
+		}
+		if ran != nil || !sudoSection {
+			t.Errorf("LinuxProbe did not try sudo after sshd -T failed (control)")
+		}
 	}
 }

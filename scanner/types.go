@@ -48,8 +48,10 @@ type SSHConfig struct {
 	// Agent uses ssh-agent from SSH_AUTH_SOCK.
 	Agent     bool
 	ProxyJump string
-	// Sudo runs `sudo -n sshd -T` where sudo allows it without a password.
-	Sudo bool
+	// NoSudo (sudo: false in the inventory) keeps the probe from trying
+	// `sudo -n sshd -T` when plain `sshd -T` fails; by default it tries,
+	// where sudo allows it without a password. See [LinuxProbeFor].
+	NoSudo bool
 }
 
 // WinRMConfig is how to reach a host over WinRM.

@@ -125,14 +125,39 @@ func Mixed(n int) []HostSpec {
 }
 
 // LinuxAnswer answers exactly scanner.LinuxProbe with stdout and exit
-// status 0; any other command gets the shell's "not found" and 127.
+// status 0, and exactly scanner.LinuxProbeNoSudo (ssh.sudo: false) with
+// stdout less its sshd-T-sudo section, as that probe never runs sudo; any
+// other command gets the shell's "not found" and 127.
 func LinuxAnswer(stdout []byte) func(cmd string) ([]byte, []byte, int) {
+	noSudo := withoutSection(stdout, "sshd-T-sudo")
 	return func(cmd string) ([]byte, []byte, int) {
-		if cmd == scanner.LinuxProbe {
+		switch cmd {
+		case scanner.LinuxProbe:
 			return stdout, nil, 0
+		case scanner.LinuxProbeNoSudo:
+			return noSudo, nil, 0
 		}
 		return nil, []byte(notFound(cmd)), 127
 	}
+}
+
+// withoutSection drops the framed section called name from probe output.
+func withoutSection(out []byte, name string) []byte {
+	begin := "@@factorgate:begin " + name + "@@"
+	var kept []string
+	skipping := false
+	for _, line := range strings.SplitAfter(string(out), "\n") {
+		l := strings.TrimSuffix(line, "\n")
+		switch {
+		case !skipping && l == begin:
+			skipping = true
+		case skipping && strings.HasPrefix(l, "@@factorgate:end ") && strings.HasSuffix(l, " "+name+"@@"):
+			skipping = false
+		case !skipping:
+			kept = append(kept, line)
+		}
+	}
+	return []byte(strings.Join(kept, ""))
 }
 
 // notFound is what sh says of an unknown command.
