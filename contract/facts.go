@@ -64,7 +64,10 @@ type OpenSSH struct {
 	Version *string `json:"version"`
 	Major   *int    `json:"major"`
 	Minor   *int    `json:"minor"`
-	// Source names where Version came from: "banner", "ssh -V", "package".
+	// Source names where Version came from: "banner", "package" (the
+	// openssh-server package, when the banner names no product), or why it
+	// is unknown ("banner: not OpenSSH"); "" when nothing was read. The
+	// client's `ssh -V` is never taken for the server's version.
 	Source string `json:"source"`
 	// ClientVersion is what `ssh -V` printed, a cross-check.
 	ClientVersion *string `json:"client_version,omitempty"`
