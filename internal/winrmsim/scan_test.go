@@ -84,9 +84,10 @@ func TestScanAndJudge(t *testing.T) {
 			warns = slices.Compact(warns)
 
 			if h.Name == "win-wrong-password" {
-				want := "authentication refused for user Administrator (check password_env WINRM_OTHER_PASSWORD)"
-				if f.Reachable || f.Error == nil || !strings.Contains(*f.Error, want) || d.Status != "unreachable" {
-					t.Fatalf("reachable %v, error %v, status %s; want unreachable with %q", f.Reachable, f.Error, d.Status, want)
+				// The error names the inventory field, never its value.
+				want := "authentication refused for user Administrator (check the variable named by winrm.password_env"
+				if f.Reachable || f.Error == nil || !strings.Contains(*f.Error, want) || strings.Contains(*f.Error, "WINRM_OTHER_PASSWORD") || d.Status != "unreachable" {
+					t.Fatalf("reachable %v, error %q, status %s; want unreachable with %q", f.Reachable, deref(f.Error), d.Status, want)
 				}
 				return
 			}
@@ -106,4 +107,11 @@ func TestScanAndJudge(t *testing.T) {
 			}
 		})
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
 }
