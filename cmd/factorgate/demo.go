@@ -34,6 +34,7 @@ inventory and credentials file are printed, to try the other verbs on it.`,
 			&cli.IntFlag{Name: "hosts", Value: 30, Usage: "simulated servers over SSH, cycling through every profile (Linux, and Windows with OpenSSH)"},
 			&cli.IntFlag{Name: "windows", Value: 10, Usage: "simulated Windows servers reached over WinRM"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "report `FORMAT`"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (the plan and apply still go to stdout)"},
 			&cli.BoolFlag{Name: "plan-only", Usage: "show the enable plan but do not apply it"},
 			&cli.DurationFlag{Name: "apply-delay", Value: 2 * time.Second, Usage: "how long the emulated HSS takes to show a 2FA change (about 5 minutes on the real service)"},
 			&cli.BoolFlag{Name: "keep", Usage: "leave the fleet up until interrupted and print how to use it"},
@@ -91,7 +92,9 @@ func runDemo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := renderResult(out, rd, res, "factorgate demo"); err != nil {
+	if err := writeOutput(c.String("output"), out, func(w io.Writer) error {
+		return renderResult(w, rd, res, "factorgate demo")
+	}); err != nil {
 		return err
 	}
 
