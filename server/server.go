@@ -196,7 +196,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	case err = <-served:
 		s.log.Error("HTTP server failed", "err", err)
 	}
-	<-c.Stop().Done()
+	// Stop the schedule and let no run start, then give the run in progress
+	// its grace and cancel it, and only then wait for the scheduler: its
+	// Done waits for the job it started, which must not outlast the grace.
+	cronStopped := c.Stop()
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
@@ -210,6 +213,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	cancelRuns()
 	<-done
+	<-cronStopped.Done()
 
 	shutdown, cancelShutdown := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelShutdown()

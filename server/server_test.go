@@ -417,23 +417,28 @@ func oneHost(status string) ([]contract.Facts, []contract.Decision) {
 
 // TestServeStopMidRun stops the server while a run is in progress: with no
 // grace the run is recorded as interrupted, with enough grace it finishes.
+// The grace holds as well for a run the schedule started as for the run at
+// start: Run returns once it ends, not when the run does.
 func TestServeStopMidRun(t *testing.T) {
 	cases := []struct {
 		name       string
+		schedule   string
+		atStart    bool
 		grace      time.Duration
 		release    bool
 		wantStatus history.Status
 		wantErr    string
 	}{
-		{"no grace: interrupted", 0, false, history.StatusInterrupted, "factorgate serve was told to stop: context canceled"},
-		{"grace ends first: interrupted", 50 * time.Millisecond, false, history.StatusInterrupted, "factorgate serve was told to stop: context canceled"},
-		{"run ends within the grace: ok", waitLimit, true, history.StatusOK, ""},
+		{"no grace: interrupted", "@every 1h", true, 0, false, history.StatusInterrupted, "factorgate serve was told to stop: context canceled"},
+		{"grace ends first: interrupted", "@every 1h", true, 50 * time.Millisecond, false, history.StatusInterrupted, "factorgate serve was told to stop: context canceled"},
+		{"run ends within the grace: ok", "@every 1h", true, waitLimit, true, history.StatusOK, ""},
+		{"scheduled run, grace ends first: interrupted", "@every 1s", false, 200 * time.Millisecond, false, history.StatusInterrupted, "factorgate serve was told to stop: context canceled"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			store := newStore(t)
 			b := newBlockingAudit()
-			st := start(t, Config{Audit: b.audit, Store: store, Schedule: "@every 1h", RunAtStart: true, ShutdownGrace: c.grace})
+			st := start(t, Config{Audit: b.audit, Store: store, Schedule: c.schedule, RunAtStart: c.atStart, ShutdownGrace: c.grace})
 			<-b.started
 			if c.release {
 				go func() { time.Sleep(50 * time.Millisecond); close(b.release) }()
