@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,15 +27,18 @@ const (
 // one result per violation (level error), warning (level warning) and
 // waived violation (a result with an external, accepted suppression that
 // carries the justification and expiry), and one note per host that HSS
-// knows but the inventory lacks (rule not_scanned). The driver lists one
-// rule per check ID seen, in order of first sight.
+// knows but the inventory lacks (rule not_scanned). The driver lists the
+// rules of a fixed table (the bundle's checks, then not_scanned), then one
+// per user check seen, in order of first sight. Each result's fingerprint
+// is its host, check and a hash of its message.
 //
 // A host is not a file: each result names its host as a logical location
 // {"name": HOST, "kind": "host"} and, for the viewers that need a physical
 // location, as the artifact URI host://HOST (the host name path-escaped).
 //
-// Results are streamed; the rules, known only at the end, follow them
-// inside the run object, which JSON allows.
+// Results are streamed; the rules, whose user checks and their levels are
+// known only at the end, follow them inside the run object, which JSON
+// allows.
 type sarifRenderer struct{}
 
 type sarifResult struct {
@@ -74,45 +79,66 @@ type sarifSuppression struct {
 }
 
 type sarifRule struct {
-	ID                   string         `json:"id"`
-	Name                 string         `json:"name"`
-	ShortDescription     sarifText      `json:"shortDescription"`
-	FullDescription      sarifText      `json:"fullDescription"`
-	Help                 sarifText      `json:"help"`
-	DefaultConfiguration map[string]any `json:"defaultConfiguration"`
+	ID                   string      `json:"id"`
+	Name                 string      `json:"name"`
+	ShortDescription     sarifText   `json:"shortDescription"`
+	FullDescription      sarifText   `json:"fullDescription"`
+	Help                 sarifText   `json:"help"`
+	DefaultConfiguration sarifConfig `json:"defaultConfiguration"`
 }
 
-// sarifCheckDocs describes the bundled checks: what each requires, and the
-// HSS page the rule comes from.
-var sarifCheckDocs = map[string]struct{ short, full, source string }{
-	"reachable":       {"The host was scanned", "The scanner reached the host and read its facts; an unreachable host cannot be judged.", ""},
-	"os_supported":    {"Linux or Windows", "HSS 2FA covers Linux (SSH password logins) and Windows (RDP logins) only.", "hss_01_0568"},
-	"openssh_version": {"OpenSSH server earlier than 8", "On Linux, 2FA applies to SSH password logins with an OpenSSH server version known and earlier than 8.", "hss_01_0568"},
-	"password_login":  {"sshd takes password logins the way 2FA hooks them", "PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication (keyboard-interactive) yes and PermitEmptyPasswords no.", "hss_01_0440"},
-	"selinux":         {"SELinux permanently disabled", "SELinux off now and SELINUX=disabled in /etc/selinux/config (or not installed); permissive is not disabled.", "hss_01_0472"},
-	"rdp":             {"RDP logins enabled", "On Windows, 2FA applies to RDP logins, which must be enabled.", "hss_01_0568"},
-	"must_change_password": {"No enabled account must change its password at next logon",
-		"\"User must change password at next logon\" is not allowed while 2FA is on.", "hss_01_0568"},
-	"protection":  {"HSS agent online and server protection enabled", "Server protection must be enabled before 2FA; with no cloud facts a running agent is only a warning.", "hss_01_0260"},
-	"topic":       {"SMN topic with a confirmed subscription", "SMS/email mode needs an SMN topic with a confirmed sms or email subscription.", "hss_01_0568"},
-	"not_scanned": {"Host known to HSS but not in the inventory", "HSS lists this host, but the inventory lacks it, so its eligibility is unknown.", ""},
+type sarifConfig struct {
+	Level string `json:"level"`
 }
+
+// sarifRuleDoc describes a check of the bundle: what 2FA requires of a
+// host, and the HSS user guide page the rule comes from.
+type sarifRuleDoc struct{ id, short, full, source, level string }
+
+// sarifFixedRules are the rules every log lists, in this order and so at
+// these indices: the bundle's checks (level error), then not_scanned (a
+// note). A user policy's checks follow, in order of first sight.
+var sarifFixedRules = []sarifRuleDoc{
+	{"reachable", "The host was scanned", "2FA eligibility is judged from the host's facts: the scanner must reach the host and read them; an unreachable host cannot be judged.", "", "error"},
+	{"os_supported", "Linux or Windows", "HSS 2FA covers Linux (SSH password logins) and Windows (RDP logins) only.", "hss_01_0568", "error"},
+	{"openssh_version", "OpenSSH server version known and earlier than 8", "On Linux, 2FA applies to SSH password logins with an OpenSSH server version known and earlier than 8.", "hss_01_0568", "error"},
+	{"password_login", "sshd takes password logins the way 2FA hooks them", "2FA hooks sshd password logins: PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication (keyboard-interactive) yes and PermitEmptyPasswords no.", "hss_01_0440", "error"},
+	{"selinux", "SELinux permanently disabled", "2FA needs SELinux off now and SELINUX=disabled in /etc/selinux/config (or SELinux not installed); permissive is not disabled.", "hss_01_0472", "error"},
+	{"rdp", "RDP logins enabled", "On Windows, 2FA applies to RDP logins, which must be enabled.", "hss_01_0568", "error"},
+	{"must_change_password", "No enabled account has \"User must change password at next logon\"",
+		"2FA cannot be on while an enabled account has \"User must change password at next logon\" set.", "hss_01_0568", "error"},
+	{"protection", "HSS agent online and server protection opened", "Server protection must be enabled, with the HSS agent online, before 2FA; with no cloud facts a running agent is only a warning.", "hss_01_0260", "error"},
+	{"topic", "SMS/email mode: the chosen SMN topic exists and has a confirmed sms or email subscription", "SMS/email mode needs an SMN topic with a confirmed sms or email subscription.", "hss_01_0568", "error"},
+	{"not_scanned", "Host known to HSS but not in the inventory", "HSS lists this host, but the inventory lacks it, so its eligibility is unknown.", "", "note"},
+}
+
+// sarifLevelRank orders SARIF levels by severity.
+var sarifLevelRank = map[string]int{"none": 0, "note": 1, "warning": 2, "error": 3}
 
 // Render implements [Renderer].
 func (sarifRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "{\n  \"$schema\": %q,\n  \"version\": %q,\n  \"runs\": [\n    {\n      \"results\": [", sarifSchema, sarifVersion)
 	var (
-		rules []sarifRule
+		rules = make([]sarifRule, 0, len(sarifFixedRules))
 		index = map[string]int{}
 		n     int
 	)
-	emit := func(res sarifResult, remediation string) error {
+	for _, doc := range sarifFixedRules {
+		index[doc.id] = len(rules)
+		rules = append(rules, sarifBundleRule(doc))
+	}
+	emit := func(res sarifResult) error {
 		i, ok := index[res.RuleID]
-		if !ok {
+		switch {
+		case !ok:
 			i = len(rules)
 			index[res.RuleID] = i
-			rules = append(rules, sarifRuleFor(res.RuleID, res.Level, remediation))
+			rules = append(rules, sarifUserRule(res.RuleID, res.Level))
+		case i >= len(sarifFixedRules) && sarifLevelRank[res.Level] > sarifLevelRank[rules[i].DefaultConfiguration.Level]:
+			// A user check's rule takes the most severe level seen; the
+			// rules are written after the results, so this is in time.
+			rules[i].DefaultConfiguration.Level = res.Level
 		}
 		res.RuleIndex = i
 		b, err := sarifIndent(res, "        ")
@@ -140,7 +166,7 @@ func (sarifRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 				if g.waive {
 					res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: waiverText(f)}}
 				}
-				if err := emit(res, f.Remediation); err != nil {
+				if err := emit(res); err != nil {
 					return err
 				}
 			}
@@ -151,7 +177,7 @@ func (sarifRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 			Check:   "not_scanned",
 			Message: fmt.Sprintf("known to HSS as %s but not in the inventory: not scanned", c.HostID),
 		})
-		if err := emit(res, "Add the host to the inventory and scan it."); err != nil {
+		if err := emit(res); err != nil {
 			return err
 		}
 	}
@@ -160,9 +186,6 @@ func (sarifRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 	}
 	fmt.Fprint(ew, "],\n      \"tool\": {\n        \"driver\": ")
 	driver := map[string]any{"name": "factorgate", "informationUri": sarifInfoURI, "rules": rules}
-	if rules == nil {
-		driver["rules"] = []sarifRule{}
-	}
 	b, err := sarifIndent(driver, "        ")
 	if err != nil {
 		return err
@@ -194,7 +217,7 @@ func sarifResultFor(host, status, level string, f contract.Finding) sarifResult 
 		RuleID:              f.Check,
 		Level:               level,
 		Message:             sarifText{host + ": " + f.Message},
-		PartialFingerprints: map[string]string{"factorgate/host-check/v1": host + "/" + f.Check},
+		PartialFingerprints: map[string]string{"factorgate/host-check-message/v1": sarifFingerprint(host, f)},
 		Properties:          map[string]any{"host": host, "status": status},
 	}
 	var loc sarifLocation
@@ -213,29 +236,40 @@ func sarifResultFor(host, status, level string, f contract.Finding) sarifResult 
 	return res
 }
 
-// sarifRuleFor describes check id, first seen at level: from the bundled
-// docs, or, for a user policy's check, from the first remediation seen.
-func sarifRuleFor(id, level, remediation string) sarifRule {
-	r := sarifRule{ID: id, Name: id, DefaultConfiguration: map[string]any{"level": level}}
-	if doc, ok := sarifCheckDocs[id]; ok {
-		r.ShortDescription = sarifText{doc.short}
-		r.FullDescription = sarifText{doc.full}
-		r.Help = sarifText{doc.full}
-		if doc.source != "" {
-			r.Help.Text += " Source: HSS user guide page " + doc.source + "."
-		}
-		if remediation != "" {
-			r.Help.Text += " Remediation: " + remediation
-		}
-		return r
+// sarifFingerprint identifies the result of finding f on host across
+// runs: host and check, and a short hash of the check and message, so that
+// several results of one check on one host (password_login can give three)
+// stay apart.
+func sarifFingerprint(host string, f contract.Finding) string {
+	sum := sha256.Sum256([]byte(f.Check + "\n" + f.Message))
+	return host + "/" + f.Check + "/" + hex.EncodeToString(sum[:8])
+}
+
+// sarifBundleRule is the rule of a check of the fixed table.
+func sarifBundleRule(doc sarifRuleDoc) sarifRule {
+	help := doc.full
+	if doc.source != "" {
+		help += " Source: HSS user guide page " + doc.source + "."
 	}
-	r.ShortDescription = sarifText{"Policy check " + id}
-	r.FullDescription = sarifText{"A check of the bundled policies or of a user policy under data.factorgate."}
-	r.Help = sarifText{"See the policy that defines " + id + "."}
-	if remediation != "" {
-		r.Help.Text = "Remediation: " + remediation
+	return sarifRule{
+		ID: doc.id, Name: doc.id,
+		ShortDescription:     sarifText{doc.short},
+		FullDescription:      sarifText{doc.full},
+		Help:                 sarifText{help},
+		DefaultConfiguration: sarifConfig{Level: doc.level},
 	}
-	return r
+}
+
+// sarifUserRule is the rule of check id, not in the fixed table (a user
+// policy's, or one of the bundle's warnings), first seen at level. Each result carries its own remediation in its properties.
+func sarifUserRule(id, level string) sarifRule {
+	return sarifRule{
+		ID: id, Name: id,
+		ShortDescription:     sarifText{"Policy check " + id},
+		FullDescription:      sarifText{"A check of the bundled policies or of a user policy under data.factorgate."},
+		Help:                 sarifText{"See the policy that defines " + id + "; each result's remediation property says how to fix it."},
+		DefaultConfiguration: sarifConfig{Level: level},
+	}
 }
 
 // sarifIndent is v as indented JSON whose continuation lines start with

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,13 +24,9 @@ type sarifDoc struct {
 	Runs    []struct {
 		Tool *struct {
 			Driver *struct {
-				Name           string `json:"name"`
-				InformationURI string `json:"informationUri"`
-				Rules          []struct {
-					ID               string     `json:"id"`
-					ShortDescription *sarifText `json:"shortDescription"`
-					Help             *sarifText `json:"help"`
-				} `json:"rules"`
+				Name           string         `json:"name"`
+				InformationURI string         `json:"informationUri"`
+				Rules          []sarifDocRule `json:"rules"`
 			} `json:"driver"`
 		} `json:"tool"`
 		Results []struct {
@@ -45,12 +42,31 @@ type sarifDoc struct {
 				} `json:"physicalLocation"`
 				LogicalLocations []sarifLogical `json:"logicalLocations"`
 			} `json:"locations"`
-			Suppressions []struct {
+			PartialFingerprints map[string]string `json:"partialFingerprints"`
+			Suppressions        []struct {
 				Kind          string `json:"kind"`
 				Justification string `json:"justification"`
 			} `json:"suppressions"`
 		} `json:"results"`
 	} `json:"runs"`
+}
+
+// sarifDocRule is a rule of a parsed SARIF log.
+type sarifDocRule struct {
+	ID                   string     `json:"id"`
+	ShortDescription     *sarifText `json:"shortDescription"`
+	Help                 *sarifText `json:"help"`
+	DefaultConfiguration struct {
+		Level string `json:"level"`
+	} `json:"defaultConfiguration"`
+}
+
+// helpText is the rule's help text, or "" if it has none.
+func (r sarifDocRule) helpText() string {
+	if r.Help == nil {
+		return ""
+	}
+	return r.Help.Text
 }
 
 // validateSARIF checks the structure SARIF 2.1.0 requires of a log and of
@@ -135,13 +151,13 @@ func TestSARIFStructure(t *testing.T) {
 			t.Errorf("results %s = %d, want %d", k, count[k], n)
 		}
 	}
-	if got := len(run.Tool.Driver.Rules); got != 9 {
-		t.Errorf("%d rules, want one per check seen (9)", got)
+	if got, want := len(run.Tool.Driver.Rules), len(sarifFixedRules)+3; got != want {
+		t.Errorf("%d rules, want the fixed table and one per user check seen (%d)", got, want)
 	}
 }
 
 // TestSARIFEmpty checks that a fleet with no findings is still a valid log
-// with empty results and rules.
+// with empty results and the fixed table's rules.
 func TestSARIFEmpty(t *testing.T) {
 	r := contract.NewReport(fixtureCompliance().GeneratedAt, []contract.Decision{{Host: "win-01", Status: contract.StatusEnabled, Eligible: true}})
 	var buf bytes.Buffer
@@ -152,8 +168,11 @@ func TestSARIFEmpty(t *testing.T) {
 	if n := len(doc.Runs[0].Results); n != 0 {
 		t.Errorf("%d results", n)
 	}
-	if !strings.Contains(buf.String(), `"results": []`) || !strings.Contains(buf.String(), `"rules": []`) {
-		t.Errorf("results or rules not an empty array:\n%s", buf.String())
+	if !strings.Contains(buf.String(), `"results": []`) {
+		t.Errorf("results not an empty array:\n%s", buf.String())
+	}
+	if n := len(doc.Runs[0].Tool.Driver.Rules); n != len(sarifFixedRules) {
+		t.Errorf("%d rules, want the fixed table's %d", n, len(sarifFixedRules))
 	}
 }
 
@@ -162,5 +181,106 @@ func TestPathEscape(t *testing.T) {
 		if got := pathEscape(in); got != want {
 			t.Errorf("pathEscape(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSARIFFingerprintsDistinct checks that several results of one check
+// on one host get fingerprints of their own, so a code-scanning dashboard
+// keeps them apart, and that a result keeps its fingerprint across runs.
+func TestSARIFFingerprintsDistinct(t *testing.T) {
+	d := contract.Decision{Host: "legacy-01", Status: contract.StatusIneligible, Violations: []contract.Finding{
+		{Check: "password_login", Message: "PasswordAuthentication is no"},
+		{Check: "password_login", Message: "UsePAM is no"},
+		{Check: "password_login", Message: "PermitEmptyPasswords is yes"},
+	}}
+	d2 := d
+	d2.Host = "legacy-02"
+	render := func() []string {
+		var buf bytes.Buffer
+		if err := RenderReport(&buf, "sarif", contract.NewReport(fixtureCompliance().GeneratedAt, []contract.Decision{d, d2})); err != nil {
+			t.Fatal(err)
+		}
+		doc := validateSARIF(t, buf.Bytes())
+		var fps []string
+		for _, r := range doc.Runs[0].Results {
+			if len(r.PartialFingerprints) != 1 {
+				t.Fatalf("partialFingerprints = %v", r.PartialFingerprints)
+			}
+			for _, v := range r.PartialFingerprints {
+				fps = append(fps, v)
+			}
+		}
+		return fps
+	}
+	fps := render()
+	if len(fps) != 6 {
+		t.Fatalf("%d results, want 6", len(fps))
+	}
+	seen := map[string]bool{}
+	for _, fp := range fps {
+		if seen[fp] {
+			t.Errorf("fingerprint %q shared by two results: %v", fp, fps)
+		}
+		seen[fp] = true
+	}
+	if again := render(); !slices.Equal(fps, again) {
+		t.Errorf("fingerprints changed between runs: %v, then %v", fps, again)
+	}
+}
+
+// TestSARIFRules checks that the bundled checks' rules come from a fixed
+// table, whatever finding is seen first, and that a user check's rule
+// takes the most severe level seen and no host's remediation.
+func TestSARIFRules(t *testing.T) {
+	r := contract.NewReport(fixtureCompliance().GeneratedAt, []contract.Decision{
+		{Host: "a", Status: contract.StatusEligible, Warnings: []contract.Finding{
+			{Check: "reachable", Message: "slow to answer", Remediation: "REMEDIATION-OF-A"},
+			{Check: "protection", Message: "not verified", Remediation: "REMEDIATION-OF-A"},
+			{Check: "user_check", Message: "w", Remediation: "REMEDIATION-OF-A"},
+		}},
+		{Host: "b", Status: contract.StatusIneligible, Violations: []contract.Finding{
+			{Check: "user_check", Message: "v", Remediation: "REMEDIATION-OF-B"},
+		}, Warnings: []contract.Finding{
+			{Check: "other_check", Message: "w"},
+		}},
+	})
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "sarif", r); err != nil {
+		t.Fatal(err)
+	}
+	doc := validateSARIF(t, buf.Bytes())
+	rules := map[string]sarifDocRule{}
+	var order []string
+	for _, rule := range doc.Runs[0].Tool.Driver.Rules {
+		rules[rule.ID] = rule
+		order = append(order, rule.ID)
+	}
+	bundle := []string{"reachable", "os_supported", "openssh_version", "password_login", "selinux", "rdp", "must_change_password", "protection", "topic"}
+	if want := append(append(bundle, "not_scanned"), "user_check", "other_check"); !slices.Equal(order, want) {
+		t.Errorf("rules = %v, want %v", order, want)
+	}
+	for _, id := range bundle {
+		rule := rules[id]
+		if rule.DefaultConfiguration.Level != "error" {
+			t.Errorf("rule %s level %q, want error", id, rule.DefaultConfiguration.Level)
+		}
+		if strings.Contains(rule.helpText(), "REMEDIATION") {
+			t.Errorf("rule %s help carries a host's remediation: %q", id, rule.helpText())
+		}
+	}
+	if h := rules["protection"].helpText(); !strings.Contains(h, "hss_01_0260") || !strings.Contains(h, "protection") {
+		t.Errorf("protection help = %q", h)
+	}
+	if l := rules["not_scanned"].DefaultConfiguration.Level; l != "note" {
+		t.Errorf("not_scanned level %q, want note", l)
+	}
+	if l := rules["user_check"].DefaultConfiguration.Level; l != "error" {
+		t.Errorf("user_check level %q, want the most severe seen (error)", l)
+	}
+	if l := rules["other_check"].DefaultConfiguration.Level; l != "warning" {
+		t.Errorf("other_check level %q, want warning", l)
+	}
+	if h := rules["user_check"].helpText(); strings.Contains(h, "REMEDIATION") || !strings.Contains(h, "user_check") {
+		t.Errorf("user_check help = %q", h)
 	}
 }
