@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"strconv"
+	"strings"
 
 	"github.com/factorgate/factorgate/contract"
 )
@@ -80,15 +81,21 @@ func (csvRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.De
 }
 
 // csvSafe defuses a cell that a spreadsheet would run as a formula (one
-// that starts with = + - @, a tab or a carriage return) by prefixing a
-// single quote, as OWASP advises.
+// that starts with = + - @, a tab or a carriage return, or with = + - @
+// after leading spaces and line breaks, which some spreadsheets skip) by
+// prefixing a single quote, as OWASP advises.
 func csvSafe(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if s[0] == '\t' || s[0] == '\r' {
 		return "'" + s
+	}
+	if t := strings.TrimLeft(s, " \n\t\r"); t != "" {
+		switch t[0] {
+		case '=', '+', '-', '@':
+			return "'" + s
+		}
 	}
 	return s
 }

@@ -68,6 +68,14 @@ func TestCSVSafe(t *testing.T) {
 		{"\t=x", "'\t=x"},
 		{"\r=x", "'\r=x"},
 		{"a=b", "a=b"},
+		{" =1+1", "' =1+1"},
+		{"\n=1+1", "'\n=1+1"},
+		{" \n @SUM(A1)", "' \n @SUM(A1)"},
+		{"\r\n-2", "'\r\n-2"},
+		{" leading space", " leading space"},
+		{"\nnext line", "\nnext line"},
+		{"   ", "   "},
+		{" \t=x", "' \t=x"},
 	} {
 		if got := csvSafe(tc.in); got != tc.want {
 			t.Errorf("csvSafe(%q) = %q, want %q", tc.in, got, tc.want)
