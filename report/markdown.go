@@ -7,6 +7,7 @@ import (
 	"iter"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/factorgate/factorgate/contract"
 )
@@ -17,7 +18,8 @@ func init() { register("markdown", func() Renderer { return markdownRenderer{spo
 // wiki page or a ticket: a summary table, a host table, then the findings of
 // each host that has any. Every piece of text from a host or a policy is
 // escaped, so a pipe or a tag in a message cannot break the tables or
-// inject markup.
+// inject markup, and stripped of control and bidirectional control
+// characters, so a host name cannot read as another.
 //
 // The details come after the table, so they are spooled while the table is
 // written: in memory up to spoolLimit bytes, then in a temporary file, so a
@@ -139,8 +141,28 @@ var mdEscaper = strings.NewReplacer(
 	"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
 )
 
-// mdText escapes s for running Markdown text.
-func mdText(s string) string { return mdEscaper.Replace(s) }
+// mdText escapes s for running Markdown text, with [mdClean].
+func mdText(s string) string { return mdEscaper.Replace(mdClean(s)) }
+
+// mdClean drops the bidirectional controls of s, which would make a viewer
+// show a host name as another, and turns its other control characters but
+// line breaks (escape sequences, tabs, C1 controls) into spaces.
+func mdClean(s string) string {
+	if strings.IndexFunc(s, isUnsafeRune) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r':
+			return r
+		case isBidiControl(r):
+			return -1
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s)
+}
 
 // mdCell escapes s for a table cell, where an empty cell reads "-".
 func mdCell(s string) string {
@@ -153,6 +175,7 @@ func mdCell(s string) string {
 // mdCode is s as inline code, or escaped text when s holds a backtick or a
 // line break that a code span cannot.
 func mdCode(s string) string {
+	s = mdClean(s)
 	if s == "" || strings.ContainsAny(s, "`|\r\n") {
 		return mdText(s)
 	}

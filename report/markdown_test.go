@@ -49,9 +49,34 @@ func TestMDText(t *testing.T) {
 		{"line1\nline2", "line1<br>line2"},
 		{"*x* _y_ [z](u)", `\*x\* \_y\_ \[z\](u)`},
 		{`back\slash`, `back\\slash`},
+		{"web-\u202e10-bew", "web-10-bew"},
+		{"a\u2066b\u2069c\u200ed\u200fe\u061cf\u202ag\u202ch", "abcdefgh"},
+		{"esc\x1b[31mred\ttab\u0085nel", `esc \[31mred tab nel`},
 	} {
 		if got := mdText(tc.in); got != tc.want {
 			t.Errorf("mdText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestMarkdownStripsBidiControls checks a host name with a right-to-left
+// override, and a check and message with bidirectional controls, end to end.
+func TestMarkdownStripsBidiControls(t *testing.T) {
+	r := contract.NewReport(fixtureCompliance().GeneratedAt, []contract.Decision{{
+		Host: "web-\u202e10-bew", Address: fixtureStr("10.0.0.1\u2066"), Status: contract.StatusIneligible,
+		Violations: []contract.Finding{{Check: "user\u202echeck", Message: "is \u2067bad\u2069\x1b[0m", Remediation: "fix\u200f it"}},
+	}})
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "markdown", r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if i := strings.IndexFunc(out, func(r rune) bool { return isBidiControl(r) || r == 0x1b }); i >= 0 {
+		t.Errorf("control %U reached the output: %q", []rune(out[i:])[0], out)
+	}
+	for _, want := range []string{"| web-10-bew | 10.0.0.1 |", "### web-10-bew: **ineligible**", "- `usercheck`: is bad \\[0m<br>Remediation: fix it"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -17,7 +17,8 @@ func init() { register("table", func() Renderer { return tableRenderer{width: 80
 // OS), its findings indented below it, wrapped to fit width columns, and
 // the summary at the end. Text from facts and policies is stripped of
 // control characters, so a message cannot move the cursor or recolour the
-// terminal.
+// terminal, and of bidirectional controls, so a host name cannot read as
+// another.
 type tableRenderer struct{ width int }
 
 const (
@@ -154,15 +155,36 @@ func isStatus(s string) bool {
 }
 
 // tableText makes text safe for one line of a terminal: control
-// characters (escape sequences, line breaks, tabs) become spaces.
+// characters (escape sequences, line breaks, tabs, C1 controls) become
+// spaces, and bidirectional controls are dropped.
 func tableText(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+	if strings.IndexFunc(s, isUnsafeRune) < 0 {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case isBidiControl(r):
+			return -1
+		case unicode.IsControl(r):
 			return ' '
 		}
 		return r
 	}, s)
+}
+
+// isUnsafeRune reports whether r is a C0 or C1 control or a bidirectional
+// control: text from a host must not carry one to a terminal or a viewer.
+func isUnsafeRune(r rune) bool { return unicode.IsControl(r) || isBidiControl(r) }
+
+// isBidiControl reports whether r is a Unicode bidirectional control
+// (the embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069,
+// the marks U+200E, U+200F and U+061C), which make a terminal or a viewer
+// show text in another order than it holds: "web-\u202e10-bew" reads as
+// web-wew-01.
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return r == '\u200e' || r == '\u200f' || r == '\u061c'
 }

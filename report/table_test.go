@@ -82,3 +82,39 @@ func TestTableWrap(t *testing.T) {
 		}
 	}
 }
+
+// TestTableStripsBidiControls renders a host name with a right-to-left
+// override, which would make the terminal show text other than the bytes,
+// and messages with other bidirectional controls.
+func TestTableStripsBidiControls(t *testing.T) {
+	r := contract.NewReport(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC), []contract.Decision{{
+		Host: "web-\u202e10-bew", Status: contract.StatusIneligible,
+		Violations: []contract.Finding{{Check: "x\u2066", Message: "a\u200eb\u200fc\u061cd\u202ae\u2069f\u0085g", Remediation: "fix\u2067 it\u2068"}},
+	}})
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "table", r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if i := strings.IndexFunc(out, isBidiControl); i >= 0 {
+		t.Errorf("bidirectional control %U reached the terminal: %q", []rune(out[i:])[0], out)
+	}
+	for _, want := range []string{" web-10-bew ", "  x x: abcdef g\n", "    fix: fix it\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestIsBidiControl(t *testing.T) {
+	for _, r := range []rune{'\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c'} {
+		if !isBidiControl(r) {
+			t.Errorf("isBidiControl(%U) = false", r)
+		}
+	}
+	for _, r := range []rune{'a', ' ', '\u2029', '\u202f', '\u2065', '\u206a', '\u200d', '\u061b', 'é'} {
+		if isBidiControl(r) {
+			t.Errorf("isBidiControl(%U) = true", r)
+		}
+	}
+}
