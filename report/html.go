@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
@@ -26,6 +27,8 @@ var (
 )
 
 var htmlTemplate = template.Must(template.New("html").Funcs(template.FuncMap{
+	// waivedLabel is the label of the waived-hosts card, after its count.
+	"waivedLabel": func(n int) string { return strings.TrimPrefix(waivedHostsText(n), strconv.Itoa(n)+" ") },
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd number of arguments")
@@ -48,7 +51,9 @@ var htmlTemplate = template.Must(template.New("html").Funcs(template.FuncMap{
 // SVG bar chart drawn here, then a host table that can be filtered (text
 // and status) and sorted (column headings) when scripts run, with each
 // host's findings in a details element: violations, warnings and waived
-// violations, the latter with justification and expiry, never as passed.
+// violations, the latter with justification and expiry, never as passed;
+// a card after the table counts the hosts with waived violations (the
+// summary is written before the hosts stream, so it cannot).
 // Printing expands every details element and hides the controls.
 //
 // Every value passes through html/template, so markup in a host name or a
@@ -59,13 +64,16 @@ type htmlHead struct {
 	Title, Generated, GeneratedISO string
 	Total                          int
 	// Empty is set once no host row was written.
-	Empty      bool
-	NotScanned []contract.CloudHost
-	Bars       []htmlBar
-	Chart      htmlChart
-	Statuses   []string
-	CSS        template.CSS
-	JS         template.JS
+	Empty bool
+	// WaivedHosts, set once the rows are written, counts the hosts with
+	// waived violations.
+	WaivedHosts int
+	NotScanned  []contract.CloudHost
+	Bars        []htmlBar
+	Chart       htmlChart
+	Statuses    []string
+	CSS         template.CSS
+	JS          template.JS
 }
 
 type htmlChart struct{ Width, Height, LabelX, BarX, BarH int }
@@ -97,7 +105,7 @@ func (htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.D
 	if err := htmlTemplate.ExecuteTemplate(w, "head", head); err != nil {
 		return err
 	}
-	rows := 0
+	rows, waived := 0, 0
 	for d, err := range decisions {
 		if err != nil {
 			return err
@@ -106,8 +114,11 @@ func (htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.D
 			return err
 		}
 		rows++
+		if len(d.Waived) > 0 {
+			waived++
+		}
 	}
-	head.Empty = rows == 0
+	head.Empty, head.WaivedHosts = rows == 0, waived
 	return htmlTemplate.ExecuteTemplate(w, "foot", head)
 }
 

@@ -15,8 +15,8 @@ import (
 func init() { register("markdown", func() Renderer { return markdownRenderer{spoolLimit: 4 << 20} }) }
 
 // markdownRenderer writes GitHub-flavoured Markdown for a pull request, a
-// wiki page or a ticket: a summary table, a host table, then the findings of
-// each host that has any. Every piece of text from a host or a policy is
+// wiki page or a ticket: a summary table, a host table and the number of
+// hosts with waived violations, then the findings of each host that has any. Every piece of text from a host or a policy is
 // escaped, so a pipe or a tag in a message cannot break the tables or
 // inject markup, and stripped of control and bidirectional control
 // characters, so a host name cannot read as another.
@@ -53,12 +53,15 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 	details := &spool{limit: m.spoolLimit}
 	defer details.Close()
 	dw := &errWriter{w: details}
-	rows := 0
+	rows, waived := 0, 0
 	for d, err := range decisions {
 		if err != nil {
 			return err
 		}
 		rows++
+		if len(d.Waived) > 0 {
+			waived++
+		}
 		fmt.Fprintf(ew, "| %s | %s | %s | %s | %d | %d | %d |\n",
 			mdCell(d.Host), mdCell(ptrText(d.Address)), mdCell(ptrText(d.OS)), statusLabel(d.Status),
 			len(d.Violations), len(d.Warnings), len(d.Waived))
@@ -72,6 +75,11 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 	}
 	if rows == 0 {
 		fmt.Fprint(ew, "\nNo host was judged.\n")
+	}
+	if waived > 0 {
+		// The summary above was written before the hosts streamed, so the
+		// count of hosts with waived violations follows their table.
+		fmt.Fprintf(ew, "\n**%s**: not counted toward the status, not passed (see Findings).\n", waivedHostsText(waived))
 	}
 	if details.Len() > 0 {
 		fmt.Fprint(ew, "\n## Findings\n\nHosts with no violation, warning or waiver are not listed here. A waived violation does not count toward the status, and is not a pass.\n")

@@ -15,7 +15,8 @@ func init() { register("table", func() Renderer { return tableRenderer{width: 80
 
 // tableRenderer is the default format: one row per host (status, host,
 // OS), its findings indented below it, wrapped to fit width columns, and
-// the summary at the end. Text from facts and policies is stripped of
+// the summary at the end, with the number of hosts with waived violations.
+// Text from facts and policies is stripped of
 // control characters, so a message cannot move the cursor or recolour the
 // terminal, and of bidirectional controls, so a host name cannot read as
 // another.
@@ -33,13 +34,16 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 		fmt.Fprintf(bw, "factorgate check: %s (%s)\n\n", tableText(h.Title), h.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	fmt.Fprintf(bw, "%-*s  %-*s  %s\n", tableStatusWidth, "STATUS", tableHostWidth, "HOST", "OS")
-	n := 0
+	n, waived := 0, 0
 	for d, err := range decisions {
 		if err != nil {
 			bw.Flush()
 			return err
 		}
 		n++
+		if len(d.Waived) > 0 {
+			waived++
+		}
 		t.row(bw, d)
 	}
 	if n == 0 {
@@ -48,6 +52,9 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 	bw.WriteString("\n")
 	bw.WriteString("x violation   ! warning   ~ waived (shown, not counted)\n")
 	bw.WriteString(t.wrap("", "  ", tableSummary(h.Summary, n)))
+	if waived > 0 {
+		bw.WriteString(t.wrap("", "  ", waivedHostsText(waived)+" (~: shown, not counted, not passed)"))
+	}
 	if len(h.NotScanned) > 0 {
 		var names []string
 		for _, c := range h.NotScanned {
@@ -143,6 +150,15 @@ func tableSummary(sum map[string]int, n int) string {
 		noun = "host"
 	}
 	return fmt.Sprintf("%d %s: %s", n, noun, strings.Join(parts, ", "))
+}
+
+// waivedHostsText is "N hosts with waived violations", for the summaries
+// of the formats for people.
+func waivedHostsText(n int) string {
+	if n == 1 {
+		return "1 host with waived violations"
+	}
+	return fmt.Sprintf("%d hosts with waived violations", n)
 }
 
 func isStatus(s string) bool {
