@@ -372,56 +372,92 @@ func (s *Store) GetRun(ctx context.Context, id RunID) (*Run, error) {
 	return r, nil
 }
 
-// Latest returns the newest run that finished ok, with its report, or an
-// error wrapping [ErrNotFound].
+// Scope selects the runs [Store.LatestIn] and [Store.PreviousIn] consider:
+// those recorded by Source from the inventory Inventory. An empty field
+// matches any value.
+type Scope struct {
+	Source    string
+	Inventory string
+}
+
+// ScopeOf is the scope of run r: its source and its inventory.
+func ScopeOf(r *Run) Scope { return Scope{Source: r.Source, Inventory: r.Inventory} }
+
+// Latest returns the newest run that finished ok, of any source and
+// inventory, with its report, or an error wrapping [ErrNotFound]. Runs are
+// ordered by the time they started, then by ID: an old report imported
+// later does not become the latest.
 func (s *Store) Latest(ctx context.Context) (*Run, error) {
-	id, err := s.newestOK(ctx, 0)
+	return s.LatestIn(ctx, Scope{})
+}
+
+// LatestIn is [Store.Latest] among the runs of sc.
+func (s *Store) LatestIn(ctx context.Context, sc Scope) (*Run, error) {
+	id, err := s.newestOK(ctx, 0, sc)
 	if err != nil {
 		return nil, err
 	}
 	return s.GetRun(ctx, id)
 }
 
-// Previous returns the ID of the newest run that finished ok before run id,
-// or an error wrapping [ErrNotFound].
+// Previous returns the ID of the newest run that finished ok and started
+// before run id (ordered by start time, then ID), of any source and
+// inventory, or an error wrapping [ErrNotFound].
 func (s *Store) Previous(ctx context.Context, id RunID) (RunID, error) {
-	return s.newestOK(ctx, id)
+	return s.newestOK(ctx, id, Scope{})
 }
 
-// newestOK is the newest ok run with an ID below before (0: any).
-func (s *Store) newestOK(ctx context.Context, before RunID) (RunID, error) {
-	query := `SELECT MAX(id) FROM runs WHERE status = ?`
+// PreviousIn is [Store.Previous] among the runs of sc. The baseline of a
+// run's drift is PreviousIn(ctx, run.ID, ScopeOf(run)): a report imported
+// or recorded by another command, or of another inventory, is not one.
+func (s *Store) PreviousIn(ctx context.Context, id RunID, sc Scope) (RunID, error) {
+	return s.newestOK(ctx, id, sc)
+}
+
+// newestOK is the newest ok run of sc, by start time then ID, that comes
+// before run before in that order (0: any).
+func (s *Store) newestOK(ctx context.Context, before RunID, sc Scope) (RunID, error) {
+	query := `SELECT id FROM runs WHERE status = ?`
 	args := []any{string(StatusOK)}
 	if before > 0 {
-		query += ` AND id < ?`
-		args = append(args, int64(before))
+		query += ` AND (started_at < (SELECT started_at FROM runs WHERE id = ?)
+			OR (started_at = (SELECT started_at FROM runs WHERE id = ?) AND id < ?))`
+		args = append(args, int64(before), int64(before), int64(before))
 	}
-	var id sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, s.q(query), args...).Scan(&id); err != nil {
-		return 0, fmt.Errorf("history: %s", oneLine(err))
+	if sc.Source != "" {
+		query, args = query+` AND source = ?`, append(args, sc.Source)
 	}
-	if !id.Valid {
+	if sc.Inventory != "" {
+		query, args = query+` AND inventory = ?`, append(args, sc.Inventory)
+	}
+	query += ` ORDER BY started_at DESC, id DESC LIMIT 1`
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(query), args...).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		if before > 0 {
 			return 0, fmt.Errorf("history: no finished run before run %d: %w", before, ErrNotFound)
 		}
 		return 0, fmt.Errorf("history: no finished run: %w", ErrNotFound)
+	case err != nil:
+		return 0, fmt.Errorf("history: %s", oneLine(err))
 	}
-	return RunID(id.Int64), nil
+	return RunID(id), nil
 }
 
 // Resolve turns what a user typed into a run ID: a run number ("12" or
-// "#12"), "latest" (the newest run that finished ok) or "previous" (the one
-// before it). The run must exist; otherwise the error wraps [ErrNotFound].
+// "#12"), "latest" (the run that finished ok and started last) or
+// "previous" (the one that started before it), of any source. The run must exist; otherwise the error wraps [ErrNotFound].
 func (s *Store) Resolve(ctx context.Context, ref string) (RunID, error) {
 	switch strings.ToLower(strings.TrimSpace(ref)) {
 	case "latest":
-		return s.newestOK(ctx, 0)
+		return s.newestOK(ctx, 0, Scope{})
 	case "previous":
-		latest, err := s.newestOK(ctx, 0)
+		latest, err := s.newestOK(ctx, 0, Scope{})
 		if err != nil {
 			return 0, err
 		}
-		return s.newestOK(ctx, latest)
+		return s.newestOK(ctx, latest, Scope{})
 	}
 	n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(ref), "#"), 10, 64)
 	if err != nil || n <= 0 {
@@ -439,15 +475,23 @@ func (s *Store) Resolve(ctx context.Context, ref string) (RunID, error) {
 }
 
 // Prune deletes the runs that started before cutoff, with their hosts, and
-// returns how many it deleted. It keeps runs still running and the newest run
-// that finished ok, which drift and the metrics of serve start from.
-func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
-	keep, err := s.newestOK(ctx, 0)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return 0, err
+// returns how many it deleted. It keeps runs still running, the newest run
+// that finished ok, and the newest that finished ok in each scope of keep:
+// those drift and the metrics of serve start from.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time, keep ...Scope) (int, error) {
+	query := `DELETE FROM runs WHERE started_at < ? AND status <> ?`
+	args := []any{s.timeArg(cutoff), string(StatusRunning)}
+	for _, sc := range append([]Scope{{}}, keep...) {
+		id, err := s.newestOK(ctx, 0, sc)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		query, args = query+` AND id <> ?`, append(args, int64(id))
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM runs WHERE started_at < ? AND id <> ? AND status <> ?`),
-		s.timeArg(cutoff), int64(keep), string(StatusRunning))
+	res, err := s.db.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return 0, fmt.Errorf("history: prune: %s", oneLine(err))
 	}

@@ -535,3 +535,65 @@ func TestPrune(t *testing.T) {
 		}
 	})
 }
+
+// TestLatestPreviousByStartAndScope: latest and previous go by start time,
+// not by ID, and in a scope only runs of its source and inventory count: an
+// old report imported late, or a check of another inventory, is not serve's
+// baseline.
+func TestLatestPreviousByStartAndScope(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, ds := fleet("a=eligible")
+		rec := func(hours int, source, inv string) RunID {
+			t.Helper()
+			at := t0.Add(time.Duration(hours) * time.Hour)
+			id, err := s.Record(ctx, Meta{StartedAt: at, Inventory: inv, Source: source}, Result{Decisions: ds, FinishedAt: at.Add(time.Minute)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		serve1 := rec(0, "serve", "fleet.yaml")
+		serve2 := rec(4, "serve", "fleet.yaml")
+		imported := rec(2, "import", "fleet.yaml") // older than serve2, higher ID
+		rec(-5, "import", "fleet.yaml")            // the oldest, highest ID so far
+		checked := rec(3, "check", "other.yaml")
+		serveOther := rec(1, "serve", "other.yaml")
+		serveScope := Scope{Source: "serve", Inventory: "fleet.yaml"}
+
+		if l, err := s.Latest(ctx); err != nil || l.ID != serve2 {
+			t.Errorf("Latest = %v, %v; want run %d, the one that started last", l, err, serve2)
+		}
+		if l, err := s.LatestIn(ctx, Scope{Source: "serve", Inventory: "other.yaml"}); err != nil || l.ID != serveOther {
+			t.Errorf("LatestIn(serve, other.yaml) = %v, %v; want run %d", l, err, serveOther)
+		}
+		if p, err := s.Previous(ctx, serve2); err != nil || p != checked {
+			t.Errorf("Previous(%d) = %d, %v; want %d, the one that started before it", serve2, p, err, checked)
+		}
+		if p, err := s.PreviousIn(ctx, serve2, serveScope); err != nil || p != serve1 {
+			t.Errorf("PreviousIn(%d, serve fleet.yaml) = %d, %v; want %d", serve2, p, err, serve1)
+		}
+		if p, err := s.PreviousIn(ctx, serve2, Scope{Source: "import"}); err != nil || p != imported {
+			t.Errorf("PreviousIn(%d, import) = %d, %v; want %d", serve2, p, err, imported)
+		}
+		if _, err := s.PreviousIn(ctx, serve1, serveScope); !errors.Is(err, ErrNotFound) {
+			t.Errorf("PreviousIn(first serve run) = %v, want ErrNotFound", err)
+		}
+		for ref, want := range map[string]RunID{"latest": serve2, "previous": checked} {
+			if got, err := s.Resolve(ctx, ref); err != nil || got != want {
+				t.Errorf("Resolve(%q) = %d, %v; want %d", ref, got, err, want)
+			}
+		}
+		// Pruning everything old keeps the newest run, and the newest of
+		// the scopes asked: serve's baseline survives a later check.
+		if _, err := s.Prune(ctx, t0.Add(100*time.Hour), serveScope); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := s.LatestIn(ctx, serveScope); err != nil || l.ID != serve2 {
+			t.Errorf("after Prune, LatestIn(serve fleet.yaml) = %v, %v; want run %d", l, err, serve2)
+		}
+		if all, _ := s.ListRuns(ctx, 0); len(all) != 1 {
+			t.Errorf("after Prune, %d runs remain, want 1", len(all))
+		}
+	})
+}

@@ -69,7 +69,7 @@ func indexFormat() string {
 }
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	run, err := s.cfg.Store.Latest(r.Context())
+	run, err := s.cfg.Store.LatestIn(r.Context(), s.scope())
 	if errors.Is(err, history.ErrNotFound) {
 		w.Header().Set("Retry-After", "60")
 		httpError(w, http.StatusServiceUnavailable, "No audit has finished yet: see /runs for the runs in progress.")
@@ -141,7 +141,7 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 	if from := r.URL.Query().Get("from"); from != "" {
 		fromID, err = s.cfg.Store.Resolve(ctx, from)
 	} else {
-		fromID, err = s.cfg.Store.Previous(ctx, run.ID)
+		fromID, err = s.cfg.Store.PreviousIn(ctx, run.ID, history.ScopeOf(run))
 	}
 	if err != nil {
 		s.storeError(w, err)

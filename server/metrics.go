@@ -105,12 +105,12 @@ func (m *metrics) success(r *history.Run) {
 
 // restore sets the gauges from the history, so that a restart does not
 // report an empty fleet until the first run.
-func (m *metrics) restore(ctx context.Context, s *history.Store) {
+func (m *metrics) restore(ctx context.Context, s *history.Store, sc history.Scope) {
 	if runs, err := s.ListRuns(ctx, 1); err == nil && len(runs) == 1 && runs[0].FinishedAt != nil {
 		m.duration.Set(runs[0].Duration.Seconds())
 		m.lastRun.Set(float64(runs[0].ID))
 	}
-	if r, err := s.Latest(ctx); err == nil {
+	if r, err := s.LatestIn(ctx, sc); err == nil {
 		m.success(r)
 	}
 }

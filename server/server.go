@@ -11,7 +11,7 @@
 //
 // # HTTP
 //
-//	GET /                    the latest finished run as an HTML report
+//	GET /                    the latest finished run of serve as an HTML report
 //	GET /runs                the runs, newest first, as JSON (?limit=N)
 //	GET /runs/{run}          one run's report (?format=json|html|csv|...; run: N, latest, previous)
 //	GET /runs/{run}/drift    the drift from the run before it (?from=RUN)
@@ -94,6 +94,8 @@ type Server struct {
 	mux      *http.ServeMux
 	mu       sync.Mutex
 	stopping bool
+	// recorded is the inventory the last run recorded, if any.
+	recorded string
 	inflight sync.WaitGroup
 	runCtx   context.Context
 }
@@ -159,7 +161,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	} else if n > 0 {
 		s.log.Warn("runs left running by an earlier serve marked interrupted", "runs", n)
 	}
-	s.metrics.restore(rec, s.cfg.Store)
+	s.metrics.restore(rec, s.cfg.Store, s.scope())
 	cancel()
 
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
@@ -226,6 +228,20 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// scope is the runs this server records: its source and its inventory (the
+// one its last run recorded, else the configured one, if any). The page of
+// the latest run and the restored metrics come from these only, not from a
+// report imported or checked into the history.
+func (s *Server) scope() history.Scope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.recorded
+	if inv == "" {
+		inv = s.cfg.Inventory
+	}
+	return history.Scope{Source: Source, Inventory: inv}
+}
+
 // errStopped is why a run cut short by a stop is interrupted.
 var errStopped = fmt.Errorf("factorgate serve was told to stop: %w", context.Canceled)
 
@@ -277,9 +293,14 @@ func (s *Server) tick() {
 		s.log.Error("cannot read the run back", "run", id, "err", gerr)
 		return
 	}
+	if run.Status == history.StatusOK {
+		s.mu.Lock()
+		s.recorded = run.Inventory
+		s.mu.Unlock()
+	}
 	s.metrics.observe(run, time.Since(start))
 	if s.cfg.Retention > 0 {
-		if n, err := s.cfg.Store.Prune(rctx, time.Now().Add(-s.cfg.Retention)); err != nil {
+		if n, err := s.cfg.Store.Prune(rctx, time.Now().Add(-s.cfg.Retention), s.scope()); err != nil {
 			s.log.Error("cannot delete old runs", "err", err)
 		} else if n > 0 {
 			s.log.Info("old runs deleted", "runs", n, "retention", s.cfg.Retention)
@@ -293,7 +314,7 @@ func (s *Server) tick() {
 	if run.Status != history.StatusOK {
 		return
 	}
-	prevID, perr := s.cfg.Store.Previous(rctx, id)
+	prevID, perr := s.cfg.Store.PreviousIn(rctx, id, history.ScopeOf(run))
 	if errors.Is(perr, history.ErrNotFound) {
 		return
 	}

@@ -643,3 +643,47 @@ func TestServeRetention(t *testing.T) {
 		t.Errorf("%d ok runs left, want the new one", n)
 	}
 }
+
+// TestServeBaselineIsOwnRun: the drift of a run is from the latest run of
+// serve of the same inventory, not from a report imported later or a check
+// of another inventory recorded into the same history; nor do those make
+// the page of the latest run.
+func TestServeBaselineIsOwnRun(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	record := func(ago time.Duration, source, inv, status string) history.RunID {
+		t.Helper()
+		_, ds := oneHost(status)
+		id, err := store.Record(ctx, history.Meta{StartedAt: now.Add(-ago), Source: source, Inventory: inv},
+			history.Result{Decisions: ds, FinishedAt: now.Add(-ago).Add(time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	own := record(3*time.Hour, Source, "fleet.yaml", "eligible")
+	record(2*time.Hour, "import", "fleet.yaml", "enabled_ineligible")
+	record(time.Hour, "check", "other.yaml", "enabled_ineligible")
+	hook := &hookRecorder{attempts: 1} // no 503 first
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	audit := func(ctx context.Context) (*history.Result, error) {
+		_, ds := oneHost("enabled_ineligible")
+		return &history.Result{Decisions: ds, Inventory: "fleet.yaml"}, nil
+	}
+	st := start(t, Config{Audit: audit, Store: store, Schedule: "@every 1h", RunAtStart: true, Inventory: "fleet.yaml",
+		Webhook: Webhook{URL: hookSrv.URL, Secret: "s3cret", Backoff: 10 * time.Millisecond}})
+	waitFor(t, "the drift webhook", func() bool { return hook.received() == 1 })
+	hook.mu.Lock()
+	p := hook.payloads[0]
+	hook.mu.Unlock()
+	if p.Previous.ID != own || len(p.Events) != 1 || p.Events[0].Kind != history.EventEnteredEnabledIneligible {
+		t.Errorf("webhook payload = %+v, want drift from run %d with one %s event", p, own, history.EventEnteredEnabledIneligible)
+	}
+	code, _, body := get(t, st.base+"/runs/"+p.Run.ID.String()+"/drift")
+	var d history.Drift
+	if err := json.Unmarshal(body, &d); code != http.StatusOK || err != nil || d.From != own {
+		t.Errorf("/runs/%d/drift = %d %s, want the drift from run %d", p.Run.ID, code, body, own)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/report"
+	"github.com/factorgate/factorgate/server"
 	"github.com/urfave/cli/v2"
 )
 
@@ -172,7 +173,7 @@ func historyCommand() *cli.Command {
 			{
 				Name:      "show",
 				Usage:     "render a stored run in any report format",
-				UsageText: "factorgate history show RUN [--format F] [-o FILE]   (RUN: a number, latest or previous)",
+				UsageText: "factorgate history show RUN [--format F] [-o FILE]   (RUN: a number, latest or previous; by start time)",
 				Flags: []cli.Flag{
 					historyFlag(),
 					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "report format: " + strings.Join(report.Formats(), ", ")},
@@ -183,7 +184,7 @@ func historyCommand() *cli.Command {
 			},
 			{
 				Name:      "prune",
-				Usage:     "delete old runs (the newest finished run is always kept)",
+				Usage:     "delete old runs (the newest finished run, and serve's newest, are always kept)",
 				UsageText: "factorgate history prune --older-than 90d",
 				Flags: []cli.Flag{
 					historyFlag(),
@@ -449,7 +450,7 @@ func historyPrune(c *cli.Context) error {
 	}
 	defer s.Close()
 	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
-	n, err := s.Prune(c.Context, cutoff)
+	n, err := s.Prune(c.Context, cutoff, history.Scope{Source: server.Source})
 	if err != nil {
 		return err
 	}
