@@ -16,7 +16,14 @@ const (
 	// longer does: it became ineligible or unreachable. Unknown is never
 	// eligible, so a host that stopped answering has fallen too.
 	EventFellFromEligible = "fell_from_eligible"
+	// EventDisappeared: a host that was eligible, enabled or
+	// enabled_ineligible in the older run is not in the newer one at all:
+	// whatever its state now, nobody looked. Its To is empty.
+	EventDisappeared = "disappeared"
 )
+
+// EventKinds are the kinds of drift [Event], in the order of this list.
+var EventKinds = []string{EventEnteredEnabledIneligible, EventFellFromEligible, EventDisappeared}
 
 // DriftSchema is the schema tag of a [Drift] in JSON.
 const DriftSchema = "factorgate/drift/v1"
@@ -32,7 +39,9 @@ type Drift struct {
 	Changed []StatusChange `json:"changed"`
 	// Appeared are violations a host in both runs has now and had not;
 	// Fixed are those it had and has no more; Waived are those it had and
-	// that a waiver now covers.
+	// that a waiver now covers. A violation is its check and its message:
+	// the same check failing for another reason appears. A host unreachable
+	// in the newer run has nothing fixed or waived: nothing is known of it.
 	Appeared []HostFinding `json:"appeared"`
 	Fixed    []HostFinding `json:"fixed"`
 	Waived   []HostFinding `json:"waived"`
@@ -47,7 +56,9 @@ type Event struct {
 	Host string `json:"host"`
 	// From is the host's status in the older run, empty for a new host.
 	From string `json:"from"`
-	To   string `json:"to"`
+	// To is the host's status in the newer run, empty for a host that
+	// disappeared.
+	To string `json:"to"`
 	// Violations are the host's violations in the newer run: why it fell.
 	Violations []contract.Finding `json:"violations"`
 }
@@ -77,7 +88,8 @@ func (d *Drift) Empty() bool {
 }
 
 // Diff returns the drift from run a to run b. Both must carry their reports
-// (as [Store.GetRun] returns them). Every list is sorted by host, then check.
+// (as [Store.GetRun] returns them). Every list is sorted by host, then
+// check, then message.
 func Diff(a, b *Run) Drift {
 	d := Drift{Schema: DriftSchema, From: a.ID, To: b.ID, Events: []Event{}, Changed: []StatusChange{}, Appeared: []HostFinding{},
 		Fixed: []HostFinding{}, Waived: []HostFinding{}, Added: []HostStatus{}, Removed: []HostStatus{}}
@@ -99,30 +111,40 @@ func Diff(a, b *Run) Drift {
 				d.Events = append(d.Events, Event{Kind: kind, Host: nd, From: o.Status, To: n.Status, Violations: nonNil(n.Violations)})
 			}
 		}
-		was := byCheck(o.Violations)
-		is := byCheck(n.Violations)
-		waived := byCheck(n.Waived)
-		for _, c := range sortedKeys(is) {
-			if _, ok := was[c]; !ok {
-				d.Appeared = append(d.Appeared, HostFinding{Host: nd, Finding: is[c]})
+		was := byFinding(o.Violations)
+		is := byFinding(n.Violations)
+		for _, k := range sortedKeys(is) {
+			if _, ok := was[k]; !ok {
+				d.Appeared = append(d.Appeared, HostFinding{Host: nd, Finding: is[k]})
 			}
 		}
-		for _, c := range sortedKeys(was) {
-			if _, ok := is[c]; ok {
+		if n.Status == contract.StatusUnreachable {
+			// Its violations went unchecked: none is known fixed.
+			continue
+		}
+		waived := byCheck(n.Waived)
+		for _, k := range sortedKeys(was) {
+			if _, ok := is[k]; ok {
 				continue
 			}
-			if w, ok := waived[c]; ok {
+			if w, ok := waived[k.check]; ok {
 				d.Waived = append(d.Waived, HostFinding{Host: nd, Finding: w})
 			} else {
-				d.Fixed = append(d.Fixed, HostFinding{Host: nd, Finding: was[c]})
+				d.Fixed = append(d.Fixed, HostFinding{Host: nd, Finding: was[k]})
 			}
 		}
 	}
 	for _, h := range sortedHosts(old) {
-		if _, ok := cur[h]; !ok {
-			d.Removed = append(d.Removed, HostStatus{Host: h, Status: old[h].Status})
+		if _, ok := cur[h]; ok {
+			continue
+		}
+		st := old[h].Status
+		d.Removed = append(d.Removed, HostStatus{Host: h, Status: st})
+		if st == contract.StatusEligible || st == contract.StatusEnabled || st == contract.StatusEnabledIneligible {
+			d.Events = append(d.Events, Event{Kind: EventDisappeared, Host: h, From: st, Violations: []contract.Finding{}})
 		}
 	}
+	sort.SliceStable(d.Events, func(i, j int) bool { return d.Events[i].Host < d.Events[j].Host })
 	return d
 }
 
@@ -148,6 +170,17 @@ func decisionsOf(r *Run) map[string]contract.Decision {
 	return m
 }
 
+// findingKey is what makes a violation itself: its check and its message.
+type findingKey struct{ check, message string }
+
+func byFinding(fs []contract.Finding) map[findingKey]contract.Finding {
+	m := make(map[findingKey]contract.Finding, len(fs))
+	for _, f := range fs {
+		m[findingKey{f.Check, f.Message}] = f
+	}
+	return m
+}
+
 func byCheck(fs []contract.Finding) map[string]contract.Finding {
 	m := make(map[string]contract.Finding, len(fs))
 	for _, f := range fs {
@@ -165,12 +198,17 @@ func sortedHosts(m map[string]contract.Decision) []string {
 	return ks
 }
 
-func sortedKeys(m map[string]contract.Finding) []string {
-	ks := make([]string, 0, len(m))
+func sortedKeys(m map[findingKey]contract.Finding) []findingKey {
+	ks := make([]findingKey, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
-	sort.Strings(ks)
+	sort.Slice(ks, func(i, j int) bool {
+		if ks[i].check != ks[j].check {
+			return ks[i].check < ks[j].check
+		}
+		return ks[i].message < ks[j].message
+	})
 	return ks
 }
 

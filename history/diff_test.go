@@ -55,6 +55,9 @@ func summary(d Drift) string {
 }
 
 func TestDiff(t *testing.T) {
+	newReason := runOf(2, "a=ineligible:selinux")
+	v := &newReason.Report.Decisions[0].Violations
+	*v = append(*v, contract.Finding{Check: "selinux", Message: "SELinux is off in the boot line", Severity: "high"})
 	waivedRun := runOf(2, "a=eligible")
 	waivedRun.Report.Decisions[0].Waived = []contract.Finding{{Check: "selinux", Message: "waived"}}
 	cases := []struct {
@@ -111,6 +114,27 @@ func TestDiff(t *testing.T) {
 			a:    runOf(1, "a=ineligible:selinux"),
 			b:    waivedRun,
 			want: "1->2\nevents:\nchanged: a:ineligible>eligible\nappeared:\nfixed:\nwaived: a/selinux\nadded:\nremoved:",
+		},
+		{
+			name: "the same check failing for a new reason appears",
+			a:    runOf(1, "a=ineligible:selinux"),
+			b:    newReason,
+			want: "1->2\nevents:\nchanged:\nappeared: a/selinux\nfixed:\nwaived:\nadded:\nremoved:",
+		},
+		{
+			name: "a host that became unreachable has nothing fixed",
+			a:    runOf(1, "a=ineligible:selinux,rdp", "b=enabled_ineligible:selinux"),
+			b:    runOf(2, "a=unreachable:reachable", "b=unreachable:reachable"),
+			want: "1->2\nevents:\nchanged: a:ineligible>unreachable b:enabled_ineligible>unreachable\n" +
+				"appeared: a/reachable b/reachable\nfixed:\nwaived:\nadded:\nremoved:",
+		},
+		{
+			name: "a host that was eligible, enabled or enabled_ineligible and is gone disappeared",
+			a:    runOf(1, "a=eligible", "b=enabled", "c=enabled_ineligible:selinux", "d=ineligible:selinux", "e=unreachable:reachable", "f=eligible"),
+			b:    runOf(2, "f=ineligible:selinux", "new=eligible"),
+			want: "1->2\nevents: disappeared(a eligible>) disappeared(b enabled>) disappeared(c enabled_ineligible>) fell_from_eligible(f eligible>ineligible selinux)\n" +
+				"changed: f:eligible>ineligible\nappeared: f/selinux\nfixed:\nwaived:\nadded: new=eligible\n" +
+				"removed: a=eligible b=enabled c=enabled_ineligible d=ineligible e=unreachable",
 		},
 		{
 			name: "from an empty run",

@@ -53,7 +53,7 @@ func newMetrics() *metrics {
 			Name: "factorgate_runs_total", Help: "Runs by outcome: ok, failed, interrupted, skipped (a tick came during a run), record_error (the history could not be written).",
 		}, []string{"outcome"}),
 		driftEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "factorgate_drift_events_total", Help: "Drift events found: hosts that entered enabled_ineligible or fell from eligible.",
+			Name: "factorgate_drift_events_total", Help: "Drift events found: hosts that entered enabled_ineligible, fell from eligible or disappeared.",
 		}, []string{"kind"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "factorgate_webhook_deliveries_total", Help: "Drift webhook deliveries by outcome, after retries.",
@@ -69,7 +69,7 @@ func newMetrics() *metrics {
 	for _, o := range runOutcomes {
 		m.runs.WithLabelValues(o)
 	}
-	for _, k := range []string{history.EventEnteredEnabledIneligible, history.EventFellFromEligible} {
+	for _, k := range history.EventKinds {
 		m.driftEvents.WithLabelValues(k)
 	}
 	for _, o := range []string{"ok", "failed"} {

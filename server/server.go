@@ -362,7 +362,9 @@ type Payload struct {
 	// Summary is the new run's count of hosts by status.
 	Summary map[string]int `json:"summary"`
 	// Events are the drift events: hosts that entered enabled_ineligible
-	// or fell from eligible.
+	// (entered_enabled_ineligible), fell from eligible (fell_from_eligible)
+	// or, eligible, enabled or enabled_ineligible before, are gone from the
+	// run (disappeared).
 	Events []history.Event `json:"events"`
 	// Drift is the whole drift between the two runs.
 	Drift history.Drift `json:"drift"`

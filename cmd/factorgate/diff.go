@@ -19,8 +19,12 @@ func diffCommand() *cli.Command {
 		UsageText: "factorgate diff [RUN_A [RUN_B]] [--format table|json] [--fail-on-drift]",
 		Description: "Shows the hosts whose status changed from RUN_A to RUN_B, the violations that\n" +
 			"appeared and those that were fixed, hosts added and removed, and the drift events:\n" +
-			"a host that entered enabled_ineligible or fell from eligible. A RUN is a number,\n" +
-			"latest or previous; RUN_B defaults to latest, RUN_A to previous.",
+			"a host that entered enabled_ineligible (entered_enabled_ineligible), fell from\n" +
+			"eligible (fell_from_eligible) or was eligible, enabled or enabled_ineligible and\n" +
+			"is gone from RUN_B (disappeared). A RUN is a number, latest (the run that finished\n" +
+			"ok and started last, of any source) or previous (the one that started before it);\n" +
+			"RUN_B defaults to latest, RUN_A to previous. A host unreachable in RUN_B has no\n" +
+			"violation reported fixed: nothing is known of it.",
 		Flags: []cli.Flag{
 			historyFlag(),
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table or json"},
@@ -86,6 +90,7 @@ func diffAction(c *cli.Context) error {
 var driftEventTitles = map[string]string{
 	history.EventEnteredEnabledIneligible: "entered enabled_ineligible",
 	history.EventFellFromEligible:         "fell from eligible",
+	history.EventDisappeared:              "disappeared",
 }
 
 // writeDrift writes a drift as text: one section per kind of change, only
@@ -112,7 +117,7 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 			for _, v := range e.Violations {
 				why = append(why, v.Check)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Host, driftEventTitles[e.Kind], dashIfEmpty(e.From), e.To, dashIfEmpty(strings.Join(why, ", ")))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Host, driftEventTitles[e.Kind], dashIfEmpty(e.From), dashIfEmpty(e.To), dashIfEmpty(strings.Join(why, ", ")))
 		}
 	})
 	section("Status changes", len(d.Changed), "HOST\tFROM\tTO", func(tw *tabwriter.Writer) {
