@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -24,7 +25,7 @@ func (s *Store) BeginRun(ctx context.Context, m Meta) (RunID, error) {
 	var id int64
 	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (started_at, inventory, inventory_digest, source, status)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`),
-		s.timeArg(started), m.Inventory, m.InventoryDigest, m.Source, string(StatusRunning)).Scan(&id)
+		s.timeArg(started), noNUL(m.Inventory), noNUL(m.InventoryDigest), noNUL(m.Source), string(StatusRunning)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("history: begin run: %s", oneLine(err))
 	}
@@ -90,9 +91,9 @@ func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, rows []hostRo
 			if err != nil {
 				return fmt.Errorf("history: run %d: host %s: %w", id, r.decision.Host, err)
 			}
-			fj = string(b)
+			fj = string(noNULJSON(b))
 		}
-		args = append(args, int64(id), r.decision.Host, r.decision.Status, fj, string(dj))
+		args = append(args, int64(id), noNUL(r.decision.Host), noNUL(r.decision.Status), fj, string(noNULJSON(dj)))
 		if n++; n == hostBatch {
 			if err := flush(); err != nil {
 				return err
@@ -183,7 +184,7 @@ func (s *Store) finish(ctx context.Context, id RunID, status Status, msg string,
 		if err != nil {
 			return fmt.Errorf("history: run %d: %w", id, err)
 		}
-		notScanned = string(b)
+		notScanned = string(noNULJSON(b))
 	}
 	finished := r.FinishedAt
 	if finished.IsZero() {
@@ -234,12 +235,12 @@ func (s *Store) finish(ctx context.Context, id RunID, status Status, msg string,
 		dur = 0
 	}
 	set := []string{"finished_at = ?", "status = ?", "error = ?", "duration_ms = ?", "hosts = ?", "not_scanned = ?"}
-	args := []any{s.timeArg(finished), string(status), msg, dur.Milliseconds(), total, notScanned}
+	args := []any{s.timeArg(finished), string(status), noNUL(msg), dur.Milliseconds(), total, notScanned}
 	if r.Inventory != "" {
-		set, args = append(set, "inventory = ?"), append(args, r.Inventory)
+		set, args = append(set, "inventory = ?"), append(args, noNUL(r.Inventory))
 	}
 	if r.InventoryDigest != "" {
-		set, args = append(set, "inventory_digest = ?"), append(args, r.InventoryDigest)
+		set, args = append(set, "inventory_digest = ?"), append(args, noNUL(r.InventoryDigest))
 	}
 	for _, st := range contract.Statuses {
 		set, args = append(set, statusColumns[st]+" = ?"), append(args, counts[st])
@@ -500,4 +501,43 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, keep ...Scope) (int
 		return 0, fmt.Errorf("history: prune: %s", oneLine(err))
 	}
 	return int(n), nil
+}
+
+// The history stores no NUL character: PostgreSQL refuses it in text and in
+// JSONB. Both backends store U+FFFD in its place, so that a run reads back
+// the same from either.
+
+// noNUL is str with each NUL replaced by U+FFFD.
+func noNUL(str string) string {
+	if !strings.Contains(str, "\x00") {
+		return str
+	}
+	return strings.ReplaceAll(str, "\x00", "\uFFFD")
+}
+
+// nulEscape is how encoding/json writes a NUL in a string.
+var nulEscape = []byte(`\u0000`)
+
+// noNULJSON is the JSON text b with each escaped NUL in its strings written
+// as U+FFFD instead. An escaped backslash followed by "u0000" is text, and
+// is kept.
+func noNULJSON(b []byte) []byte {
+	if !bytes.Contains(b, nulEscape) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 == len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if bytes.HasPrefix(b[i:], nulEscape) {
+			out = append(out, `\ufffd`...)
+			i += len(nulEscape) - 1
+			continue
+		}
+		out = append(out, b[i], b[i+1]) // an escape: its next byte is not one
+		i++
+	}
+	return out
 }

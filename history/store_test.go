@@ -597,3 +597,47 @@ func TestLatestPreviousByStartAndScope(t *testing.T) {
 		}
 	})
 }
+
+// TestNULCharacters: PostgreSQL refuses NUL in text and JSONB; both
+// backends store U+FFFD in its place, in every string of a run, and keep a
+// backslash followed by "u0000" as the text it is.
+func TestNULCharacters(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		f, d := host("web\x00-01", contract.StatusIneligible)
+		d.Violations = []contract.Finding{{Check: "banner", Message: "sshd said \"OpenSSH\x00_7.4\" and `\\u0000`", Severity: "high"}}
+		f.Host.Labels["role"] = "db\x00"
+		id, err := s.Record(ctx, Meta{StartedAt: t0, Inventory: "fleet\x00.yaml", Source: "check"},
+			Result{Facts: []contract.Facts{f}, Decisions: []contract.Decision{d}, Err: errors.New("probe\x00 failed")})
+		if err != nil {
+			t.Fatalf("Record with NUL characters: %v", err)
+		}
+		r, err := s.GetRun(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{r.Inventory, r.Error, r.Report.Decisions[0].Host, r.Report.Decisions[0].Violations[0].Message}
+		want := []string{"fleet\uFFFD.yaml", "probe\uFFFD failed", "web\uFFFD-01", "sshd said \"OpenSSH\uFFFD_7.4\" and `\\u0000`"}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("read back %q, want %q", got, want)
+		}
+		if len(r.Facts) != 1 || r.Facts[0].Host.Labels["role"] != "db\uFFFD" || r.Facts[0].Host.Name != "web\uFFFD-01" {
+			t.Errorf("facts read back = %+v", r.Facts)
+		}
+	})
+}
+
+func TestNoNULJSON(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{"a":"x"}`, `{"a":"x"}`},
+		{`{"a":"x\u0000y"}`, `{"a":"x\ufffdy"}`},
+		{`{"a":"\\u0000"}`, `{"a":"\\u0000"}`},
+		{`{"a":"\\\u0000"}`, `{"a":"\\\ufffd"}`},
+		{`["\u0000\u0000"]`, `["\ufffd\ufffd"]`},
+	}
+	for _, c := range cases {
+		if got := string(noNULJSON([]byte(c.in))); got != c.want {
+			t.Errorf("noNULJSON(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
