@@ -50,6 +50,9 @@ func OpenExisting(ctx context.Context, dsn string) (*Store, error) { return open
 
 var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 
+// quotedURLRE is a connection URL the PostgreSQL driver quotes in an error.
+var quotedURLRE = regexp.MustCompile("`postgres(ql)?://[^`]*`")
+
 // parseDSN returns the dialect of dsn and what its driver opens.
 func parseDSN(dsn string) (dialect, target string, err error) {
 	switch {
@@ -61,7 +64,7 @@ func parseDSN(dsn string) (dialect, target string, err error) {
 			return "", "", fmt.Errorf("bad PostgreSQL URL: %v", redactErr(err))
 		}
 		if u.Host == "" && u.Query().Get("host") == "" {
-			return "", "", fmt.Errorf("PostgreSQL URL %s names no host", u.Redacted())
+			return "", "", fmt.Errorf("PostgreSQL URL %s names no host", Redact(dsn))
 		}
 		return DialectPostgres, dsn, nil
 	case strings.HasPrefix(dsn, "sqlite://"):
@@ -84,12 +87,36 @@ func sqlitePath(p string) (string, string, error) {
 	return DialectSQLite, p, nil
 }
 
-// Redact returns dsn with any password removed, for messages and logs.
+// Redact returns dsn with its secrets removed, for messages and logs: the
+// password of its user info becomes "xxxxx", and the query parameters
+// sslkey, sslpassword and any whose name contains "password" (password,
+// passfile_password, ...) are dropped.
 func Redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
+	u, err := url.Parse(dsn)
+	if err != nil || u.Opaque != "" {
+		return dsn
 	}
-	return dsn
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			// A query too broken to parse may still hold a secret.
+			u.RawQuery, u.ForceQuery = "", true
+		} else {
+			for k := range q {
+				if secretParam(k) {
+					q.Del(k)
+				}
+			}
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.Redacted()
+}
+
+// secretParam reports whether a connection URL parameter holds a secret.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "password") || n == "sslkey"
 }
 
 // redactErr drops the text of a URL parse error, which may quote a password.
@@ -140,7 +167,9 @@ func open(ctx context.Context, dsn string, mustExist bool) (*Store, error) {
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
-		return nil, fmt.Errorf("history %s: %s", s.name, oneLine(err))
+		// The driver quotes the URL it could not use, secrets and all.
+		msg := quotedURLRE.ReplaceAllString(oneLine(err), "the URL")
+		return nil, fmt.Errorf("history %s: %s", s.name, msg)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()

@@ -426,6 +426,8 @@ func TestOpenErrors(t *testing.T) {
 		{"missing file for reader", filepath.Join(dir, "new.db"), true, "no such file"},
 		{"postgres without host", "postgres:///x", false, "names no host"},
 		{"postgres refused", "postgres://u:hunter2@127.0.0.1:1/x?connect_timeout=5", false, "history postgres://u:xxxxx@127.0.0.1:1/x"},
+		{"postgres URL the driver refuses", "postgres://u:hunter2@127.0.0.1:1/x?sslpassword=hunter2&sslkey=/hunter2.pem&connect_timeout=5", false,
+			"history postgres://u:xxxxx@127.0.0.1:1/x?connect_timeout=5: cannot parse the URL: failed to configure TLS"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -639,5 +641,39 @@ func TestNoNULJSON(t *testing.T) {
 		if got := string(noNULJSON([]byte(c.in))); got != c.want {
 			t.Errorf("noNULJSON(%s) = %s, want %s", c.in, got, c.want)
 		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	cases := []struct{ dsn, want string }{
+		{"/var/lib/factorgate/history.db", "/var/lib/factorgate/history.db"},
+		{"sqlite:h.db", "sqlite:h.db"},
+		{"postgres://fg@db.example:5432/fg?sslmode=verify-full", "postgres://fg@db.example:5432/fg?sslmode=verify-full"},
+		{"postgres://fg:hunter2@db.example/fg", "postgres://fg:xxxxx@db.example/fg"},
+		{"postgres://db.example/fg?user=fg&password=hunter2&sslmode=require", "postgres://db.example/fg?sslmode=require&user=fg"},
+		{"postgresql://db.example/fg?sslpassword=hunter2&sslkey=%2Fetc%2Fkey.pem&sslcert=c.pem", "postgresql://db.example/fg?sslcert=c.pem"},
+		{"postgres://db.example/fg?PassWord=hunter2&x_password_y=hunter2", "postgres://db.example/fg"},
+		{"postgres://u:hunter2@db.example/fg?password=hunter2&sslkey=k", "postgres://u:xxxxx@db.example/fg"},
+		{"postgres://db.example/fg?password=hunter2;x=%zz", "postgres://db.example/fg?"},
+	}
+	for _, c := range cases {
+		got := Redact(c.dsn)
+		if got != c.want || strings.Contains(got, "hunter2") || strings.Contains(got, "key.pem") {
+			t.Errorf("Redact(%q) = %q, want %q", c.dsn, got, c.want)
+		}
+	}
+}
+
+// TestNameRedacted: a history opened from a URL with secrets names itself
+// without them, as serve logs it.
+func TestNameRedacted(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	s := openT(t, u+sep+"password=hunter2&sslpassword=hunter2")
+	if strings.Contains(s.Name(), "hunter2") || strings.Contains(s.Name(), "password") {
+		t.Errorf("Name() = %q, want no password", s.Name())
 	}
 }
