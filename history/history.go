@@ -65,6 +65,10 @@ const (
 // and [Store.Previous] when no run matches.
 var ErrNotFound = errors.New("run not found")
 
+// ErrBadRun is returned by [Store.Resolve] for what names no run: neither a
+// run number nor latest or previous.
+var ErrBadRun = errors.New("want a run number, latest or previous")
+
 // Meta is what is known of a run when it begins.
 type Meta struct {
 	// StartedAt is when the run began; zero means now.

@@ -462,7 +462,7 @@ func (s *Store) Resolve(ctx context.Context, ref string) (RunID, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(ref), "#"), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("history: bad run %q (want a run number, latest or previous)", ref)
+		return 0, fmt.Errorf("history: bad run %q (%w)", ref, ErrBadRun)
 	}
 	var one int
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM runs WHERE id = ?`), n).Scan(&one)

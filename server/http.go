@@ -50,8 +50,13 @@ func httpError(w http.ResponseWriter, code int, format string, args ...any) {
 	fmt.Fprintf(w, format+"\n", args...)
 }
 
-// storeError answers a history error: 404 for an unknown run, else 500.
+// storeError answers a history error: 400 for what names no run, 404 for
+// an unknown run, else 500.
 func (s *Server) storeError(w http.ResponseWriter, err error) {
+	if errors.Is(err, history.ErrBadRun) {
+		httpError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	if errors.Is(err, history.ErrNotFound) {
 		httpError(w, http.StatusNotFound, "%v", err)
 		return
@@ -120,10 +125,6 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 	}
 	run, err := s.resolve(r.Context(), r.PathValue("run"))
 	if err != nil {
-		if !errors.Is(err, history.ErrNotFound) {
-			httpError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
 		s.storeError(w, err)
 		return
 	}

@@ -352,6 +352,10 @@ func TestServeScheduledRuns(t *testing.T) {
 	}{
 		{"/runs/999", http.StatusNotFound},
 		{"/runs/yesterday", http.StatusBadRequest},
+		{"/runs/yesterday/drift", http.StatusBadRequest},
+		{"/runs/999/drift", http.StatusNotFound},
+		{"/runs/latest/drift?from=yesterday", http.StatusBadRequest},
+		{"/runs/latest/drift?from=999", http.StatusNotFound},
 		{"/runs/latest?format=nope", http.StatusBadRequest},
 		{"/runs?limit=x", http.StatusBadRequest},
 		{"/nope", http.StatusNotFound},
