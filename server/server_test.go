@@ -691,3 +691,34 @@ func TestServeBaselineIsOwnRun(t *testing.T) {
 		t.Errorf("/runs/%d/drift = %d %s, want the drift from run %d", p.Run.ID, code, body, own)
 	}
 }
+
+// TestServeDisappearedHost: a host that was eligible and is gone from the
+// next run raises a disappeared event, sent to the webhook and counted.
+func TestServeDisappearedHost(t *testing.T) {
+	store := newStore(t)
+	ctx := context.Background()
+	_, ds := oneHost("eligible")
+	own, err := store.Record(ctx, history.Meta{StartedAt: time.Now().Add(-time.Hour), Source: Source, Inventory: "fleet.yaml"}, history.Result{Decisions: ds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &hookRecorder{attempts: 1}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	audit := func(ctx context.Context) (*history.Result, error) {
+		return &history.Result{Inventory: "fleet.yaml", Decisions: []contract.Decision{{Host: "web-02", Status: "eligible", Eligible: true}}}, nil
+	}
+	st := start(t, Config{Audit: audit, Store: store, Schedule: "@every 1h", RunAtStart: true, Inventory: "fleet.yaml",
+		Webhook: Webhook{URL: hookSrv.URL, Secret: "s3cret", Backoff: 10 * time.Millisecond}})
+	waitFor(t, "the drift webhook", func() bool { return hook.received() == 1 })
+	hook.mu.Lock()
+	p := hook.payloads[0]
+	hook.mu.Unlock()
+	if p.Previous.ID != own || len(p.Events) != 1 || p.Events[0].Kind != history.EventDisappeared || p.Events[0].Host != "web-01" || p.Events[0].From != "eligible" {
+		t.Errorf("webhook events = %+v, want web-01 disappeared", p.Events)
+	}
+	waitFor(t, "the event in /metrics", func() bool {
+		_, _, body := get(t, st.base+"/metrics")
+		return strings.Contains(string(body), `factorgate_drift_events_total{kind="disappeared"} 1`)
+	})
+}
