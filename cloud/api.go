@@ -113,12 +113,30 @@ func str(p *string) string {
 	return *p
 }
 
+// pageAll calls page with offsets 0, n, 2n... until the list ends (see
+// morePages) and returns every item; a list longer than maxPages pages is
+// an error, not an endless loop.
+func pageAll[T any](c *Client, op string, limit int32, page func(offset int32) ([]T, *int32, error)) ([]T, error) {
+	var out []T
+	for offset, pages := int32(0), 0; pages < c.maxPages(); pages++ {
+		items, total, err := page(offset)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		offset += int32(len(items))
+		if !morePages(len(items), limit, offset, total) {
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", op, c.maxPages())
+}
+
 // ListHosts pages through ListHostStatus and returns every host.
 func (c *Client) ListHosts(ctx context.Context) ([]HSSHost, error) {
 	const op = "ListHostStatus"
 	limit := c.pageSize(200)
-	var out []HSSHost
-	for offset, pages := int32(0), 0; pages < c.maxPages(); pages++ {
+	return pageAll(c, op, limit, func(offset int32) ([]HSSHost, *int32, error) {
 		req := &hssmodel.ListHostStatusRequest{EnterpriseProjectId: c.eps(), Limit: &limit, Offset: &offset}
 		var resp *hssmodel.ListHostStatusResponse
 		_, err := c.call(ctx, op, func(h map[string]string) error {
@@ -128,34 +146,26 @@ func (c *Client) ListHosts(ctx context.Context) ([]HSSHost, error) {
 			resp, err = inv.Invoke()
 			return err
 		})
-		if err != nil {
-			return nil, err
+		if err != nil || resp.DataList == nil {
+			return nil, nil, err
 		}
-		var items []hssmodel.Host
-		if resp.DataList != nil {
-			items = *resp.DataList
-		}
-		for _, h := range items {
+		var out []HSSHost
+		for _, h := range *resp.DataList {
 			out = append(out, HSSHost{
 				HostID: str(h.HostId), HostName: str(h.HostName), PrivateIP: str(h.PrivateIp),
 				PublicIP: str(h.PublicIp), OSType: str(h.OsType), AgentStatus: str(h.AgentStatus),
 				ProtectStatus: str(h.ProtectStatus), HostStatus: str(h.HostStatus), TwoFactorAuth: h.TwoFactorAuth,
 			})
 		}
-		offset += int32(len(items))
-		if !morePages(len(items), limit, offset, resp.TotalNum) {
-			return out, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: more than %d pages", op, c.maxPages())
+		return out, resp.TotalNum, nil
+	})
 }
 
 // ListTwoFactor pages through ListTwoFactorLoginHost and returns every host.
 func (c *Client) ListTwoFactor(ctx context.Context) ([]TwoFactorHost, error) {
 	const op = "ListTwoFactorLoginHost"
 	limit := c.pageSize(200)
-	var out []TwoFactorHost
-	for offset, pages := int32(0), 0; pages < c.maxPages(); pages++ {
+	return pageAll(c, op, limit, func(offset int32) ([]TwoFactorHost, *int32, error) {
 		req := &hssmodel.ListTwoFactorLoginHostRequest{EnterpriseProjectId: c.eps(), Limit: limit, Offset: offset}
 		var resp *hssmodel.ListTwoFactorLoginHostResponse
 		_, err := c.call(ctx, op, func(h map[string]string) error {
@@ -165,26 +175,19 @@ func (c *Client) ListTwoFactor(ctx context.Context) ([]TwoFactorHost, error) {
 			resp, err = inv.Invoke()
 			return err
 		})
-		if err != nil {
-			return nil, err
+		if err != nil || resp.DataList == nil {
+			return nil, nil, err
 		}
-		var items []hssmodel.TwoFactorLoginHostResponseInfo
-		if resp.DataList != nil {
-			items = *resp.DataList
-		}
-		for _, h := range items {
+		var out []TwoFactorHost
+		for _, h := range *resp.DataList {
 			out = append(out, TwoFactorHost{
 				HostID: str(h.HostId), HostName: str(h.HostName), OSType: str(h.OsType),
 				Enabled: h.AuthSwitch != nil && *h.AuthSwitch, AuthType: str(h.AuthType),
 				TopicURN: str(h.TopicUrn), TopicDisplayName: str(h.TopicDisplayName),
 			})
 		}
-		offset += int32(len(items))
-		if !morePages(len(items), limit, offset, resp.TotalNum) {
-			return out, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: more than %d pages", op, c.maxPages())
+		return out, resp.TotalNum, nil
+	})
 }
 
 // SetTwoFactor makes one SetTwoFactorLoginConfig call and returns its
