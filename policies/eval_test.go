@@ -543,3 +543,32 @@ func TestUserPackagesBesideTheBundle(t *testing.T) {
 		t.Errorf("db-01: %+v", got)
 	}
 }
+
+// TestJudgeCanceledMidway checks that canceling the context stops a run
+// under way, evaluations included, with an error.
+func TestJudgeCanceledMidway(t *testing.T) {
+	ev := newEval(t, Options{Workers: 2})
+	src, err := os.ReadFile(sampleFacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := bytes.SplitN(src, []byte("\n"), 2)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sent, judged := 0, 0
+	err = ev.Judge(ctx, func() (*contract.Facts, []byte, error) {
+		if sent == 10_000 {
+			return nil, nil, io.EOF
+		}
+		sent++
+		return nil, line, nil
+	}, func(contract.Decision) error {
+		if judged++; judged == 5 {
+			cancel()
+		}
+		return nil
+	})
+	if err == nil || judged >= 10_000 {
+		t.Errorf("err = %v after %d decisions, want an error well before 10000", err, judged)
+	}
+}
