@@ -24,6 +24,9 @@ import (
 //	  params:
 //	    openssh_max_major: 8
 //
+// Nothing else may go under factorgate (waivers come from --waivers, see
+// [Options.Waivers]), and a parameter the bundle does not know is an
+// error; data of the user's own policies goes beside factorgate.
 // Errors name the file and, where the parser knows it, the line.
 func LoadData(path string) (map[string]any, error) {
 	src, err := os.ReadFile(path)

@@ -27,8 +27,8 @@ type Options struct {
 	// Params override data.factorgate.params key by key, after the data
 	// files (e.g. {"auth_mode": "sms"} from --auth-mode).
 	Params map[string]any
-	// Waivers become data.factorgate.waivers, after any from the data
-	// files. Each is {"host": glob or "", "selector": {label: value} or
+	// Waivers become data.factorgate.waivers (data files cannot set
+	// it). Each is {"host": glob or "", "selector": {label: value} or
 	// nil, "check": id, "justification": text, "expires": "YYYY-MM-DD"},
 	// already filtered for expiry (see the waiver package).
 	Waivers []map[string]any
