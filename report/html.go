@@ -169,6 +169,7 @@ func htmlHeadFor(h Header) htmlHead {
 
 // htmlRowFor lays out one host row.
 func htmlRowFor(d contract.Decision) htmlRow {
+	d = withoutBidi(d)
 	r := htmlRow{D: d, Address: ptrText(d.Address), OS: ptrText(d.OS), StatusRank: statusRank(d.Status)}
 	search := []string{d.Host, r.Address, r.OS, d.Status}
 	conv := func(fs []contract.Finding) []htmlFinding {
@@ -222,4 +223,41 @@ func maxInt(a, b int) int {
 		return a
 	}
 	return b
+}
+
+// withoutBidi returns d with Unicode bidirectional controls removed from
+// its text, so that a host cannot make the report display text other than
+// what it holds. html/template escapes the rest.
+func withoutBidi(d contract.Decision) contract.Decision {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if isBidiControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	cleanPtr := func(p *string) *string {
+		if p == nil {
+			return nil
+		}
+		v := clean(*p)
+		return &v
+	}
+	cleanAll := func(fs []contract.Finding) []contract.Finding {
+		out := make([]contract.Finding, len(fs))
+		for i, f := range fs {
+			f.Check, f.Message, f.Remediation = clean(f.Check), clean(f.Message), clean(f.Remediation)
+			if f.Waiver != nil {
+				w := *f.Waiver
+				w.Justification = clean(w.Justification)
+				f.Waiver = &w
+			}
+			out[i] = f
+		}
+		return out
+	}
+	d.Host, d.Address, d.OS = clean(d.Host), cleanPtr(d.Address), cleanPtr(d.OS)
+	d.Violations, d.Warnings, d.Waived = cleanAll(d.Violations), cleanAll(d.Warnings), cleanAll(d.Waived)
+	return d
 }

@@ -118,3 +118,22 @@ func TestIsBidiControl(t *testing.T) {
 		}
 	}
 }
+
+func TestHTMLStripsBidiControls(t *testing.T) {
+	r := contract.NewReport(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC), []contract.Decision{{
+		Host: "web-\u202e10-bew", Status: contract.StatusIneligible,
+		Violations: []contract.Finding{{Check: "selinux", Message: "a\u200eb\u2066c", Remediation: "fix\u2067 it",
+			Waiver: &contract.Waiver{Justification: "ok\u202e", Expires: "2027-01-01"}}},
+	}})
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "html", r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if i := strings.IndexFunc(out, isBidiControl); i >= 0 {
+		t.Errorf("bidirectional control %U reached the html report", []rune(out[i:])[0])
+	}
+	if !strings.Contains(out, "web-10-bew") || !strings.Contains(out, "abc") {
+		t.Errorf("html report lacks the cleaned text")
+	}
+}
