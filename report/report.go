@@ -62,12 +62,21 @@ func RenderReport(w io.Writer, name string, r *contract.Report) error {
 	if err != nil {
 		return err
 	}
-	h := Header{GeneratedAt: r.GeneratedAt, Summary: r.Summary, Total: len(r.Decisions), NotScanned: r.NotScanned}
-	return rd.Render(w, h, func(yield func(contract.Decision, error) bool) {
-		for _, d := range r.Decisions {
+	return rd.Render(w, HeaderOf(r, ""), Decisions(r.Decisions))
+}
+
+// HeaderOf is the header of a whole in-memory report, titled title.
+func HeaderOf(r *contract.Report, title string) Header {
+	return Header{GeneratedAt: r.GeneratedAt, Summary: r.Summary, Total: len(r.Decisions), NotScanned: r.NotScanned, Title: title}
+}
+
+// Decisions yields ds in order, the way a [Renderer] takes them.
+func Decisions(ds []contract.Decision) iter.Seq2[contract.Decision, error] {
+	return func(yield func(contract.Decision, error) bool) {
+		for _, d := range ds {
 			if !yield(d, nil) {
 				return
 			}
 		}
-	})
+	}
 }

@@ -124,15 +124,9 @@ func checkInventory(c *cli.Context) error {
 		}
 	}
 	rep := res.Report()
-	h := report.Header{GeneratedAt: checkNow(), Summary: rep.Summary, Total: len(rep.Decisions),
-		NotScanned: rep.NotScanned, Title: res.Inventory.Path}
-	return renderDecisions(c, h, func(yield func(contract.Decision, error) bool) {
-		for _, d := range rep.Decisions {
-			if !yield(d, nil) {
-				return
-			}
-		}
-	})
+	h := report.HeaderOf(rep, res.Inventory.Path)
+	h.GeneratedAt = checkNow()
+	return renderDecisions(c, h, report.Decisions(rep.Decisions))
 }
 
 // recordRun keeps an audit in the history of --db.

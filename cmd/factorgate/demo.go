@@ -140,14 +140,7 @@ func runDemo(c *cli.Context) error {
 // renderResult renders an audit's report.
 func renderResult(w io.Writer, rd report.Renderer, res *audit.Result, title string) error {
 	rep := res.Report()
-	h := report.Header{GeneratedAt: rep.GeneratedAt, Summary: rep.Summary, Total: len(rep.Decisions), NotScanned: rep.NotScanned, Title: title}
-	return rd.Render(w, h, func(yield func(contract.Decision, error) bool) {
-		for _, d := range rep.Decisions {
-			if !yield(d, nil) {
-				return
-			}
-		}
-	})
+	return rd.Render(w, report.HeaderOf(rep, title), report.Decisions(rep.Decisions))
 }
 
 // summaryLine is "3 eligible, 5 enabled, ..." in the order of contract.Statuses.

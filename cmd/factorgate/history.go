@@ -329,15 +329,7 @@ func historyShow(c *cli.Context) error {
 
 // renderRun renders a stored run's report, titled with the run.
 func renderRun(w io.Writer, rd report.Renderer, run *history.Run) error {
-	r := run.Report
-	h := report.Header{GeneratedAt: r.GeneratedAt, Summary: r.Summary, Total: len(r.Decisions), NotScanned: r.NotScanned, Title: runTitle(run)}
-	return rd.Render(w, h, func(yield func(contract.Decision, error) bool) {
-		for _, d := range r.Decisions {
-			if !yield(d, nil) {
-				return
-			}
-		}
-	})
+	return rd.Render(w, report.HeaderOf(run.Report, runTitle(run)), report.Decisions(run.Report.Decisions))
 }
 
 // runTitle names a run in report titles.
