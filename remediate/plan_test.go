@@ -257,10 +257,7 @@ func TestPlanLive(t *testing.T) {
 				lines = append(lines, "= "+s.Host+": "+s.Reason)
 			}
 			got := strings.Join(lines, "\n")
-			var want []string
-			for _, l := range strings.Split(strings.TrimSpace(tt.want), "\n") {
-				want = append(want, l)
-			}
+			want := strings.Split(strings.TrimSpace(tt.want), "\n")
 			// Changes first, then skips, each in host order.
 			sortPlanLines(want)
 			if got != strings.Join(want, "\n") {

@@ -87,7 +87,6 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	sched    cron.Schedule
-	parser   cron.Parser
 	log      *slog.Logger
 	metrics  *metrics
 	hook     *webhookSender

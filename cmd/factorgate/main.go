@@ -39,9 +39,6 @@ type gateError struct{ msg string }
 
 func (e *gateError) Error() string { return e.msg }
 
-// errGate is the plain gate failure.
-var errGate = &gateError{}
-
 // run is the whole program: it parses args, runs one verb and maps its error
 // to an exit code. Nothing below it exits the process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

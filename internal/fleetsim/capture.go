@@ -53,11 +53,6 @@ func loadCapture(system string) *probeOutput {
 	return p
 }
 
-// clone returns a copy that edits do not share.
-func (p *probeOutput) clone() *probeOutput {
-	return &probeOutput{sections: append([]section(nil), p.sections...)}
-}
-
 // index returns the position of section name, or -1.
 func (p *probeOutput) index(name string) int {
 	for i, s := range p.sections {
@@ -81,14 +76,6 @@ func (p *probeOutput) set(name, text string, rc int, before string) *probeOutput
 		return p
 	}
 	p.sections = append(p.sections, s)
-	return p
-}
-
-// remove drops section name.
-func (p *probeOutput) remove(name string) *probeOutput {
-	if i := p.index(name); i >= 0 {
-		p.sections = append(p.sections[:i], p.sections[i+1:]...)
-	}
 	return p
 }
 

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"golang.org/x/crypto/md4" //nolint:staticcheck // NTLM is built on MD4.
+	"golang.org/x/crypto/md4" //lint:ignore SA1019 NTLM is built on MD4.
 )
 
 // The server side of NTLMv2 (MS-NLMP), enough to check what
