@@ -56,6 +56,9 @@ type OS struct {
 	Version *string `json:"version"`
 	Kernel  *string `json:"kernel"`
 	Build   *string `json:"build,omitempty"`
+	// DomainRole is Win32_ComputerSystem.DomainRole on Windows (4 and 5
+	// are domain controllers, which have no local accounts).
+	DomainRole *int `json:"domain_role,omitempty"`
 }
 
 // OpenSSH describes the SSH server of the host.
@@ -75,6 +78,11 @@ type OpenSSH struct {
 	PackageVersion *string `json:"package_version,omitempty"`
 	// Windows is true for OpenSSH for Windows.
 	Windows bool `json:"windows,omitempty"`
+	// Software is the software-version field of the server's identification
+	// string (RFC 4253: "SSH-2.0-" software [SP comments]), e.g.
+	// "OpenSSH_7.4" or "dropbear_2019.78". Only a field that starts with
+	// "OpenSSH_" makes the server OpenSSH.
+	Software *string `json:"software,omitempty"`
 }
 
 // SSHD holds sshd's effective authentication settings.
@@ -84,8 +92,45 @@ type SSHD struct {
 	UsePAM                       *bool   `json:"use_pam"`
 	PermitEmptyPasswords         *bool   `json:"permit_empty_passwords"`
 	PermitRootLogin              *string `json:"permit_root_login"`
+	// AuthenticationMethods is the effective AuthenticationMethods value as
+	// sshd -T prints it ("any", or comma-separated method lists separated by
+	// spaces, e.g. "publickey,password publickey,keyboard-interactive").
+	AuthenticationMethods *string `json:"authentication_methods,omitempty"`
 	// Source is "sshd -T" or "sshd_config".
 	Source string `json:"source"`
+	// Binary and Config name the sshd executable and configuration file
+	// whose settings were read; Listener says how they were found:
+	// "process" (the process ancestry of the scan's own connection led to
+	// the listening sshd) or "path" (the first sshd on the PATH with its
+	// default config, when the ancestry could not be read: ListenerError
+	// says why).
+	Binary        *string `json:"binary,omitempty"`
+	Config        *string `json:"config,omitempty"`
+	Listener      string  `json:"listener,omitempty"`
+	ListenerError *string `json:"listener_error,omitempty"`
+	// MatchBlocks are the Match blocks of the configuration that set a
+	// password-login keyword; nil is unknown (not read), empty is none.
+	MatchBlocks []MatchBlock `json:"match_blocks,omitempty"`
+}
+
+// MatchBlock is one sshd_config Match block that sets a password-login
+// keyword (PasswordAuthentication, KbdInteractiveAuthentication or
+// ChallengeResponseAuthentication, PermitEmptyPasswords,
+// AuthenticationMethods, PermitRootLogin).
+type MatchBlock struct {
+	// Criteria is the Match line's criteria as written, e.g. "User bob".
+	Criteria string `json:"criteria"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	// AllConnections is true when the block applies to every connection
+	// (Match all, Address *, User *, Host *, and the like).
+	AllConnections bool `json:"all_connections"`
+	// Settings are the block's password-login keywords, lower-cased as
+	// sshd -T prints them, with their values as written.
+	Settings map[string]string `json:"settings"`
+	// Effective, when sshd -T -C could be run for a connection this block
+	// matches, holds the settings sshd resolved for it (same keys).
+	Effective map[string]string `json:"effective,omitempty"`
 }
 
 // SELinux holds the SELinux state now and at next boot.
@@ -103,6 +148,14 @@ type RDP struct {
 	NLA     *bool `json:"nla"`
 	// PolicyOverride is true when Group Policy sets fDenyTSConnections.
 	PolicyOverride *bool `json:"policy_override,omitempty"`
+	// ServiceStartMode is the TermService start mode from Win32_Service
+	// ("Auto", "Manual", "Disabled"); RDP is off when it is "Disabled".
+	ServiceStartMode *string `json:"service_start_mode,omitempty"`
+	// WinStationEnabled is WinStations\RDP-Tcp\fEnableWinStation != 0.
+	WinStationEnabled *bool `json:"win_station_enabled,omitempty"`
+	// FirewallEnabled is false when the "Remote Desktop" firewall rule
+	// group is disabled.
+	FirewallEnabled *bool `json:"firewall_enabled,omitempty"`
 }
 
 // Account is one local account of a Windows host.
