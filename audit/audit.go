@@ -15,13 +15,14 @@ import (
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // Config is one audit's inputs.
 type Config struct {
-	Inventory *scanner.Inventory
+	Inventory *inventory.Inventory
 	// Hosts are the inventory hosts to scan (after --limit).
-	Hosts     []scanner.Host
+	Hosts     []inventory.Host
 	Scan      scanner.Options
 	Evaluator *policies.Evaluator
 	// Cloud, when set, adds the HSS view: protection, 2FA state, the topic.
@@ -35,7 +36,7 @@ type Config struct {
 
 // Result is what one audit found.
 type Result struct {
-	Inventory  *scanner.Inventory
+	Inventory  *inventory.Inventory
 	Facts      []contract.Facts    // sorted by host; only with KeepFacts
 	Decisions  []contract.Decision // sorted by host
 	NotScanned []contract.CloudHost
@@ -93,3 +94,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Finished = time.Now().UTC()
 	return res, nil
 }
+
+// The cloud view is what the scanner asks for each host's cloud facts.
+var _ scanner.CloudView = (*cloud.View)(nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/remediate"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // TestAuditEnableRescan runs the user's whole loop on a simulated estate:
@@ -41,7 +42,7 @@ func TestAuditEnableRescan(t *testing.T) {
 	}
 	defer l.Close()
 
-	inv, err := scanner.LoadInventory(l.InventoryPath)
+	inv, err := inventory.Load(l.InventoryPath)
 	if err != nil {
 		t.Fatal(err)
 	}

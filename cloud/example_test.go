@@ -7,7 +7,7 @@ import (
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/internal/hsssim"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // ExampleNewView fills one scanned host's cloud facts from the HSS API, here
@@ -30,7 +30,7 @@ func ExampleNewView() {
 		fmt.Println(err)
 		return
 	}
-	inventory := []scanner.Host{{Name: "web-01", Address: "10.0.0.5"}}
+	inventory := []inventory.Host{{Name: "web-01", Address: "10.0.0.5"}}
 	view, err := cloud.NewView(ctx, client, inventory, cloud.TopicOptions{AuthMode: cloud.AuthCode})
 	if err != nil {
 		fmt.Println(err)

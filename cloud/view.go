@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // TopicOptions say which SMN topic 2FA codes go through.
@@ -52,7 +52,7 @@ func (e *MatchError) Reason() string {
 }
 
 // View is the cloud's view of a fleet, loaded once: the HSS host list, the
-// 2FA host list, and the SMN topic. It implements scanner.CloudView.
+// 2FA host list, and the SMN topic. Its Fill method is what the scanner calls for each host (scanner.CloudView).
 type View struct {
 	hosts   map[string]HSSHost // by host id
 	tf      map[string]TwoFactorHost
@@ -66,8 +66,6 @@ type match struct {
 	err error
 }
 
-var _ scanner.CloudView = (*View)(nil)
-
 // NewView loads the HSS host list and the 2FA host list (each paged, once),
 // matches every inventory host to an HSS host, and, with auth mode sms and
 // a topic URN, checks the topic once for the fleet.
@@ -77,7 +75,7 @@ var _ scanner.CloudView = (*View)(nil)
 // HSS host name. When several HSS hosts share the address, the one whose
 // name is the inventory name is taken; failing that, the step is a
 // [*MatchError] naming them all. A step that finds none passes to the next.
-func NewView(ctx context.Context, c *Client, inventory []scanner.Host, topic TopicOptions) (*View, error) {
+func NewView(ctx context.Context, c *Client, inventory []inventory.Host, topic TopicOptions) (*View, error) {
 	hosts, err := c.ListHosts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cloud facts: %w", err)
@@ -106,7 +104,7 @@ func NewView(ctx context.Context, c *Client, inventory []scanner.Host, topic Top
 	return v, nil
 }
 
-func newView(hosts []HSSHost, tf []TwoFactorHost, inventory []scanner.Host) *View {
+func newView(hosts []HSSHost, tf []TwoFactorHost, inventory []inventory.Host) *View {
 	v := &View{hosts: map[string]HSSHost{}, tf: map[string]TwoFactorHost{}, matches: map[string]match{}}
 	for _, h := range hosts {
 		v.hosts[h.HostID] = h
@@ -140,7 +138,7 @@ func newView(hosts []HSSHost, tf []TwoFactorHost, inventory []scanner.Host) *Vie
 	return v
 }
 
-func matchHost(ih scanner.Host, hosts []HSSHost, byID map[string]HSSHost) (string, error) {
+func matchHost(ih inventory.Host, hosts []HSSHost, byID map[string]HSSHost) (string, error) {
 	if ih.HSSHostID != "" {
 		if _, ok := byID[ih.HSSHostID]; ok {
 			return ih.HSSHostID, nil
@@ -201,7 +199,7 @@ func matchHost(ih scanner.Host, hosts []HSSHost, byID map[string]HSSHost) (strin
 // several candidates, or none at all) keeps null cloud facts, gets
 // hss.cloud_error, and Fill returns the [*MatchError], which the caller
 // records too. An unreachable host's sections stay null.
-func (v *View) Fill(_ context.Context, h scanner.Host, f *contract.Facts) error {
+func (v *View) Fill(_ context.Context, h inventory.Host, f *contract.Facts) error {
 	if v.topic != nil && f.Reachable {
 		t := *v.topic
 		t.Protocols = append([]string(nil), v.topic.Protocols...)

@@ -10,7 +10,7 @@ import (
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/internal/hsssim"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 func TestView(t *testing.T) {
@@ -25,7 +25,7 @@ func TestView(t *testing.T) {
 	urn := "urn:smn:eu-de:" + testProject + ":ops"
 	s.AddTopic(hsssim.Topic{URN: urn, Name: "ops", Subscriptions: []hsssim.Subscription{{Protocol: "sms", Status: 1}}})
 
-	inv := []scanner.Host{
+	inv := []inventory.Host{
 		{Name: "web-01", Address: "10.0.0.5"},
 		{Name: "edge", Address: "203.0.113.7"},
 		{Name: "db-01", Address: "db.internal"},
@@ -38,15 +38,15 @@ func TestView(t *testing.T) {
 	}
 	// Hosts the view was not loaded with are matched when asked about; their
 	// probe left hss null.
-	noProbe := scanner.Host{Name: "noprobe", HSSHostID: "id-gone"}
-	matchedNoProbe := scanner.Host{Name: "stray2", Address: "10.7.7.7"}
+	noProbe := inventory.Host{Name: "noprobe", HSSHostID: "id-gone"}
+	matchedNoProbe := inventory.Host{Name: "stray2", Address: "10.7.7.7"}
 	c := newClient(t, s, nil)
 	v, err := cloud.NewView(context.Background(), c, inv, cloud.TopicOptions{AuthMode: cloud.AuthSMS, URN: urn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		host      scanner.Host
+		host      inventory.Host
 		reachable bool
 		wantID    string
 		wantHSS   string // JSON of f.HSS

@@ -10,6 +10,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
+	"github.com/factorgate/factorgate/scanner/inventory"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 // BenchmarkScanVsBareSSH measures Scan over a fleet of loopback SSH servers
@@ -22,19 +25,19 @@ import (
 //	go test -run '^$' -bench ScanVsBareSSH -benchtime 5x ./scanner/
 func BenchmarkScanVsBareSSH(b *testing.B) {
 	const hosts, concurrency = 48, 16
-	out, err := os.ReadFile("testdata/probe/centos7/probe.out")
+	out, err := os.ReadFile("probe/testdata/linux/centos7/probe.out")
 	if err != nil {
 		out = []byte("factorgate probe output unavailable\n")
 	}
-	servers := make([]*testServer, hosts)
+	servers := make([]*testutil.SSHServer, hosts)
 	for i := range servers {
-		servers[i] = startTestServer(b, func(string) ([]byte, uint32) { return out, 0 })
+		servers[i] = testutil.StartSSHServer(b, func(string) ([]byte, uint32) { return out, 0 })
 	}
-	key := clientKeyFile(b)
-	kh := knownHostsFile(b, servers...)
-	fleet := make([]Host, hosts)
+	key := testutil.ClientKeyFile(b)
+	kh := testutil.KnownHostsFile(b, servers...)
+	fleet := make([]inventory.Host, hosts)
 	for i, s := range servers {
-		fleet[i] = hostAt("h"+s.addr, s.addr, key, kh)
+		fleet[i] = hostAt("h"+s.Addr, s.Addr, key, kh)
 	}
 	pem, _ := os.ReadFile(key)
 	signer, err := ssh.ParsePrivateKey(pem)
@@ -51,8 +54,8 @@ func BenchmarkScanVsBareSSH(b *testing.B) {
 		g.SetLimit(concurrency)
 		for _, s := range servers {
 			g.Go(func() error {
-				c, err := ssh.Dial("tcp", s.addr, &ssh.ClientConfig{User: "ops", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
-					HostKeyCallback: ssh.FixedHostKey(s.hostKey), Timeout: 10 * time.Second})
+				c, err := ssh.Dial("tcp", s.Addr, &ssh.ClientConfig{User: "ops", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+					HostKeyCallback: ssh.FixedHostKey(s.HostKey), Timeout: 10 * time.Second})
 				if err != nil {
 					return err
 				}
@@ -62,7 +65,7 @@ func BenchmarkScanVsBareSSH(b *testing.B) {
 					return err
 				}
 				defer sess.Close()
-				_, err = sess.Output(LinuxProbe)
+				_, err = sess.Output(probe.Linux)
 				return err
 			})
 		}

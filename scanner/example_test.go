@@ -8,38 +8,13 @@ import (
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
-
-func ExampleLoadInventory() {
-	inv, err := scanner.LoadInventory("testdata/inventory/fleet.yaml")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	hosts, err := inv.Select([]string{"env=prod"})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, h := range hosts {
-		fmt.Println(h.Name, h.Address, h.Port, h.SSH.User)
-	}
-	// Output:
-	// web-01 10.0.0.5 22 ops
-	// db-01 10.0.1.7 22 dba
-}
-
-func ExampleParseInventory() {
-	_, err := scanner.ParseInventory("fleet.yaml", []byte("hosts:\n  - name: web-01\n    ssh: {user: ops, password: hunter2}\n"))
-	fmt.Println(err)
-	// Output:
-	// fleet.yaml:3: hosts[0].ssh.password: a password may not be written in the inventory: use password_env (an environment variable) or password_file
-}
 
 // ExampleScan streams the facts of a fleet as JSON lines, with a progress
 // bar on stderr when it is a terminal.
 func ExampleScan() {
-	inv, err := scanner.LoadInventory("fleet.yaml")
+	inv, err := inventory.Load("fleet.yaml")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return

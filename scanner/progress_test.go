@@ -2,15 +2,14 @@ package scanner
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/factorgate/factorgate/internal/testutil"
+)
 
 // TestProgressBar draws a scan of four hosts, one failed, on a fake clock,
 // and compares what a terminal would receive with testdata/progress.golden.
@@ -28,19 +27,7 @@ func TestProgressBar(t *testing.T) {
 	}
 	b.Finish()
 	got := strings.ReplaceAll(buf.String(), "\r\x1b[K", "<CR>\n")
-	golden := filepath.Join("testdata", "progress.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("progress drawn:\n%s\nwant:\n%s", got, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "progress.golden"), []byte(got))
 }
 
 // TestNewProgressSilentOffTerminal checks that a file that is not a

@@ -2,15 +2,19 @@
 //
 // # Entry points
 //
-// Load a fleet file with [LoadInventory], pick hosts with [Inventory.Select],
-// then call [Scan], which logs in to each host (SSH with
-// golang.org/x/crypto/ssh, or WinRM), runs one fixed read-only probe, parses
-// its output and streams each host's Facts to a callback as it finishes.
+// Load a fleet file with [inventory.Load], pick hosts with
+// [inventory.Inventory.Select], then call [Scan], which logs in to each host
+// over its transport (scanner/ssh, scanner/winrm), runs one fixed read-only
+// probe (scanner/probe), parses its output and streams each host's Facts to
+// a callback as it finishes.
+//
+// This package is the engine only: concurrency, deadlines, emitting Facts,
+// progress. Transports are registered in [transports].
 //
 // # Security
 //
 // Host keys are checked against known_hosts; a changed key refuses the host
-// ([HostKeyError]) and an unknown one does too unless Options.AcceptNew is
+// (ssh.HostKeyError) and an unknown one does too unless Options.AcceptNew is
 // set. Passwords come from an environment variable or a file, never from
 // the inventory, and never appear in errors, logs or facts. Commands run on
 // hosts are fixed strings: nothing from the inventory reaches a shell.
@@ -33,7 +37,60 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/scanner/inventory"
+	"github.com/factorgate/factorgate/scanner/probe"
+	"github.com/factorgate/factorgate/scanner/ssh"
+	"github.com/factorgate/factorgate/scanner/transport"
+	"github.com/factorgate/factorgate/scanner/winrm"
 )
+
+// transports are the ways a host can be reached, by the inventory's
+// transport name. A new transport is a package implementing
+// [transport.Dialer] and one line here.
+var transports = map[string]transport.Factory{
+	inventory.TransportSSH:   ssh.New,
+	inventory.TransportWinRM: winrm.New,
+}
+
+// runtime is what the hosts of one scan share: the options with defaults
+// filled and one dialer per transport.
+type runtime struct {
+	opts    Options
+	dialers map[string]transport.Dialer
+}
+
+func newRuntime(opts Options) (*runtime, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	opts.Timeouts = opts.Timeouts.WithDefaults()
+	cfg := transport.Config{
+		Timeouts: opts.Timeouts, MaxOutput: opts.MaxOutput, Retries: opts.Retries, RetryBackoff: opts.RetryBackoff,
+		Env: opts.Env, AcceptNew: opts.AcceptNew, NoSSHConfig: opts.NoSSHConfig, SSHConfigPath: opts.SSHConfigPath,
+	}.WithDefaults()
+	rt := &runtime{opts: opts, dialers: map[string]transport.Dialer{}}
+	for name, factory := range transports {
+		d, err := factory(cfg)
+		if err != nil {
+			return nil, err
+		}
+		rt.dialers[name] = d
+	}
+	return rt, nil
+}
+
+// dialer returns the dialer of h's transport.
+func (rt *runtime) dialer(h inventory.Host) (transport.Dialer, error) {
+	name := h.Transport
+	if name == "" {
+		name = inventory.TransportSSH
+	}
+	d, ok := rt.dialers[name]
+	if !ok {
+		return nil, fmt.Errorf("transport %q is not supported (%s)", h.Transport, h.Place())
+	}
+	return d, nil
+}
 
 // Scan scans hosts, at most opts.Concurrency at once, and calls emit with
 // each host's Facts as it finishes. emit is never called concurrently. A
@@ -42,7 +99,7 @@ import (
 // Scan returns an error only when it could not start (a bad ~/.ssh/config)
 // or when ctx ends; hosts cut short by ctx are not emitted, since their
 // Facts would say nothing true about them.
-func Scan(ctx context.Context, hosts []Host, opts Options, emit func(*contract.Facts)) error {
+func Scan(ctx context.Context, hosts []inventory.Host, opts Options, emit func(*contract.Facts)) error {
 	rt, err := newRuntime(opts)
 	if err != nil {
 		return err
@@ -78,14 +135,14 @@ func Scan(ctx context.Context, hosts []Host, opts Options, emit func(*contract.F
 }
 
 // hostFacts is the host section of the Facts, from the inventory.
-func hostFacts(h Host, port int) contract.Host {
+func hostFacts(h inventory.Host, port int) contract.Host {
 	labels := h.Labels
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	hh := contract.Host{Name: h.Name, Address: h.Address, Port: port, Transport: h.Transport, Labels: labels}
 	if hh.Transport == "" {
-		hh.Transport = TransportSSH
+		hh.Transport = inventory.TransportSSH
 	}
 	if h.HSSHostID != "" {
 		hh.HSSHostID = contract.Ptr(h.HSSHostID)
@@ -94,11 +151,12 @@ func hostFacts(h Host, port int) contract.Host {
 }
 
 // scanHost scans one host within Timeouts.Host and returns its Facts.
-func (rt *runtime) scanHost(ctx context.Context, h Host) *contract.Facts {
+func (rt *runtime) scanHost(ctx context.Context, h inventory.Host) *contract.Facts {
 	start := time.Now()
 	port := h.Port
-	if h.Transport != TransportWinRM {
-		port = rt.resolveSSH(h).port
+	d, derr := rt.dialer(h)
+	if derr == nil {
+		port = d.Port(h)
 	}
 	f := &contract.Facts{
 		Schema:      contract.FactsSchema,
@@ -106,9 +164,13 @@ func (rt *runtime) scanHost(ctx context.Context, h Host) *contract.Facts {
 		CollectedAt: start.UTC().Truncate(time.Millisecond),
 	}
 	hctx, cancel := context.WithTimeout(ctx, rt.opts.Timeouts.Host)
-	reached, err := rt.probeHost(hctx, h, f)
+	reached, err := false, derr
+	if derr == nil {
+		reached, err = rt.probeHost(hctx, d, h, f)
+	}
 	cancel()
-	if err != nil && ctx.Err() == nil && errors.Is(hctx.Err(), context.DeadlineExceeded) && !strings.Contains(err.Error(), "within") {
+	var de *transport.DeadlineError
+	if err != nil && ctx.Err() == nil && errors.Is(hctx.Err(), context.DeadlineExceeded) && !errors.As(err, &de) {
 		err = fmt.Errorf("%w (the host's deadline of %s passed)", err, rt.opts.Timeouts.Host)
 	}
 	switch {
@@ -116,14 +178,14 @@ func (rt *runtime) scanHost(ctx context.Context, h Host) *contract.Facts {
 		unreachable(f, err)
 	case err != nil:
 		f.Reachable = true
-		f.Error = contract.Ptr(oneLine(err.Error()))
+		f.Error = contract.Ptr(transport.OneLine(err.Error()))
 	default:
 		f.Reachable = true
 	}
 	if rt.opts.Cloud != nil && ctx.Err() == nil {
 		cctx, cancel := context.WithTimeout(ctx, rt.opts.Timeouts.Probe)
 		if err := rt.opts.Cloud.Fill(cctx, h, f); err != nil {
-			msg := "cloud: " + oneLine(err.Error())
+			msg := "cloud: " + transport.OneLine(err.Error())
 			if f.Error != nil {
 				msg = *f.Error + "; " + msg
 			}
@@ -137,54 +199,40 @@ func (rt *runtime) scanHost(ctx context.Context, h Host) *contract.Facts {
 
 // probeHost logs in, runs the probe for the host's OS and parses it into f.
 // reached is false when the host could not be logged in to or probed.
-func (rt *runtime) probeHost(ctx context.Context, h Host, f *contract.Facts) (reached bool, err error) {
-	var sess Session
-	var auth, banner string
-	if h.Transport == TransportWinRM {
-		sess, auth, err = dialWinRM(ctx, h, rt.opts)
-	} else {
-		var s *sshSession
-		s, err = rt.dialSSH(ctx, h)
-		if s != nil {
-			sess, auth, banner = s, s.auth, s.banner
-		}
-	}
+func (rt *runtime) probeHost(ctx context.Context, d transport.Dialer, h inventory.Host, f *contract.Facts) (reached bool, err error) {
+	sess, err := d.Dial(ctx, h)
 	if err != nil {
 		return false, err
 	}
 	defer sess.Close()
-	f.Host.Auth = contract.Ptr(auth)
+	f.Host.Auth = contract.Ptr(sess.Auth())
+	banner := sess.Banner()
 
-	windows := h.OS == "windows" || h.Transport == TransportWinRM
-	cmd := LinuxProbeFor(h)
-	if windows {
-		cmd = WindowsProbeCommand
-	}
 	pctx, cancel := context.WithTimeout(ctx, rt.opts.Timeouts.Probe)
-	out, err := sess.Run(pctx, cmd)
+	out, err := sess.Run(pctx, probe.For(h))
 	probeExpired := errors.Is(pctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if err != nil {
 		if probeExpired && ctx.Err() == nil {
-			return false, fmt.Errorf("probe: no answer within %s", rt.opts.Timeouts.Probe)
+			return false, &transport.DeadlineError{Step: "probe", Limit: rt.opts.Timeouts.Probe}
 		}
 		return false, fmt.Errorf("probe: %w", err)
 	}
-	if windows {
-		err = ParseWindowsProbe(out.Stdout, f)
-		if h.Transport != TransportWinRM {
+	if h.Windows() {
+		err = probe.ParseWindows(out.Stdout, f)
+		if banner != "" {
 			// OpenSSH for Windows: the banner is a fact of its own.
-			ParseWindowsSSHBanner(banner, f)
+			probe.ParseWindowsSSHBanner(banner, f)
 		}
 	} else {
-		err = ParseLinuxProbe(out.Stdout, banner, f)
+		err = probe.ParseLinux(out.Stdout, banner, f)
 	}
 	if err != nil {
 		msg := fmt.Sprintf("probe output: %v", err)
 		if out.ExitCode != 0 {
 			msg += fmt.Sprintf(" (the probe exited %d", out.ExitCode)
 			if s := strings.TrimSpace(string(out.Stderr)); s != "" {
-				msg += ": " + truncate(oneLine(s), 200)
+				msg += ": " + transport.Truncate(transport.OneLine(s), 200)
 			}
 			msg += ")"
 		}
@@ -197,19 +245,7 @@ func (rt *runtime) probeHost(ctx context.Context, h Host, f *contract.Facts) (re
 // but the host's own is null.
 func unreachable(f *contract.Facts, err error) {
 	f.Reachable = false
-	f.Error = contract.Ptr(oneLine(err.Error()))
+	f.Error = contract.Ptr(transport.OneLine(err.Error()))
 	f.OS, f.OpenSSH, f.SSHD, f.SELinux, f.RDP, f.HSS, f.Topic = nil, nil, nil, nil, nil, nil, nil
 	f.Accounts, f.SecurityProducts = nil, nil
-}
-
-// oneLine folds whitespace runs, newlines included, into single spaces.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

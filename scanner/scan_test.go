@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,54 +13,16 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
+	"github.com/factorgate/factorgate/scanner/inventory"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
-// silentListener accepts TCP connections and never says a word.
-func silentListener(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return l.Addr().String()
-}
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-func hostAt(name, addr, key, knownHosts string) Host {
+func hostAt(name, addr, key, knownHosts string) inventory.Host {
 	host, port, _ := net.SplitHostPort(addr)
 	p, _ := strconv.Atoi(port)
-	return Host{Name: name, Address: host, Port: p, Transport: TransportSSH,
-		SSH: SSHConfig{User: "ops", IdentityFile: key, KnownHosts: knownHosts}}
+	return inventory.Host{Name: name, Address: host, Port: p, Transport: inventory.TransportSSH,
+		SSH: inventory.SSHConfig{User: "ops", IdentityFile: key, KnownHosts: knownHosts}}
 }
 
 type countingProgress struct {
@@ -86,23 +46,23 @@ func (p *countingProgress) Finish() { p.finished++ }
 // (Debian's real sshd runs the real probe in TestScanRealSSHD, with
 // deadlines a busy machine cannot miss.)
 func TestScanFleetSurvivesBadHosts(t *testing.T) {
-	captured, capErr := os.ReadFile("testdata/probe/debian12/probe.out")
-	good := startTestServer(t, func(string) ([]byte, uint32) { return captured, 0 })
-	echo := startTestServer(t, func(string) ([]byte, uint32) { return []byte("not a probe output\n"), 0 })
-	stall := startTestServer(t, nil)
-	liar := startTestServer(t, nil)
-	key := clientKeyFile(t)
-	kh := knownHostsFile(t, echo, stall, good)
+	captured, capErr := os.ReadFile("probe/testdata/linux/debian12/probe.out")
+	good := testutil.StartSSHServer(t, func(string) ([]byte, uint32) { return captured, 0 })
+	echo := testutil.StartSSHServer(t, func(string) ([]byte, uint32) { return []byte("not a probe output\n"), 0 })
+	stall := testutil.StartSSHServer(t, nil)
+	liar := testutil.StartSSHServer(t, nil)
+	key := testutil.ClientKeyFile(t)
+	kh := testutil.KnownHostsFile(t, echo, stall, good)
 	// liar's address with echo's key: a changed host key.
-	khLiar := knownHostsFile(t, &testServer{addr: liar.addr, hostKey: echo.hostKey})
+	khLiar := testutil.KnownHostsFile(t, &testutil.SSHServer{Addr: liar.Addr, HostKey: echo.HostKey})
 
-	hosts := []Host{
-		hostAt("good", good.addr, key, kh),
-		hostAt("silent", silentListener(t), key, kh),
-		hostAt("stall", stall.addr, key, kh),
-		hostAt("refused", closedPort(t), key, kh),
-		hostAt("liar", liar.addr, key, khLiar),
-		hostAt("echo", echo.addr, key, kh),
+	hosts := []inventory.Host{
+		hostAt("good", good.Addr, key, kh),
+		hostAt("silent", testutil.SilentListener(t), key, kh),
+		hostAt("stall", stall.Addr, key, kh),
+		hostAt("refused", testutil.ClosedPort(t), key, kh),
+		hostAt("liar", liar.Addr, key, khLiar),
+		hostAt("echo", echo.Addr, key, kh),
 	}
 	prog := &countingProgress{}
 	opts := Options{
@@ -165,10 +125,10 @@ func TestScanFleetSurvivesBadHosts(t *testing.T) {
 
 // TestScanHostDeadline bounds a whole host, whatever step it is stuck in.
 func TestScanHostDeadline(t *testing.T) {
-	stall := startTestServer(t, nil)
-	h := hostAt("stall", stall.addr, clientKeyFile(t), knownHostsFile(t, stall))
+	stall := testutil.StartSSHServer(t, nil)
+	h := hostAt("stall", stall.Addr, testutil.ClientKeyFile(t), testutil.KnownHostsFile(t, stall))
 	var f *contract.Facts
-	err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv,
+	err := Scan(context.Background(), []inventory.Host{h}, Options{NoSSHConfig: true, Env: noEnv,
 		Timeouts: Timeouts{Probe: time.Minute, Host: 300 * time.Millisecond}}, func(x *contract.Facts) { f = x })
 	if err != nil {
 		t.Fatal(err)
@@ -183,13 +143,13 @@ func TestScanHostDeadline(t *testing.T) {
 func TestScanCancel(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	stall := startTestServer(t, func(string) ([]byte, uint32) {
+	stall := testutil.StartSSHServer(t, func(string) ([]byte, uint32) {
 		once.Do(func() { close(started) })
 		<-release // never answers while the scan runs
 		return nil, 0
 	})
 	t.Cleanup(func() { close(release) })
-	hosts := []Host{hostAt("stall", stall.addr, clientKeyFile(t), knownHostsFile(t, stall))}
+	hosts := []inventory.Host{hostAt("stall", stall.Addr, testutil.ClientKeyFile(t), testutil.KnownHostsFile(t, stall))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	emitted := 0
@@ -217,16 +177,16 @@ func TestScanCancel(t *testing.T) {
 func TestScanWindowsOverSSH(t *testing.T) {
 	var got string
 	var mu sync.Mutex
-	srv := startTestServer(t, func(cmd string) ([]byte, uint32) {
+	srv := testutil.StartSSHServer(t, func(cmd string) ([]byte, uint32) {
 		mu.Lock()
 		got = cmd
 		mu.Unlock()
 		return []byte("{}"), 0
 	})
-	h := hostAt("win", srv.addr, clientKeyFile(t), knownHostsFile(t, srv))
+	h := hostAt("win", srv.Addr, testutil.ClientKeyFile(t), testutil.KnownHostsFile(t, srv))
 	h.OS = "windows"
 	var f *contract.Facts
-	if err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(x *contract.Facts) { f = x }); err != nil {
+	if err := Scan(context.Background(), []inventory.Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(x *contract.Facts) { f = x }); err != nil {
 		t.Fatal(err)
 	}
 	if f == nil || f.OpenSSH == nil || deref(f.OpenSSH.Banner) != "SSH-2.0-OpenSSH_7.4" || !f.OpenSSH.Windows {
@@ -234,14 +194,14 @@ func TestScanWindowsOverSSH(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got != WindowsProbeCommand {
-		t.Errorf("ran %.40q, want WindowsProbeCommand", got)
+	if got != probe.WindowsCommand {
+		t.Errorf("ran %.40q, want probe.WindowsCommand", got)
 	}
 }
 
 type fakeCloud struct{ calls atomic.Int32 }
 
-func (c *fakeCloud) Fill(_ context.Context, h Host, f *contract.Facts) error {
+func (c *fakeCloud) Fill(_ context.Context, h inventory.Host, f *contract.Facts) error {
 	c.calls.Add(1)
 	return errors.New("hss: 403 forbidden")
 }
@@ -249,9 +209,9 @@ func (c *fakeCloud) Fill(_ context.Context, h Host, f *contract.Facts) error {
 // TestScanCloudFillErrors records a cloud failure next to the host's own.
 func TestScanCloudFillErrors(t *testing.T) {
 	cloud := &fakeCloud{}
-	h := hostAt("gone", closedPort(t), clientKeyFile(t), "/nonexistent")
+	h := hostAt("gone", testutil.ClosedPort(t), testutil.ClientKeyFile(t), "/nonexistent")
 	var f *contract.Facts
-	Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv, Cloud: cloud}, func(x *contract.Facts) { f = x })
+	Scan(context.Background(), []inventory.Host{h}, Options{NoSSHConfig: true, Env: noEnv, Cloud: cloud}, func(x *contract.Facts) { f = x })
 	if cloud.calls.Load() != 1 {
 		t.Errorf("Fill called %d times, want 1", cloud.calls.Load())
 	}
@@ -260,7 +220,7 @@ func TestScanCloudFillErrors(t *testing.T) {
 	}
 }
 
-// TestScanSudo runs LinuxProbe by default and LinuxProbeNoSudo on a host
+// TestScanSudo runs probe.Linux by default and probe.LinuxNoSudo on a host
 // whose inventory says sudo: false.
 func TestScanSudo(t *testing.T) {
 	tests := []struct {
@@ -268,22 +228,22 @@ func TestScanSudo(t *testing.T) {
 		noSudo bool
 		want   string
 	}{
-		{"default", false, LinuxProbe},
-		{"sudo: false", true, LinuxProbeNoSudo},
+		{"default", false, probe.Linux},
+		{"sudo: false", true, probe.LinuxNoSudo},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got string
 			var mu sync.Mutex
-			srv := startTestServer(t, func(cmd string) ([]byte, uint32) {
+			srv := testutil.StartSSHServer(t, func(cmd string) ([]byte, uint32) {
 				mu.Lock()
 				got = cmd
 				mu.Unlock()
 				return []byte("nothing\n"), 0
 			})
-			h := hostAt("h", srv.addr, clientKeyFile(t), knownHostsFile(t, srv))
+			h := hostAt("h", srv.Addr, testutil.ClientKeyFile(t), testutil.KnownHostsFile(t, srv))
 			h.SSH.NoSudo = tt.noSudo
-			if err := Scan(context.Background(), []Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(*contract.Facts) {}); err != nil {
+			if err := Scan(context.Background(), []inventory.Host{h}, Options{NoSSHConfig: true, Env: noEnv}, func(*contract.Facts) {}); err != nil {
 				t.Fatal(err)
 			}
 			mu.Lock()
@@ -292,63 +252,5 @@ func TestScanSudo(t *testing.T) {
 				t.Errorf("ran a probe of %d bytes, want the one of %d (sudo attempt: %v)", len(got), len(tt.want), !tt.noSudo)
 			}
 		})
-	}
-}
-
-// TestLinuxProbeNoSudo checks that the two probes differ only in their
-// sudo switch, and that the one without sudo never runs it on this machine.
-func TestLinuxProbeNoSudo(t *testing.T) {
-	if strings.Replace(LinuxProbe, "fg_sudo=yes\n", "fg_sudo=no\n", 1) != LinuxProbeNoSudo {
-		t.Fatal("LinuxProbe and LinuxProbeNoSudo differ beyond their sudo switch")
-	}
-	if strings.Contains(LinuxProbeNoSudo, "fg_sudo=yes") || !strings.Contains(LinuxProbeNoSudo, `[ "$fg_sudo" = yes ]`) {
-		t.Fatal("LinuxProbeNoSudo does not turn the sudo attempt off")
-	}
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
-	// sh functions shadow commands: a non-root id, and a sudo that records
-	// its calls; plain sshd -T fails. LinuxProbe then calls sudo (the
-	// control) and LinuxProbeNoSudo must not.
-	for _, probe := range []string{LinuxProbe, LinuxProbeNoSudo} {
-		dir := t.TempDir()
-		mark := filepath.Join(dir, "sudo-ran")
-		shadow := "id() { echo 1000; }\nsudo() { : >" + mark + "; echo 'sudo: a password is required'; return 1; }\n"
-		// An sshd whose -T fails, in place of the system's.
-		sshd := filepath.Join(dir, "sshd")
-		if err := os.WriteFile(sshd, []byte("#!/bin/sh\necho 'sshd: no hostkeys available -- exiting.'\nexit 1\n"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		const sshdPaths = "/usr/sbin/sshd /usr/local/sbin/sshd /sbin/sshd /usr/bin/sshd"
-		if !strings.Contains(probe, sshdPaths) {
-			t.Fatal("the probe no longer looks for sshd in " + sshdPaths)
-		}
-		script := strings.Replace(probe, "\nexport LC_ALL=C\n", "\n"+shadow+"export LC_ALL=C\n", 1)
-		script = strings.Replace(script, sshdPaths, sshd, 1)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		out, err := exec.CommandContext(ctx, sh, "-c", script).Output()
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := splitProbeSections(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, ran := os.Stat(mark)
-		sudoSection := p.section("sshd-T-sudo") != nil
-		if probe == LinuxProbeNoSudo {
-			if ran == nil || sudoSection {
-				t.Errorf("LinuxProbeNoSudo ran sudo (section printed: %v)", sudoSection)
-			}
-			continue
-		}
-		if s := p.section("sshd-T"); s == nil || s.rc == 0 {
-			t.Fatalf("the stand-in sshd -T did not fail: %+v", s)
-		}
-		if ran != nil || !sudoSection {
-			t.Errorf("LinuxProbe did not try sudo after sshd -T failed (control)")
-		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/factorgate/factorgate/audit"
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
@@ -16,7 +18,7 @@ import (
 	"github.com/factorgate/factorgate/remediate"
 	"github.com/factorgate/factorgate/report"
 	"github.com/factorgate/factorgate/scanner"
-	"github.com/urfave/cli/v2"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 func demoCommand() *cli.Command {
@@ -70,7 +72,7 @@ func runDemo(c *cli.Context) error {
 	fmt.Fprintf(errw, "demo: %d servers over SSH and %d Windows servers over WinRM on 127.0.0.1, and an HSS API emulator at %s\n",
 		c.Int("hosts"), c.Int("windows"), l.HSS.URL())
 
-	inv, err := scanner.LoadInventory(l.InventoryPath)
+	inv, err := inventory.Load(l.InventoryPath)
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/remediate"
-	"github.com/factorgate/factorgate/scanner"
-	"github.com/urfave/cli/v2"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 func enableCommand() *cli.Command {
@@ -73,7 +74,7 @@ func cloudFromFlags(c *cli.Context) (*cloud.Client, error) {
 // scanned (HSS host list, 2FA host list, and the SMN topic of --auth-mode
 // sms --topic-urn where those flags exist). It returns nil, nil when no
 // credentials are set: the scan then runs without cloud facts.
-func cloudViewFromFlags(ctx context.Context, c *cli.Context, hosts []scanner.Host) (*cloud.View, error) {
+func cloudViewFromFlags(ctx context.Context, c *cli.Context, hosts []inventory.Host) (*cloud.View, error) {
 	client, err := cloudFromFlags(c)
 	if err != nil || client == nil {
 		return nil, err

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/factorgate/factorgate/cloud"
-	"github.com/factorgate/factorgate/internal/hsssim"
-	"github.com/factorgate/factorgate/scanner"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/urfave/cli/v2"
+
+	"github.com/factorgate/factorgate/cloud"
+	"github.com/factorgate/factorgate/internal/hsssim"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // TestCloudScript runs the CLI scripts of testdata/cloud, which drive
@@ -205,7 +206,7 @@ func TestCloudViewFromFlags(t *testing.T) {
 	defer sim.Close()
 	sim.AddHost(hsssim.Host{ID: "id-a", Name: "a", PrivateIP: "127.0.0.1"})
 	sim.AddHost(hsssim.Host{ID: "id-b", Name: "b", PrivateIP: "127.0.0.1"})
-	hosts := []scanner.Host{{Name: "b", Address: "127.0.0.1"}}
+	hosts := []inventory.Host{{Name: "b", Address: "127.0.0.1"}}
 	for _, withCreds := range []bool{false, true} {
 		for k, v := range sim.Env() {
 			if !withCreds {

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
+
 	"github.com/factorgate/factorgate/internal/fleetsim"
 	"github.com/factorgate/factorgate/internal/hsssim"
 	"github.com/factorgate/factorgate/internal/lab"
-	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // TestLabScript runs the CLI scripts of testdata/lab against a simulated

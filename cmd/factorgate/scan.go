@@ -12,6 +12,7 @@ import (
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 func scanCommand() *cli.Command {
@@ -95,12 +96,12 @@ func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 // loadHosts loads the inventory named by -i and selects the hosts of
 // --limit. Its errors are one line naming FILE:LINE where the file is at
 // fault.
-func loadHosts(c *cli.Context) (*scanner.Inventory, []scanner.Host, error) {
+func loadHosts(c *cli.Context) (*inventory.Inventory, []inventory.Host, error) {
 	path := c.String("inventory")
 	if path == "" {
 		return nil, nil, fmt.Errorf("%s: -i FILE (the inventory) is required", c.Command.Name)
 	}
-	inv, err := scanner.LoadInventory(path)
+	inv, err := inventory.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}

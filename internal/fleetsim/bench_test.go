@@ -18,6 +18,8 @@ import (
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/internal/fleetsim"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 // benchHosts is the fleet size of BenchmarkStart.
@@ -115,7 +117,7 @@ func BenchmarkScan(b *testing.B) {
 	if err := f.WriteInventory(invPath); err != nil {
 		b.Fatal(err)
 	}
-	inv, err := scanner.LoadInventory(invPath)
+	inv, err := inventory.Load(invPath)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -141,7 +143,7 @@ func BenchmarkScan(b *testing.B) {
 				return err
 			}
 			defer s.Close()
-			s.Output(scanner.LinuxProbe)
+			s.Output(probe.Linux)
 			return nil
 		})
 	}

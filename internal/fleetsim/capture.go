@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// captures are copies of scanner/testdata/probe/<system>/probe.stdout (a test
+// captures are copies of scanner/probe/testdata/linux/<system>/probe.stdout (a test
 // keeps them identical): the probe output of each stock release, from which
 // every Linux profile is built.
 //
@@ -122,7 +122,7 @@ func (p *probeOutput) setting(keyword, value string) *probeOutput {
 	return p
 }
 
-// render frames the sections the way scanner.LinuxProbe prints them.
+// render frames the sections the way probe.Linux prints them.
 func (p *probeOutput) render() []byte {
 	var b strings.Builder
 	b.WriteString("@@factorgate:linux-probe v1@@\n")

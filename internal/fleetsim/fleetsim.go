@@ -4,7 +4,7 @@
 //
 // Each host listens on its own 127.0.0.1 port with its own ed25519 host
 // key, sends the SSH banner of its [Profile] (OpenSSH 7.4 for CentOS 7,
-// 9.2p1 for Debian 12, ...) and answers the exact [scanner.LinuxProbe]
+// 9.2p1 for Debian 12, ...) and answers the exact [probe.Linux]
 // command with output built from the probe outputs captured for each
 // release; any other command gets "not found" and exit status 127.
 //

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,10 +17,9 @@ import (
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/internal/fleetsim"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/internal/testutil"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // startAll starts one host per profile.
 func startAll(t *testing.T, cfg fleetsim.Config) *fleetsim.Fleet {
@@ -91,8 +89,8 @@ func run(t *testing.T, c *ssh.Client, cmd string, timeout time.Duration) ([]byte
 }
 
 // TestProfilesThroughSSH logs in to one host of every Linux profile with a
-// real x/crypto/ssh client, runs scanner.LinuxProbe, parses the output
-// with scanner.ParseLinuxProbe and compares the facts with the profile's
+// real x/crypto/ssh client, runs probe.Linux, parses the output
+// with probe.ParseLinux and compares the facts with the profile's
 // golden file (testdata/facts/<profile>.json; -update rewrites).
 func TestProfilesThroughSSH(t *testing.T) {
 	f := startAll(t, fleetsim.Config{})
@@ -127,13 +125,13 @@ func TestProfilesThroughSSH(t *testing.T) {
 			if p.Mode == fleetsim.Stall {
 				timeout = 300 * time.Millisecond
 			}
-			stdout, _, exit, err := run(t, c, scanner.LinuxProbe, timeout)
+			stdout, _, exit, err := run(t, c, probe.Linux, timeout)
 			if p.Mode == fleetsim.Stall {
 				if err == nil || len(stdout) == 0 {
 					t.Fatalf("stalling host: err %v after %d bytes", err, len(stdout))
 				}
 				var facts contract.Facts
-				if err := scanner.ParseLinuxProbe(stdout, p.Banner, &facts); !errors.Is(err, scanner.ErrLinuxProbeTruncated) {
+				if err := probe.ParseLinux(stdout, p.Banner, &facts); !errors.Is(err, probe.ErrLinuxTruncated) {
 					t.Errorf("half an output parsed with %v, want ErrLinuxProbeTruncated", err)
 				}
 				return
@@ -142,7 +140,7 @@ func TestProfilesThroughSSH(t *testing.T) {
 				t.Fatalf("probe: exit %d, %v", exit, err)
 			}
 			facts := contract.Facts{Schema: contract.FactsSchema}
-			err = scanner.ParseLinuxProbe(stdout, string(c.ServerVersion()), &facts)
+			err = probe.ParseLinux(stdout, string(c.ServerVersion()), &facts)
 			if (err == nil) != p.Expect.Facts {
 				t.Fatalf("ParseLinuxProbe: %v; profile expects facts: %v", err, p.Expect.Facts)
 			}
@@ -158,7 +156,7 @@ func TestProfilesThroughSSH(t *testing.T) {
 			}{facts.OS, facts.OpenSSH, facts.SSHD, facts.SELinux, facts.HSS}, "", "  ")
 			got = append(got, '\n')
 			golden := filepath.Join("testdata", "facts", p.Name+".json")
-			if *update {
+			if testutil.Update() {
 				os.MkdirAll(filepath.Dir(golden), 0o755)
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)
@@ -187,7 +185,7 @@ func TestOnlyTheProbeIsAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for _, cmd := range []string{"id", scanner.LinuxProbe + " ", "rm -rf /"} {
+	for _, cmd := range []string{"id", probe.Linux + " ", "rm -rf /"} {
 		stdout, stderr, exit, err := run(t, c, cmd, 2*time.Second)
 		if err != nil || exit != 127 || len(stdout) != 0 || !strings.Contains(string(stderr), "not found") {
 			t.Errorf("%.20q: exit %d, stdout %q, stderr %q, %v", cmd, exit, stdout, stderr, err)
@@ -241,9 +239,9 @@ func TestCapturesMatchScanner(t *testing.T) {
 	for _, c := range copies {
 		system := strings.TrimSuffix(filepath.Base(c), ".stdout")
 		a, _ := os.ReadFile(c)
-		b, err := os.ReadFile(filepath.Join("..", "..", "scanner", "testdata", "probe", system, "probe.stdout"))
+		b, err := os.ReadFile(filepath.Join("..", "..", "scanner", "probe", "testdata", "linux", system, "probe.stdout"))
 		if err != nil || !bytes.Equal(a, b) {
-			t.Errorf("%s differs from scanner/testdata/probe/%s/probe.stdout (copy it again): %v", c, system, err)
+			t.Errorf("%s differs from scanner/probe/testdata/linux/%s/probe.stdout (copy it again): %v", c, system, err)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/factorgate/factorgate/internal/fleetsim"
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // TestScanAndJudge writes the fleet's inventory, loads it with the
@@ -24,7 +25,7 @@ func TestScanAndJudge(t *testing.T) {
 	if err := f.WriteInventory(invPath); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := scanner.LoadInventory(invPath)
+	inv, err := inventory.Load(invPath)
 	if err != nil {
 		t.Fatal(err)
 	}

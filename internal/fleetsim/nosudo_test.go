@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 // TestLinuxAnswerNoSudo answers both probes: the one without sudo gets the
@@ -25,8 +25,8 @@ func TestLinuxAnswerNoSudo(t *testing.T) {
 		cmd  string
 		want []byte
 	}{
-		{"LinuxProbe", scanner.LinuxProbe, out},
-		{"LinuxProbeNoSudo", scanner.LinuxProbeNoSudo, want},
+		{"LinuxProbe", probe.Linux, out},
+		{"LinuxProbeNoSudo", probe.LinuxNoSudo, want},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 // Mode is how a simulated host behaves on the wire.
@@ -124,17 +124,17 @@ func Mixed(n int) []HostSpec {
 	return specs
 }
 
-// LinuxAnswer answers exactly scanner.LinuxProbe with stdout and exit
-// status 0, and exactly scanner.LinuxProbeNoSudo (ssh.sudo: false) with
+// LinuxAnswer answers exactly probe.Linux with stdout and exit
+// status 0, and exactly probe.LinuxNoSudo (ssh.sudo: false) with
 // stdout less its sshd-T-sudo section, as that probe never runs sudo; any
 // other command gets the shell's "not found" and 127.
 func LinuxAnswer(stdout []byte) func(cmd string) ([]byte, []byte, int) {
 	noSudo := withoutSection(stdout, "sshd-T-sudo")
 	return func(cmd string) ([]byte, []byte, int) {
 		switch cmd {
-		case scanner.LinuxProbe:
+		case probe.Linux:
 			return stdout, nil, 0
-		case scanner.LinuxProbeNoSudo:
+		case probe.LinuxNoSudo:
 			return noSudo, nil, 0
 		}
 		return nil, []byte(notFound(cmd)), 127

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/factorgate/factorgate/internal/winprofiles"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 // BannerWindows is the banner of the OpenSSH for Windows server that
@@ -16,13 +16,13 @@ const BannerWindows = "SSH-2.0-OpenSSH_for_Windows_8.1"
 // "windows-server-2019".
 const WindowsPrefix = "windows-"
 
-// WindowsAnswer answers exactly scanner.WindowsProbeCommand with the given
+// WindowsAnswer answers exactly probe.WindowsCommand with the given
 // output; any other command line gets cmd.exe's "is not recognized" error
 // and exit status 1, as OpenSSH for Windows (whose default shell is
 // cmd.exe) gives.
 func WindowsAnswer(stdout, stderr []byte, exit int) func(cmd string) ([]byte, []byte, int) {
 	return func(cmd string) ([]byte, []byte, int) {
-		if cmd == scanner.WindowsProbeCommand {
+		if cmd == probe.WindowsCommand {
 			return stdout, stderr, exit
 		}
 		name := "''"

@@ -1,6 +1,6 @@
 // Package winprofiles holds the simulated Windows hosts shared by the WinRM
 // emulator ([github.com/factorgate/factorgate/internal/winrmsim]) and the
-// simulated SSH fleet: what [scanner.WindowsProbeCommand] prints on each,
+// simulated SSH fleet: what [probe.WindowsCommand] prints on each,
 // and the verdict the default policy bundle should reach about it.
 //
 // Use [All] for the whole set and [Get] for one profile by name. Outputs are
@@ -14,7 +14,7 @@ import (
 	"encoding/json"
 	"slices"
 
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 // Profile is one simulated Windows host.
@@ -183,7 +183,7 @@ func stockAccounts2019(adminExpired int) string {
 
 // doc assembles a probe document in the key order the probe prints.
 func doc(os, rdp, accounts, hostguard, security string) []byte {
-	s := `{"schema":"` + scanner.WindowsProbeSchema + `","os":` + os + `,"rdp":` + rdp +
+	s := `{"schema":"` + probe.WindowsSchema + `","os":` + os + `,"rdp":` + rdp +
 		`,"accounts":` + accounts + `,"hostguard":` + hostguard + `,"security":` + security + `,"errors":[]}` + "\r\n"
 	return []byte(s)
 }

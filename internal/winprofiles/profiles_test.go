@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 func TestProfiles(t *testing.T) {
@@ -21,7 +21,7 @@ func TestProfiles(t *testing.T) {
 	for _, p := range All() {
 		t.Run(p.Name, func(t *testing.T) {
 			var f contract.Facts
-			err := scanner.ParseWindowsProbe(p.Stdout, &f)
+			err := probe.ParseWindows(p.Stdout, &f)
 			switch {
 			case p.Slow:
 				// Its output is fine; the answer comes too late.

@@ -15,6 +15,7 @@ import (
 	"github.com/factorgate/factorgate/internal/winprofiles"
 	"github.com/factorgate/factorgate/internal/winrmsim"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // BenchmarkScanWinRM scans 20 simulated Windows hosts over HTTPS with
@@ -33,10 +34,10 @@ func BenchmarkScanWinRM(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sim.Close()
-	var hosts []scanner.Host
+	var hosts []inventory.Host
 	for _, h := range sim.Hosts() {
-		hosts = append(hosts, scanner.Host{Name: h.Name, Address: h.Address, Port: h.Port, Transport: scanner.TransportWinRM, OS: "windows",
-			WinRM: scanner.WinRMConfig{User: "Administrator", HTTPS: true, CAFile: sim.CAFile(), Auth: "basic", PasswordEnv: "PW"}})
+		hosts = append(hosts, inventory.Host{Name: h.Name, Address: h.Address, Port: h.Port, Transport: inventory.TransportWinRM, OS: "windows",
+			WinRM: inventory.WinRMConfig{User: "Administrator", HTTPS: true, CAFile: sim.CAFile(), Auth: "basic", Password: inventory.Secret{Env: "PW"}}})
 	}
 	opts := scanner.Options{Concurrency: 4, Env: func(string) string { return "pw" }, Timeouts: scanner.Timeouts{Probe: 10 * time.Second}}
 

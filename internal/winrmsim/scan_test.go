@@ -12,6 +12,7 @@ import (
 	"github.com/factorgate/factorgate/internal/winrmsim"
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // TestScanAndJudge scans every profile through scanner.Scan and the real
@@ -33,15 +34,15 @@ func TestScanAndJudge(t *testing.T) {
 	}
 	defer sim.Close()
 
-	var hosts []scanner.Host
+	var hosts []inventory.Host
 	for _, h := range sim.Hosts() {
 		env := "WINRM_PASSWORD"
 		if h.Name == "win-wrong-password" {
 			env = "WINRM_OTHER_PASSWORD"
 		}
-		hosts = append(hosts, scanner.Host{
-			Name: h.Name, Address: h.Address, Port: h.Port, Transport: scanner.TransportWinRM, OS: "windows",
-			WinRM: scanner.WinRMConfig{User: "Administrator", HTTPS: true, CAFile: sim.CAFile(), Auth: "basic", PasswordEnv: env},
+		hosts = append(hosts, inventory.Host{
+			Name: h.Name, Address: h.Address, Port: h.Port, Transport: inventory.TransportWinRM, OS: "windows",
+			WinRM: inventory.WinRMConfig{User: "Administrator", HTTPS: true, CAFile: sim.CAFile(), Auth: "basic", Password: inventory.Secret{Env: env}},
 		})
 	}
 	opts := scanner.Options{

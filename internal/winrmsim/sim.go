@@ -15,7 +15,7 @@
 //	})
 //	defer sim.Close()
 //
-// Each host answers exactly [scanner.WindowsProbeCommand] with the output of
+// Each host answers exactly [probe.WindowsCommand] with the output of
 // its profile ([Profiles]); any other command line exits 1 with cmd.exe's
 // "is not recognized" error on stderr.
 //

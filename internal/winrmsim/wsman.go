@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/internal/winprofiles"
-	"github.com/factorgate/factorgate/scanner"
+	"github.com/factorgate/factorgate/scanner/probe"
 )
 
 // WS-Management actions of the Windows remote shell, as the
@@ -194,9 +194,9 @@ func (h *host) serveWSMan(w http.ResponseWriter, r *http.Request, body []byte) {
 }
 
 // run decides what a command line prints: the profile's probe output for
-// exactly scanner.WindowsProbeCommand, an error from cmd.exe otherwise.
+// exactly probe.WindowsCommand, an error from cmd.exe otherwise.
 func (h *host) run(line string) *command {
-	if line != scanner.WindowsProbeCommand {
+	if line != probe.WindowsCommand {
 		name, _, _ := strings.Cut(line, " ")
 		return &command{
 			stderr:   []byte(fmt.Sprintf("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", name)),

@@ -1,0 +1,482 @@
+package probe
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/factorgate/factorgate/contract"
+)
+
+// WindowsSchema tags the JSON document the Windows probe prints.
+const WindowsSchema = "factorgate/windows-probe/v1"
+
+// windowsProbeScript is the read-only probe, for Windows PowerShell 5.1
+// (Server 2012 R2 to 2022). It prints one JSON document. Each step runs in its
+// own try/catch: a failed step leaves its field null and names itself in
+// "errors" as "step: message", so one failure never costs the whole probe.
+// Raw values are reported; ParseWindows derives the facts from them.
+//
+// Lines are trimmed and comment lines dropped before encoding (see
+// compactPS): cmd.exe, which WinRM and OpenSSH for Windows start the command
+// through, refuses command lines above 8191 characters.
+const windowsProbeScript = `
+$ErrorActionPreference='Stop'
+$ProgressPreference='SilentlyContinue'
+$r=[ordered]@{schema='` + WindowsSchema + `';os=$null;rdp=$null;accounts=$null;hostguard=$null;security=$null;errors=@()}
+function E($s,$e){$r.errors+=($s+': '+$e.Exception.Message)}
+# Operating system: CIM first, WMI where CIM is unavailable.
+try{
+ try{$o=Get-CimInstance -ClassName Win32_OperatingSystem}catch{$o=Get-WmiObject -Class Win32_OperatingSystem}
+ $r.os=[ordered]@{caption=[string]$o.Caption;version=[string]$o.Version;build=[string]$o.BuildNumber}
+}catch{E 'os' $_}
+# Remote Desktop: the Group Policy value overrides the local one.
+$t='HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
+$d=[ordered]@{deny=$null;policy_deny=$null;port=$null;nla=$null}
+$r.rdp=$d
+try{$d.deny=(Get-ItemProperty -LiteralPath $t).fDenyTSConnections}catch{E 'rdp.deny' $_}
+try{$p='HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
+ if(Test-Path -LiteralPath $p){$d.policy_deny=(Get-ItemProperty -LiteralPath $p).fDenyTSConnections}}catch{E 'rdp.policy' $_}
+try{$w=Get-ItemProperty -LiteralPath ($t+'\WinStations\RDP-Tcp');$d.port=$w.PortNumber;$d.nla=$w.UserAuthentication}catch{E 'rdp.port' $_}
+# Local accounts from the WinNT provider: UserFlags 0x2 is disabled,
+# PasswordExpired 1 is "must change password at next logon".
+try{$a=@()
+ foreach($u in ([ADSI]('WinNT://'+$env:COMPUTERNAME+',computer')).Children){
+  if($u.SchemaClassName -eq 'user'){$a+=[ordered]@{name=[string]$u.Name;user_flags=$u.UserFlags.Value;password_expired=$u.PasswordExpired.Value}}}
+ $r.accounts=$a}catch{E 'accounts' $_}
+# HSS agent: service, install directory, processes.
+$h=[ordered]@{service=$null;dir=$null;processes=$null}
+$r.hostguard=$h
+try{$s=Get-Service -Name HostGuard -ErrorAction SilentlyContinue;if($s){$h.service=[string]$s.Status}else{$h.service='absent'}}catch{E 'hostguard.service' $_}
+try{$h.dir=Test-Path -LiteralPath 'C:\Program Files\HostGuard'}catch{E 'hostguard.dir' $_}
+try{$h.processes=@(Get-Process -Name HostGuard,HostWatch -ErrorAction SilentlyContinue|ForEach-Object{$_.ProcessName})}catch{E 'hostguard.processes' $_}
+# Security products that conflict with 2FA: 360 Guard, G01.
+$c=[ordered]@{services=$null;dirs=$null;antivirus=$null}
+$r.security=$c
+try{$c.services=@(Get-Service -ErrorAction SilentlyContinue|Where-Object{$_.Name -match '^(360|ZhuDongFangYu|QHActiveDefense|G01)'}|ForEach-Object{$_.Name})}catch{E 'security.services' $_}
+try{$c.dirs=@('C:\Program Files\360','C:\Program Files (x86)\360','C:\Program Files\G01','C:\Program Files (x86)\G01'|Where-Object{Test-Path -LiteralPath $_})}catch{E 'security.dirs' $_}
+# SecurityCenter2 exists on client editions only: absent on Server is no error.
+try{$c.antivirus=@(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct|ForEach-Object{[string]$_.displayName})}catch{}
+$r|ConvertTo-Json -Depth 4 -Compress
+`
+
+// WindowsCommand is the fixed, read-only PowerShell probe, as one
+// command line (an encoded command) for WinRM and for OpenSSH for Windows.
+var WindowsCommand = EncodePowerShell(compactPS(windowsProbeScript))
+
+// EncodePowerShell returns the command line that runs script in Windows
+// PowerShell without a profile or prompts: the script travels as the base64
+// of its UTF-16LE bytes, so no character of it is interpreted by a shell.
+func EncodePowerShell(script string) string {
+	u := utf16.Encode([]rune(script))
+	b := make([]byte, 2*len(u))
+	for i, c := range u {
+		binary.LittleEndian.PutUint16(b[2*i:], c)
+	}
+	return "powershell.exe -NoProfile -NonInteractive -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
+}
+
+// DecodePowerShell is the inverse of [EncodePowerShell]: it returns the
+// script of an encoded PowerShell command line, or false if cmd is not one.
+func DecodePowerShell(cmd string) (string, bool) {
+	const prefix = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
+	if !strings.HasPrefix(cmd, prefix) {
+		return "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(cmd[len(prefix):])
+	if err != nil || len(b)%2 != 0 {
+		return "", false
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return string(utf16.Decode(u)), true
+}
+
+// compactPS trims each line of a script and drops blank and comment lines.
+func compactPS(script string) string {
+	var out []string
+	for line := range strings.SplitSeq(script, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// windowsProbe is the JSON document the probe prints.
+type windowsProbe struct {
+	Schema string `json:"schema"`
+	OS     *struct {
+		Caption psString `json:"caption"`
+		Version psString `json:"version"`
+		Build   psString `json:"build"`
+	} `json:"os"`
+	RDP *struct {
+		Deny       psInt `json:"deny"`
+		PolicyDeny psInt `json:"policy_deny"`
+		Port       psInt `json:"port"`
+		NLA        psInt `json:"nla"`
+	} `json:"rdp"`
+	Accounts  psList[windowsAccount] `json:"accounts"`
+	HostGuard *struct {
+		Service   psString         `json:"service"`
+		Dir       psBool           `json:"dir"`
+		Processes psList[psString] `json:"processes"`
+	} `json:"hostguard"`
+	Security *struct {
+		Services  psList[psString] `json:"services"`
+		Dirs      psList[psString] `json:"dirs"`
+		Antivirus psList[psString] `json:"antivirus"`
+	} `json:"security"`
+	Errors psList[psString] `json:"errors"`
+}
+
+type windowsAccount struct {
+	Name            psString `json:"name"`
+	UserFlags       psInt    `json:"user_flags"`
+	PasswordExpired psInt    `json:"password_expired"`
+}
+
+// psString is a JSON string or null.
+type psString struct {
+	V   string
+	Set bool
+}
+
+func (s *psString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = psString{}
+		return nil
+	}
+	if len(b) == 0 || b[0] != '"' {
+		return fmt.Errorf("want a string, got %s", clip(b))
+	}
+	s.Set = true
+	return json.Unmarshal(b, &s.V)
+}
+
+// psInt is a JSON integer, an integer in a string (Windows PowerShell 5.1
+// writes some registry and ADSI values that way), or null.
+type psInt struct {
+	V   int64
+	Set bool
+}
+
+func (n *psInt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = psInt{}
+		return nil
+	}
+	text := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &text); err != nil {
+			return err
+		}
+		text = strings.TrimSpace(text)
+	}
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return fmt.Errorf("want an integer, got %s", clip(b))
+	}
+	*n = psInt{V: v, Set: true}
+	return nil
+}
+
+// psBool is a JSON boolean, "True"/"False" as PowerShell prints them, or null.
+type psBool struct {
+	V   bool
+	Set bool
+}
+
+func (p *psBool) UnmarshalJSON(b []byte) error {
+	switch strings.ToLower(strings.Trim(string(b), `"`)) {
+	case "null":
+		if string(b) == "null" {
+			*p = psBool{}
+			return nil
+		}
+	case "true":
+		*p = psBool{V: true, Set: true}
+		return nil
+	case "false":
+		*p = psBool{V: false, Set: true}
+		return nil
+	}
+	return fmt.Errorf("want a boolean, got %s", clip(b))
+}
+
+// psList is a JSON array, or what Windows PowerShell 5.1 makes of one: a
+// single element on its own, or {"value": [...], "Count": n}. Null is unset.
+type psList[T any] struct {
+	V   []T
+	Set bool
+}
+
+func (l *psList[T]) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*l = psList[T]{}
+		return nil
+	}
+	if len(b) > 0 && b[0] == '[' {
+		var v []T
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*l = psList[T]{V: v, Set: true}
+		if l.V == nil {
+			l.V = []T{}
+		}
+		return nil
+	}
+	if len(b) > 0 && b[0] == '{' {
+		var wrapped struct {
+			Value *json.RawMessage `json:"value"`
+			Count *int             `json:"Count"`
+		}
+		if err := json.Unmarshal(b, &wrapped); err == nil && wrapped.Value != nil && wrapped.Count != nil {
+			if err := l.UnmarshalJSON(*wrapped.Value); err != nil {
+				return err
+			}
+			if len(l.V) != *wrapped.Count {
+				return fmt.Errorf("array wrapper says Count %d but holds %d", *wrapped.Count, len(l.V))
+			}
+			return nil
+		}
+	}
+	var one T
+	if err := json.Unmarshal(b, &one); err != nil {
+		return err
+	}
+	*l = psList[T]{V: []T{one}, Set: true}
+	return nil
+}
+
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+// ErrWindowsOutput is returned (wrapped) by [ParseWindows] when the
+// output is not the probe's JSON document.
+var ErrWindowsOutput = errors.New("windows probe: unexpected output")
+
+// ParseWindows fills the Windows sections of f from the probe's output:
+// f.OS (family "windows"), f.RDP, f.Accounts, the agent fields of f.HSS and
+// f.SecurityProducts. A section the probe could not read stays nil. It
+// accepts a UTF-8 byte order mark, CRLF line ends and the ways Windows
+// PowerShell 5.1 serialises arrays and numbers; anything else is an error
+// wrapping [ErrWindowsOutput], and f is left untouched.
+func ParseWindows(out []byte, f *contract.Facts) error {
+	out = bytes.TrimPrefix(out, []byte("\xef\xbb\xbf"))
+	out = bytes.TrimSpace(out)
+	if len(out) == 0 {
+		return fmt.Errorf("%w: empty output", ErrWindowsOutput)
+	}
+	if out[0] != '{' {
+		return fmt.Errorf("%w: does not start with a JSON object: %q", ErrWindowsOutput, clip(out))
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	var p windowsProbe
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("%w: %v", ErrWindowsOutput, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data after the JSON document at offset %d", ErrWindowsOutput, dec.InputOffset())
+	}
+	if p.Schema != WindowsSchema {
+		return fmt.Errorf("%w: schema %q, want %q", ErrWindowsOutput, p.Schema, WindowsSchema)
+	}
+	failed := map[string]bool{}
+	for _, e := range p.Errors.V {
+		step, _, _ := strings.Cut(e.V, ":")
+		failed[step] = true
+	}
+
+	accounts, err := windowsAccounts(p.Accounts)
+	if err != nil {
+		return err
+	}
+
+	f.OS = windowsOS(&p)
+	f.RDP = windowsRDP(&p, failed)
+	f.Accounts = accounts
+	installed, running := windowsAgent(&p, failed)
+	if f.HSS == nil {
+		f.HSS = &contract.HSS{}
+	}
+	f.HSS.AgentInstalled, f.HSS.AgentRunning = installed, running
+	f.SecurityProducts = windowsSecurityProducts(&p, failed)
+	return nil
+}
+
+func windowsOS(p *windowsProbe) *contract.OS {
+	os := &contract.OS{Family: contract.Ptr("windows"), ID: contract.Ptr("windows")}
+	if p.OS == nil {
+		return os
+	}
+	str := func(s psString) *string {
+		if !s.Set || strings.TrimSpace(s.V) == "" {
+			return nil
+		}
+		return contract.Ptr(strings.TrimSpace(s.V))
+	}
+	os.Name, os.Version, os.Build = str(p.OS.Caption), str(p.OS.Version), str(p.OS.Build)
+	return os
+}
+
+func windowsRDP(p *windowsProbe, failed map[string]bool) *contract.RDP {
+	if p.RDP == nil {
+		return nil
+	}
+	r := &contract.RDP{}
+	switch {
+	case failed["rdp.policy"]:
+		// The policy may override the local value: unknown.
+	case p.RDP.PolicyDeny.Set:
+		r.Enabled = contract.Ptr(p.RDP.PolicyDeny.V == 0)
+		r.PolicyOverride = contract.Ptr(true)
+	case p.RDP.Deny.Set:
+		r.Enabled = contract.Ptr(p.RDP.Deny.V == 0)
+		r.PolicyOverride = contract.Ptr(false)
+	}
+	if p.RDP.Port.Set && p.RDP.Port.V > 0 && p.RDP.Port.V < 65536 {
+		r.Port = contract.Ptr(int(p.RDP.Port.V))
+	}
+	if p.RDP.NLA.Set {
+		r.NLA = contract.Ptr(p.RDP.NLA.V != 0)
+	}
+	return r
+}
+
+func windowsAccounts(l psList[windowsAccount]) ([]contract.Account, error) {
+	if !l.Set {
+		return nil, nil
+	}
+	accounts := make([]contract.Account, 0, len(l.V))
+	for i, a := range l.V {
+		if !a.Name.Set || strings.TrimSpace(a.Name.V) == "" {
+			return nil, fmt.Errorf("%w: accounts[%d] has no name", ErrWindowsOutput, i)
+		}
+		acc := contract.Account{Name: a.Name.V}
+		if a.UserFlags.Set {
+			acc.Enabled = contract.Ptr(a.UserFlags.V&0x2 == 0)
+		}
+		if a.PasswordExpired.Set {
+			acc.MustChangePassword = contract.Ptr(a.PasswordExpired.V == 1)
+		}
+		accounts = append(accounts, acc)
+	}
+	return accounts, nil
+}
+
+// windowsAgent reads the HSS agent from the service, the install directory
+// and the processes: any positive sign wins; a negative answer needs at
+// least one source that was read.
+func windowsAgent(p *windowsProbe, failed map[string]bool) (installed, running *bool) {
+	hg := p.HostGuard
+	if hg == nil {
+		return nil, nil
+	}
+	svcKnown := hg.Service.Set && !failed["hostguard.service"]
+	svcPresent := svcKnown && !strings.EqualFold(hg.Service.V, "absent")
+	procKnown := hg.Processes.Set && !failed["hostguard.processes"]
+	procRunning := false
+	for _, name := range hg.Processes.V {
+		if strings.EqualFold(name.V, "HostGuard") {
+			procRunning = true
+		}
+	}
+	dirKnown := hg.Dir.Set && !failed["hostguard.dir"]
+
+	switch {
+	case svcPresent || (dirKnown && hg.Dir.V) || (procKnown && len(hg.Processes.V) > 0):
+		installed = contract.Ptr(true)
+	case svcKnown && dirKnown:
+		installed = contract.Ptr(false)
+	}
+	switch {
+	case (svcPresent && strings.EqualFold(hg.Service.V, "Running")) || procRunning:
+		running = contract.Ptr(true)
+	case svcKnown || procKnown:
+		running = contract.Ptr(false)
+	}
+	return installed, running
+}
+
+// Security products known to conflict with HSS 2FA on Windows, by the
+// names their services, install directories and SecurityCenter2 entries use.
+var conflictingProducts = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"360 Guard", regexp.MustCompile(`(?i)(^|\\)360|ZhuDongFangYu|QHActiveDefense|360\s*(safe|total security|guard)`)},
+	{"G01", regexp.MustCompile(`(?i)(^|\\)G01`)},
+}
+
+func windowsSecurityProducts(p *windowsProbe, failed map[string]bool) []string {
+	s := p.Security
+	if s == nil {
+		return nil
+	}
+	svcKnown := s.Services.Set && !failed["security.services"]
+	dirKnown := s.Dirs.Set && !failed["security.dirs"]
+	if !svcKnown && !dirKnown {
+		return nil
+	}
+	found := []string{}
+	var names []string
+	for _, l := range []psList[psString]{s.Services, s.Dirs, s.Antivirus} {
+		for _, n := range l.V {
+			names = append(names, n.V)
+		}
+	}
+	for _, n := range names {
+		for _, prod := range conflictingProducts {
+			if prod.re.MatchString(n) && !slices.Contains(found, prod.name) {
+				found = append(found, prod.name)
+			}
+		}
+	}
+	slices.Sort(found)
+	return found
+}
+
+// windowsBannerRE reads the version of an OpenSSH server banner.
+var windowsBannerRE = regexp.MustCompile(`^SSH-2\.0-OpenSSH_(for_Windows_)?(\d+)\.(\d+)(p\d+)?`)
+
+// ParseWindowsSSHBanner records the SSH server banner of a Windows host
+// reached over SSH (OpenSSH for Windows, e.g. "SSH-2.0-OpenSSH_for_Windows_8.1")
+// in f.OpenSSH with Windows set. An empty banner leaves f.OpenSSH alone; a
+// banner that names no version is kept with the version unknown.
+func ParseWindowsSSHBanner(banner string, f *contract.Facts) {
+	banner = strings.TrimSpace(banner)
+	if banner == "" {
+		return
+	}
+	o := &contract.OpenSSH{Banner: contract.Ptr(banner), Source: "banner", Windows: true}
+	if m := windowsBannerRE.FindStringSubmatch(banner); m != nil {
+		major, err1 := strconv.Atoi(m[2])
+		minor, err2 := strconv.Atoi(m[3])
+		if err1 == nil && err2 == nil {
+			o.Version = contract.Ptr(m[2] + "." + m[3] + m[4])
+			o.Major, o.Minor = &major, &minor
+		}
+	}
+	f.OpenSSH = o
+}
