@@ -8,8 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
-	"github.com/factorgate/factorgate/internal/testutil"
-	"github.com/factorgate/factorgate/scanner/transport"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/factorgate/factorgate/internal/testutil"
+	"github.com/factorgate/factorgate/scanner/transport"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"

@@ -24,11 +24,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/factorgate/factorgate/scanner/inventory"
-	"github.com/factorgate/factorgate/scanner/transport"
 	"github.com/kevinburke/ssh_config"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/factorgate/factorgate/scanner/inventory"
+	"github.com/factorgate/factorgate/scanner/transport"
 )
 
 // Ways of logging in, as Facts' host.auth reports them.

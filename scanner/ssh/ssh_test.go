@@ -6,9 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
-	"github.com/factorgate/factorgate/internal/testutil"
-	"github.com/factorgate/factorgate/scanner/inventory"
-	"github.com/factorgate/factorgate/scanner/transport"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +16,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/factorgate/factorgate/internal/testutil"
+	"github.com/factorgate/factorgate/scanner/inventory"
+	"github.com/factorgate/factorgate/scanner/transport"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
