@@ -57,18 +57,26 @@ var transports = map[string]transport.Factory{
 type runtime struct {
 	opts    Options
 	dialers map[string]transport.Dialer
+	// probeSlots bounds the probes running at once (Options.Concurrency);
+	// logging in is bounded only by Options.DialConcurrency, so that hosts
+	// that accept TCP and never answer cost the fleet one handshake
+	// timeout in all, not one per probe slot.
+	probeSlots chan struct{}
 }
 
 func newRuntime(opts Options) (*runtime, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
+	if opts.DialConcurrency < opts.Concurrency {
+		opts.DialConcurrency = max(opts.Concurrency*DialConcurrencyFactor, opts.Concurrency)
+	}
 	opts.Timeouts = opts.Timeouts.WithDefaults()
 	cfg := transport.Config{
 		Timeouts: opts.Timeouts, MaxOutput: opts.MaxOutput, Retries: opts.Retries, RetryBackoff: opts.RetryBackoff,
 		Env: opts.Env, AcceptNew: opts.AcceptNew, NoSSHConfig: opts.NoSSHConfig, SSHConfigPath: opts.SSHConfigPath,
 	}.WithDefaults()
-	rt := &runtime{opts: opts, dialers: map[string]transport.Dialer{}}
+	rt := &runtime{opts: opts, dialers: map[string]transport.Dialer{}, probeSlots: make(chan struct{}, opts.Concurrency)}
 	for name, factory := range transports {
 		d, err := factory(cfg)
 		if err != nil {
@@ -112,7 +120,7 @@ func Scan(ctx context.Context, hosts []inventory.Host, opts Options, emit func(*
 	defer prog.Finish()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(rt.opts.Concurrency)
+	g.SetLimit(rt.opts.DialConcurrency)
 	var mu sync.Mutex
 	for _, h := range hosts {
 		if gctx.Err() != nil {
@@ -163,14 +171,13 @@ func (rt *runtime) scanHost(ctx context.Context, h inventory.Host) *contract.Fac
 		Host:        hostFacts(h, port),
 		CollectedAt: start.UTC().Truncate(time.Millisecond),
 	}
-	hctx, cancel := context.WithTimeout(ctx, rt.opts.Timeouts.Host)
 	reached, err := false, derr
+	var hostExpired bool
 	if derr == nil {
-		reached, err = rt.probeHost(hctx, d, h, f)
+		reached, hostExpired, err = rt.probeHost(ctx, d, h, f)
 	}
-	cancel()
 	var de *transport.DeadlineError
-	if err != nil && ctx.Err() == nil && errors.Is(hctx.Err(), context.DeadlineExceeded) && !errors.As(err, &de) {
+	if err != nil && ctx.Err() == nil && hostExpired && !errors.As(err, &de) {
 		err = fmt.Errorf("%w (the host's deadline of %s passed)", err, rt.opts.Timeouts.Host)
 	}
 	switch {
@@ -197,26 +204,46 @@ func (rt *runtime) scanHost(ctx context.Context, h inventory.Host) *contract.Fac
 	return f
 }
 
-// probeHost logs in, runs the probe for the host's OS and parses it into f.
-// reached is false when the host could not be logged in to or probed.
-func (rt *runtime) probeHost(ctx context.Context, d transport.Dialer, h inventory.Host, f *contract.Facts) (reached bool, err error) {
-	sess, err := d.Dial(ctx, h)
+// probeHost logs in, waits for a probe slot, runs the probe for the host's
+// OS and parses it into f. reached is false when the host could not be
+// logged in to or probed; hostExpired says the host's own deadline
+// (Timeouts.Host, not counting the wait for a slot) ended it.
+func (rt *runtime) probeHost(ctx context.Context, d transport.Dialer, h inventory.Host, f *contract.Facts) (reached, hostExpired bool, err error) {
+	budget := rt.opts.Timeouts.Host
+	dctx, cancel := context.WithTimeout(ctx, budget)
+	start := time.Now()
+	sess, err := d.Dial(dctx, h)
+	hostExpired = errors.Is(dctx.Err(), context.DeadlineExceeded)
+	cancel()
 	if err != nil {
-		return false, err
+		return false, hostExpired, err
 	}
 	defer sess.Close()
 	f.Host.Auth = contract.Ptr(sess.Auth())
 	banner := sess.Banner()
+	budget -= time.Since(start)
 
+	select {
+	case rt.probeSlots <- struct{}{}:
+		defer func() { <-rt.probeSlots }()
+	case <-ctx.Done():
+		return false, false, ctx.Err()
+	}
+	hctx, cancelHost := context.WithTimeout(ctx, budget)
+	defer func() {
+		hostExpired = errors.Is(hctx.Err(), context.DeadlineExceeded)
+		cancelHost()
+	}()
+	ctx = hctx
 	pctx, cancel := context.WithTimeout(ctx, rt.opts.Timeouts.Probe)
 	out, err := sess.Run(pctx, probe.For(h))
 	probeExpired := errors.Is(pctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if err != nil {
 		if probeExpired && ctx.Err() == nil {
-			return false, &transport.DeadlineError{Step: "probe", Limit: rt.opts.Timeouts.Probe}
+			return false, hostExpired, &transport.DeadlineError{Step: "probe", Limit: rt.opts.Timeouts.Probe}
 		}
-		return false, fmt.Errorf("probe: %w", err)
+		return false, hostExpired, fmt.Errorf("probe: %w", err)
 	}
 	if h.Windows() {
 		err = probe.ParseWindows(out.Stdout, f)
@@ -236,9 +263,9 @@ func (rt *runtime) probeHost(ctx context.Context, d transport.Dialer, h inventor
 			}
 			msg += ")"
 		}
-		return true, errors.New(msg)
+		return true, hostExpired, errors.New(msg)
 	}
-	return true, nil
+	return true, hostExpired, nil
 }
 
 // unreachable marks f as a host that could not be scanned: every section

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -46,7 +47,7 @@ func (p *countingProgress) Finish() { p.finished++ }
 // (Debian's real sshd runs the real probe in TestScanRealSSHD, with
 // deadlines a busy machine cannot miss.)
 func TestScanFleetSurvivesBadHosts(t *testing.T) {
-	captured, capErr := os.ReadFile("probe/testdata/linux/debian12/probe.out")
+	captured, capErr := os.ReadFile("probe/testdata/linux/debian12/probe.stdout")
 	good := testutil.StartSSHServer(t, func(string) ([]byte, uint32) { return captured, 0 })
 	echo := testutil.StartSSHServer(t, func(string) ([]byte, uint32) { return []byte("not a probe output\n"), 0 })
 	stall := testutil.StartSSHServer(t, nil)
@@ -252,5 +253,47 @@ func TestScanSudo(t *testing.T) {
 				t.Errorf("ran a probe of %d bytes, want the one of %d (sudo attempt: %v)", len(got), len(tt.want), !tt.noSudo)
 			}
 		})
+	}
+}
+
+// TestScanSilentHostsHoldNoProbeSlot scans, with one probe slot, four hosts
+// that accept TCP and never speak SSH, listed before one good host, with a
+// handshake timeout far longer than the test. The good host must come out
+// while the silent ones are still waiting: waiting for a silent host holds
+// no probe slot. The scan is then cancelled, which ends the waits.
+func TestScanSilentHostsHoldNoProbeSlot(t *testing.T) {
+	captured, err := os.ReadFile("probe/testdata/linux/debian12/probe.stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := testutil.StartSSHServer(t, func(string) ([]byte, uint32) { return captured, 0 })
+	key := testutil.ClientKeyFile(t)
+	kh := testutil.KnownHostsFile(t, good)
+	var hosts []inventory.Host
+	for i := range 4 {
+		hosts = append(hosts, hostAt(fmt.Sprintf("silent-%d", i), testutil.SilentListener(t), key, kh))
+	}
+	hosts = append(hosts, hostAt("good", good.Addr, key, kh))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := Options{
+		Concurrency: 1, NoSSHConfig: true, Env: noEnv,
+		Timeouts: Timeouts{Dial: 5 * time.Second, Handshake: 10 * time.Minute, Probe: 30 * time.Second, Host: 20 * time.Minute},
+	}
+	var order []string
+	err = Scan(ctx, hosts, opts, func(f *contract.Facts) {
+		order = append(order, f.Host.Name)
+		if f.Host.Name == "good" {
+			if !f.Reachable || f.Error != nil {
+				t.Errorf("good host: reachable %v, error %v", f.Reachable, deref(f.Error))
+			}
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Scan = %v, want it cancelled once the good host was done", err)
+	}
+	if len(order) != 1 || order[0] != "good" {
+		t.Errorf("emitted %v, want only the good host, ahead of the silent ones", order)
 	}
 }

@@ -29,14 +29,25 @@ const DefaultMaxOutput = transport.DefaultMaxOutput
 // Options.Concurrency is zero.
 const DefaultConcurrency = 32
 
+// DialConcurrencyFactor is how many hosts may be logging in per probe slot
+// when Options.DialConcurrency is zero.
+const DialConcurrencyFactor = 16
+
 // Options tunes a scan. The zero value scans with sensible defaults.
 //
 // Implemented in scan.go: Scan(ctx, hosts, opts, emit) runs the probes of
 // every host with at most Concurrency at once and calls emit, never
 // concurrently, with each host's Facts as it finishes.
 type Options struct {
+	// Concurrency bounds the probes running at once.
 	Concurrency int
-	Timeouts    Timeouts
+	// DialConcurrency bounds the hosts being dialled and logged in to at
+	// once (zero: DialConcurrencyFactor times Concurrency). Waiting for a
+	// host that never answers costs no CPU, so it need not take a probe
+	// slot: dead hosts then cost the fleet about one handshake timeout in
+	// all rather than one per slot.
+	DialConcurrency int
+	Timeouts        Timeouts
 	// AcceptNew records first-seen host keys in known_hosts, like OpenSSH's
 	// StrictHostKeyChecking=accept-new; a changed key is still refused.
 	AcceptNew bool
