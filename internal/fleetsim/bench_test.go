@@ -2,6 +2,7 @@ package fleetsim_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -170,5 +171,64 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportMetric(float64(len(inv.Hosts))/per.Seconds(), "hosts/s")
 	b.ReportMetric(float64(len(inv.Hosts))/bare.Seconds(), "bare-hosts/s")
 	b.ReportMetric(float64(per)/float64(bare), "x-bare")
+	b.ReportMetric(float64(rssKB())/1024, "rss-total-MB")
+}
+
+// BenchmarkScanDeadHosts scans the mixed fleet of benchHosts hosts twice in
+// one run: as it is, and with 5% more hosts that accept TCP and never speak
+// SSH and 1% that stall in the middle of the probe, 32 probes at a time
+// with a 2-second handshake and probe timeout. It reports both wall times,
+// their ratio, and the goal: the dead hosts cost about one timeout in all,
+// wall(dead) <= 1.25 x wall(clean) + one handshake timeout.
+//
+//	FLEETSIM_BENCH_HOSTS=10000 go test ./internal/fleetsim -run '^$' -bench ScanDeadHosts -benchtime 1x
+func BenchmarkScanDeadHosts(b *testing.B) {
+	const timeout = 2 * time.Second
+	clean := fleetsim.Mixed(benchHosts)
+	dead := append([]fleetsim.HostSpec(nil), clean...)
+	for i := range benchHosts / 20 {
+		dead = append(dead, fleetsim.HostSpec{Name: fmt.Sprintf("mute-%05d", i), Profile: fleetsim.NeverSpeaks})
+	}
+	for i := range benchHosts / 100 {
+		dead = append(dead, fleetsim.HostSpec{Name: fmt.Sprintf("stall-%05d", i), Profile: fleetsim.StallsMidProbe})
+	}
+	scan := func(b *testing.B, specs []fleetsim.HostSpec) time.Duration {
+		f, err := fleetsim.Start(context.Background(), fleetsim.Config{Hosts: specs, Dir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		invPath := filepath.Join(b.TempDir(), "fleet.yaml")
+		if err := f.WriteInventory(invPath); err != nil {
+			b.Fatal(err)
+		}
+		inv, err := inventory.Load(invPath)
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts := scanner.Options{Concurrency: 32, NoSSHConfig: true,
+			Timeouts: scanner.Timeouts{Dial: 5 * time.Second, Handshake: timeout, Probe: timeout, Host: 30 * time.Second}}
+		n := 0
+		start := time.Now()
+		if err := scanner.Scan(context.Background(), inv.Hosts, opts, func(*contract.Facts) { n++ }); err != nil {
+			b.Fatal(err)
+		}
+		if n != len(specs) {
+			b.Fatalf("%d facts for %d hosts: hosts lost", n, len(specs))
+		}
+		return time.Since(start)
+	}
+	var cleanWall, deadWall time.Duration
+	for b.Loop() {
+		cleanWall += scan(b, clean)
+		deadWall += scan(b, dead)
+	}
+	cleanWall /= time.Duration(b.N)
+	deadWall /= time.Duration(b.N)
+	goal := time.Duration(1.25*float64(cleanWall)) + timeout
+	b.ReportMetric(cleanWall.Seconds(), "clean-s")
+	b.ReportMetric(deadWall.Seconds(), "dead-s")
+	b.ReportMetric(float64(len(dead))/deadWall.Seconds(), "dead-hosts/s")
+	b.ReportMetric(float64(deadWall)/float64(goal), "x-goal")
 	b.ReportMetric(float64(rssKB())/1024, "rss-total-MB")
 }
