@@ -2,12 +2,17 @@
 // view where credentials allow), judge each as its facts arrive, and gather
 // the decisions in host order. It is what `check -i`, `enable -i`, `serve`
 // and `demo` run; [Run] is its entry point.
+//
+// [Judge] is the one pipeline under every audit: a source of Facts (a scan,
+// [ScanSource], or saved facts, [Reader]) judged in parallel into a sink of
+// Decisions; `check -i` and `check --facts` both run it.
 package audit
 
 import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -66,28 +71,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		opts.Cloud = view
 		res.NotScanned = view.NotScanned()
 	}
-	var judgeErr error
-	err := scanner.Scan(ctx, cfg.Hosts, opts, func(f *contract.Facts) {
+	err := Judge(ctx, cfg.Evaluator, ScanSource(cfg.Hosts, opts, func(f *contract.Facts) {
 		if cfg.OnFacts != nil {
 			cfg.OnFacts(f)
 		}
 		if cfg.KeepFacts {
 			res.Facts = append(res.Facts, *f)
 		}
-		d, err := cfg.Evaluator.DecideFacts(ctx, f)
-		if err != nil {
-			if judgeErr == nil {
-				judgeErr = fmt.Errorf("judge %s: %w", f.Host.Name, err)
-			}
-			return
-		}
+	}), func(d contract.Decision) error {
 		res.Decisions = append(res.Decisions, d)
+		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if judgeErr != nil {
-		return nil, judgeErr
 	}
 	slices.SortFunc(res.Facts, func(a, b contract.Facts) int { return cmp.Compare(a.Host.Name, b.Host.Name) })
 	slices.SortFunc(res.Decisions, func(a, b contract.Decision) int { return cmp.Compare(a.Host, b.Host) })
@@ -97,3 +93,65 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // The cloud view is what the scanner asks for each host's cloud facts.
 var _ scanner.CloudView = (*cloud.View)(nil)
+
+// Source yields the Facts of an audit one host at a time, as
+// [policies.Evaluator.Judge] takes them: the Facts and/or the raw JSON line
+// they came from, and io.EOF at the end.
+type Source func() (*contract.Facts, []byte, error)
+
+// ScanSource scans hosts and yields each host's Facts as its scan ends;
+// seen, when set, sees each Facts first (in the scanner's goroutine, one
+// call at a time). The scan stops when the source's consumer stops.
+func ScanSource(hosts []inventory.Host, opts scanner.Options, seen func(*contract.Facts)) func(ctx context.Context) Source {
+	return func(ctx context.Context) Source {
+		facts := make(chan *contract.Facts, 64)
+		var scanErr error
+		go func() {
+			defer close(facts)
+			scanErr = scanner.Scan(ctx, hosts, opts, func(f *contract.Facts) {
+				if seen != nil {
+					seen(f)
+				}
+				select {
+				case facts <- f:
+				case <-ctx.Done():
+				}
+			})
+		}()
+		return func() (*contract.Facts, []byte, error) {
+			f, ok := <-facts
+			if !ok {
+				if scanErr != nil {
+					return nil, nil, scanErr
+				}
+				return nil, nil, io.EOF
+			}
+			return f, nil, nil
+		}
+	}
+}
+
+// Judge is the one pipeline of every audit: it takes the Facts a source
+// yields (a scan, or a saved facts file) and judges them in parallel with
+// ev, handing each Decision to sink as it is reached, one call at a time,
+// in no particular order. It ends when the source is exhausted or at the
+// first error of the source, a judgement or the sink.
+func Judge(ctx context.Context, ev *policies.Evaluator, source func(ctx context.Context) Source, sink func(contract.Decision) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := source(ctx)
+	err := ev.Judge(ctx, next, sink)
+	cancel()
+	// Drain what the source still holds so that its producer ends.
+	for {
+		if _, _, e := next(); e != nil {
+			break
+		}
+	}
+	return err
+}
+
+// Reader is a Source over a stream of saved Facts.
+func Reader(next func() (*contract.Facts, []byte, error)) func(ctx context.Context) Source {
+	return func(context.Context) Source { return next }
+}
