@@ -89,7 +89,11 @@ unread(what) := sprintf("%s could not be read", [what]) if probe_error == ""
 unread(what) := sprintf("%s could not be read: %s", [what, probe_error]) if probe_error != ""
 
 # unread_fix is the remediation of such a finding: fix is how to get the
-# fact read, preceded by the scan's error when one was recorded.
+# fact read when the scan recorded no error; when it did, the advice is to
+# fix that error (fix's source reference kept), not a guess at the cause.
 unread_fix(fix) := fix if probe_error == ""
 
-unread_fix(fix) := sprintf("Fix what the scan reported (see the message) and scan again. %s", [fix]) if probe_error != ""
+unread_fix(fix) := sprintf("Fix what the scan reported (see the message), then scan again %s", [src]) if {
+	probe_error != ""
+	src := regex.find_n(`\(source: [^)]*\)$`, fix, 1)[0]
+} else := "Fix what the scan reported (see the message), then scan again" if probe_error != ""
