@@ -114,14 +114,25 @@ _inconsistencies contains sprintf("OpenSSH major version %v is not a version: th
 	input.openssh.major <= 0
 }
 
+# _same_version is true when version s starts with M.N of the facts and
+# then ends or goes on with "p" (the portable release, "7.4p1"): the
+# common case, decided without a regular expression.
+_same_version(s) if {
+	s == _running
+} else if {
+	startswith(s, concat("", [_running, "p"]))
+}
+
 _inconsistencies contains sprintf("OpenSSH version %s does not agree with major version %s: the facts are inconsistent", [input.openssh.version, _running]) if {
 	is_number(input.openssh.major)
+	not _same_version(input.openssh.version)
 	mn := _m_n(`^([0-9]+)\.([0-9]+)`, input.openssh.version)
 	not _agrees(mn)
 }
 
 _inconsistencies contains sprintf("the server's banner %s does not agree with OpenSSH %s: the facts are inconsistent", [input.openssh.banner, _running]) if {
 	is_number(input.openssh.major)
+	not _same_version(trim_prefix(input.openssh.banner, "SSH-2.0-OpenSSH_"))
 	mn := _m_n(`^SSH-[0-9.]+-OpenSSH_(?:for_Windows_)?([0-9]+)\.([0-9]+)`, input.openssh.banner)
 	not _agrees(mn)
 }

@@ -53,7 +53,25 @@ _keyword := {
 }
 
 # _ok is the requirement; the findings below say why it does not hold.
+# Without a Match block for every connection the global settings decide
+# alone (the common case, kept cheap).
 _ok if {
+	not _has_global
+	input.sshd.password_authentication == true
+	input.sshd.use_pam == true
+	input.sshd.kbd_interactive_authentication == true
+	input.sshd.permit_empty_passwords == false
+	_any_method
+}
+
+# _any_method: AuthenticationMethods is absent (sshd's default, any) or
+# lets some login ask for a password.
+_any_method if object.get(input.sshd, "authentication_methods", "any") == "any"
+
+_any_method if _password_method(_methods.value)
+
+_ok if {
+	_has_global
 	is_object(input.sshd)
 	every s in _settings {
 		_judged[s.field].value == s.want
@@ -106,9 +124,15 @@ _raw(b, keys) := vs[0] if {
 	count(vs) > 0
 }
 
+# _global are the blocks for every connection, in file order.
+_global := [b | some b in _blocks; b.all_connections == true]
+
+_has_global if count(_global) > 0
+
 # _override is the first block for every connection that sets one of keys.
 _override(keys) := bs[0] if {
-	bs := [b | some b in _blocks; b.all_connections == true; _sets(b, keys)]
+	_has_global
+	bs := [b | some b in _global; _sets(b, keys)]
 	count(bs) > 0
 }
 
@@ -144,9 +168,9 @@ _methods := {"value": _raw(b, ["authenticationmethods"]), "where": _where(b)} if
 
 # _password_method is true when some method list of AuthenticationMethods
 # m asks for a password (password or keyboard-interactive, any submethod).
-_password_method(m) if lower(trim_space(m)) == "any"
-
 _password_method(m) if {
+	lower(trim_space(m)) == "any"
+} else if {
 	is_string(m)
 	some list in split(trim_space(m), " ")
 	some method in split(list, ",")
@@ -228,12 +252,21 @@ _problems contains {
 
 warnings contains f if {
 	input.os.family == "linux"
+	not _root_yes
 	some f in _root_warnings
 }
 
 warnings contains f if {
 	input.os.family == "linux"
+	count(_blocks) > 0
 	some f in _block_warnings
+}
+
+# _root_yes is true when root may log in by password on every connection
+# (the common case, kept cheap).
+_root_yes if {
+	not _has_global
+	input.sshd.permit_root_login == "yes"
 }
 
 # _root is the PermitRootLogin that applies to every connection.
