@@ -64,12 +64,6 @@ _ok if {
 	_any_method
 }
 
-# _any_method: AuthenticationMethods is absent (sshd's default, any) or
-# lets some login ask for a password.
-_any_method if object.get(input.sshd, "authentication_methods", "any") == "any"
-
-_any_method if _password_method(_methods.value)
-
 _ok if {
 	_has_global
 	is_object(input.sshd)
@@ -78,6 +72,12 @@ _ok if {
 	}
 	_password_method(_methods.value)
 }
+
+# _any_method: AuthenticationMethods is absent (sshd's default, any) or
+# lets some login ask for a password.
+_any_method if object.get(input.sshd, "authentication_methods", "any") == "any"
+
+_any_method if _password_method(_methods.value)
 
 violations contains f if {
 	input.os.family == "linux"

@@ -171,6 +171,16 @@ test_match_all_connections_root_login_overrides_global if {
 	s := {"match_blocks": [_block("all", true, {"permitrootlogin": "no"})]}
 	ws := password_login.warnings with input as _with_sshd(s)
 	fx.messages(ws) == {"sshd has PermitRootLogin no under `Match all` (/etc/ssh/sshd_config:42): root password logins will fail once 2FA is on"}
+	count(password_login.violations) == 0 with input as _with_sshd(s)
+}
+
+test_match_all_connections_judges_the_global_settings_it_leaves if {
+	s := {"use_pam": false, "authentication_methods": "publickey", "match_blocks": [_block("all", true, {"passwordauthentication": "yes"})]}
+	vs := password_login.violations with input as _with_sshd(s)
+	fx.messages(vs) == {
+		"sshd has UsePAM no: 2FA needs yes",
+		"sshd has AuthenticationMethods publickey: no login asks for a password or keyboard-interactive, which is what 2FA protects",
+	}
 }
 
 test_match_block_bad_value_for_all_connections_fails if {
