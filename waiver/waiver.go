@@ -10,6 +10,11 @@
 // host's status. [Match] answers, in Go, the question the bundle asks of an
 // entry: does it cover this host?
 //
+// [LoadFile] also keeps where each entry was written, so that a run can
+// refuse a waiver for a check no loaded policy defines ([File.CheckKnown]:
+// it would waive nothing) and warn about one that covers no host of the
+// run ([File.Coverage]: a misspelt host name or label), naming FILE:LINE.
+//
 // # File format
 //
 //	waivers:

@@ -6,9 +6,8 @@
 #   at all (mode disabled, and no SELINUX= other than disabled; a host
 #   reported not installed yet in another mode, or with a config file that
 #   enables it, is inconsistent and not eligible). Permissive is not
-#   disabled, and SELinux switched off with
-#   setenforce but enforcing or permissive in its config file comes back
-#   at the next boot.
+#   disabled, and SELinux switched off with setenforce but enforcing or
+#   permissive in its config file comes back at the next boot.
 package factorgate.checks.selinux
 
 import future.keywords.not
