@@ -214,7 +214,7 @@ func validateData(m map[string]any) error {
 
 // knownParams are the names of the bundle's parameters, as
 // data.factorgate.lib.default_params defines them.
-var knownParams = []string{"auth_mode", "openssh_max_major"}
+var knownParams = []string{"auth_mode", "openssh_max_major", "packaged_sshd_paths"}
 
 // ValidateParams checks the names, types and values of the bundle's
 // parameters in params. A name the bundle does not know is an error (a
@@ -237,8 +237,27 @@ func ValidateParams(params map[string]any) error {
 			if s, ok := v.(string); !ok || (s != "sms" && s != "code") {
 				return fmt.Errorf(`%s: want "sms" or "code", got %v`, k, jsonText(v))
 			}
+		case "packaged_sshd_paths":
+			if err := checkPaths(v); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
 		default:
 			return fmt.Errorf("%s: unknown parameter; the known ones are %s", k, strings.Join(knownParams, ", "))
+		}
+	}
+	return nil
+}
+
+// checkPaths accepts a list of absolute paths (the sshd binaries the
+// OpenSSH packages install).
+func checkPaths(v any) error {
+	list, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("want a list of absolute paths (e.g. [/usr/sbin/sshd]), got %v", jsonText(v))
+	}
+	for i, e := range list {
+		if s, ok := e.(string); !ok || !strings.HasPrefix(s, "/") {
+			return fmt.Errorf("[%d]: want an absolute path, got %v", i, jsonText(e))
 		}
 	}
 	return nil

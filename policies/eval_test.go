@@ -360,7 +360,8 @@ func TestBadDataFiles(t *testing.T) {
 		{"auth mode", "m.yaml", "factorgate: {params: {auth_mode: email}}\n", `m.yaml: factorgate.params.auth_mode: want "sms" or "code", got "email"`},
 		{"waivers", "w.yaml", "factorgate:\n  waivers:\n    - {host: '*', check: selinux, expires: 2020-01-01}\n", "w.yaml: factorgate.waivers: waivers are not taken from --data; put them in a --waivers FILE"},
 		{"bundle data", "x.yaml", "factorgate: {params: {}, extensions: {violations: []}}\n", "x.yaml: factorgate.extensions: only factorgate.params may be set from --data"},
-		{"unknown param", "u.yaml", "factorgate: {params: {openssh_max_majr: 9}}\n", "u.yaml: factorgate.params.openssh_max_majr: unknown parameter; the known ones are auth_mode, openssh_max_major"},
+		{"unknown param", "u.yaml", "factorgate: {params: {openssh_max_majr: 9}}\n", "u.yaml: factorgate.params.openssh_max_majr: unknown parameter; the known ones are auth_mode, openssh_max_major, packaged_sshd_paths"},
+		{"sshd paths", "s.yaml", "factorgate: {params: {packaged_sshd_paths: [sbin/sshd]}}\n", `s.yaml: factorgate.params.packaged_sshd_paths: [0]: want an absolute path, got "sbin/sshd"`},
 		{"missing", "none.yaml", "", "none.yaml: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

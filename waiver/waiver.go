@@ -10,6 +10,11 @@
 // host's status. [Match] answers, in Go, the question the bundle asks of an
 // entry: does it cover this host?
 //
+// [LoadFile] also keeps where each entry was written, so that a run can
+// refuse a waiver for a check no loaded policy defines ([File.CheckKnown]:
+// it would waive nothing) and warn about one that covers no host of the
+// run ([File.Coverage]: a misspelt host name or label), naming FILE:LINE.
+//
 // # File format
 //
 //	waivers:
@@ -65,63 +70,89 @@ func Load(path string, now time.Time) (entries []map[string]any, warnings []stri
 // Parse is [Load] on data already read; name is the file name used in
 // errors and warnings.
 func Parse(name string, data []byte, now time.Time) (entries []map[string]any, warnings []string, err error) {
+	f, err := ParseFile(name, data, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f.Entries, f.Warnings, nil
+}
+
+// ParseFile is [LoadFile] on data already read; name is the file name
+// used in errors and warnings.
+func ParseFile(name string, data []byte, now time.Time) (*File, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := oneLine(strings.TrimPrefix(err.Error(), "yaml: "))
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			return nil, nil, fmt.Errorf("%s:%s: %s", name, m[1], m[2])
+			return nil, fmt.Errorf("%s:%s: %s", name, m[1], m[2])
 		}
-		return nil, nil, fmt.Errorf("%s: %s", name, msg)
+		return nil, fmt.Errorf("%s: %s", name, msg)
 	}
+	f := &File{Name: name, Entries: []map[string]any{}}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return []map[string]any{}, nil, nil // an empty file waives nothing
+		return f, nil // an empty file waives nothing
 	}
 	root := doc.Content[0]
 	at := func(n *yaml.Node, format string, args ...any) error {
 		return fmt.Errorf("%s:%d: %s", name, n.Line, fmt.Sprintf(format, args...))
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, nil, at(root, "want a mapping with the key waivers")
+		return nil, at(root, "want a mapping with the key waivers")
 	}
 	var list *yaml.Node
 	for i := 0; i < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if k.Value != "waivers" {
-			return nil, nil, at(k, "unknown field %q (want waivers)", k.Value)
+			return nil, at(k, "unknown field %q (want waivers)", k.Value)
 		}
 		if list != nil {
-			return nil, nil, at(k, "waivers given twice")
+			return nil, at(k, "waivers given twice")
 		}
 		list = v
 	}
-	entries = []map[string]any{}
 	if list == nil || isNull(list) {
-		return entries, nil, nil
+		return f, nil
 	}
 	if list.Kind != yaml.SequenceNode {
-		return nil, nil, at(list, "waivers: want a list of waivers")
+		return nil, at(list, "waivers: want a list of waivers")
 	}
 	today := now.UTC().Format(DateLayout)
 	for _, item := range list.Content {
-		e, err := parseEntry(item, at)
+		e, checkLine, err := parseEntry(item, at)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if e["expires"].(string) < today {
-			warnings = append(warnings, fmt.Sprintf("%s:%d: waiver for %s on %s expired on %s; ignored",
+			f.Warnings = append(f.Warnings, fmt.Sprintf("%s:%d: waiver for %s on %s expired on %s; ignored",
 				name, item.Line, e["check"], target(e), e["expires"]))
 			continue
 		}
-		entries = append(entries, e)
+		f.Entries = append(f.Entries, e)
+		f.lines = append(f.lines, position{entry: item.Line, check: checkLine})
 	}
-	return entries, warnings, nil
+	return f, nil
 }
 
 // fields lists the keys of an entry.
 var fields = []string{"host", "selector", "check", "justification", "expires"}
 
 // parseEntry checks one entry of the list.
-func parseEntry(item *yaml.Node, at func(*yaml.Node, string, ...any) error) (map[string]any, error) {
+func parseEntry(item *yaml.Node, at func(*yaml.Node, string, ...any) error) (e map[string]any, checkLine int, err error) {
+	e, err = parseFields(item, at)
+	if err != nil {
+		return nil, 0, err
+	}
+	checkLine = item.Line
+	for i := 0; i < len(item.Content); i += 2 {
+		if item.Content[i].Value == "check" {
+			checkLine = item.Content[i].Line
+		}
+	}
+	return e, checkLine, nil
+}
+
+// parseFields checks the fields of one entry.
+func parseFields(item *yaml.Node, at func(*yaml.Node, string, ...any) error) (map[string]any, error) {
 	if item.Kind != yaml.MappingNode {
 		return nil, at(item, "waiver: want a mapping with %s", strings.Join(fields, ", "))
 	}

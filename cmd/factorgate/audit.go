@@ -76,5 +76,10 @@ func runAudit(ctx context.Context, c *cli.Context) (*audit.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Command.Name, err)
 	}
+	cov := waiverCoverage(c)
+	for _, d := range res.Decisions {
+		cov.Host(d.Host, d.Labels)
+	}
+	warnUnmatchedWaivers(cov)
 	return res, nil
 }

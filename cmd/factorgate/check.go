@@ -181,14 +181,17 @@ func evaluatorFromFlags(c *cli.Context) (*policies.Evaluator, error) {
 		return nil, usageErrorf("--auth-mode: want sms or code, got %q", m)
 	}
 	if path := c.String("waivers"); path != "" {
-		entries, warnings, err := waiver.Load(path, checkNow())
+		f, err := waiver.LoadFile(path, checkNow())
 		if err != nil {
 			return nil, err
 		}
-		for _, w := range warnings {
+		for _, w := range f.Warnings {
 			fmt.Fprintln(c.App.ErrWriter, "factorgate: warning: "+w)
 		}
-		opts.Waivers = entries
+		if err := checkWaivedChecks(f, opts.PolicyDirs); err != nil {
+			return nil, err
+		}
+		opts.Waivers = f.Entries
 	}
 	return policies.New(c.Context, opts)
 }
@@ -241,9 +244,12 @@ func isKnownStatus(s string) bool {
 func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title, source string) error {
 	sorter := contract.NewDecisionSorter("", 0)
 	defer sorter.Close()
-	if err := ev.Judge(ctx, next, sorter.Add); err != nil {
+	cov := waiverCoverage(c)
+	add := func(d contract.Decision) error { cov.Host(d.Host, d.Labels); return sorter.Add(d) }
+	if err := ev.Judge(ctx, next, add); err != nil {
 		return err
 	}
+	warnUnmatchedWaivers(cov)
 	if sorter.Len() == 0 {
 		return fmt.Errorf("%s: holds no hosts", source)
 	}

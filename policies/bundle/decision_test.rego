@@ -84,7 +84,7 @@ test_missing_ids_are_null if {
 }
 
 test_violations_sorted_by_check if {
-	d := decision.decision with input as object.union(object.union(fx.linux, _selinux_on), {"openssh": {"major": 8, "version": "8.0p1"}})
+	d := decision.decision with input as object.union(object.union(fx.linux, _selinux_on), {"openssh": {"banner": "SSH-2.0-OpenSSH_8.0", "major": 8, "minor": 0, "version": "8.0p1"}})
 	[v.check | some v in d.violations] == ["openssh_version", "selinux"]
 }
 
@@ -209,12 +209,12 @@ test_user_findings_ignored_when_unreachable if {
 }
 
 test_params_default if {
-	data.factorgate.lib.params == {"openssh_max_major": 7, "auth_mode": "code"}
+	data.factorgate.lib.params == {"openssh_max_major": 7, "auth_mode": "code", "packaged_sshd_paths": ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"]}
 }
 
 test_params_override_key_by_key if {
 	p := data.factorgate.lib.params with data.factorgate.params as {"auth_mode": "sms"}
-	p == {"openssh_max_major": 7, "auth_mode": "sms"}
+	p == {"openssh_max_major": 7, "auth_mode": "sms", "packaged_sshd_paths": ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"]}
 }
 
 test_every_check_with_warnings_reaches_the_decision if {
@@ -269,7 +269,7 @@ test_unconfirmed_requirement_is_a_violation if {
 }
 
 test_raised_openssh_limit_warns_in_the_decision if {
-	d := decision.decision with input as object.union(fx.linux, {"openssh": {"version": "8.0p1", "major": 8, "minor": 0}})
+	d := decision.decision with input as object.union(fx.linux, {"openssh": {"banner": "SSH-2.0-OpenSSH_8.0", "version": "8.0p1", "major": 8, "minor": 0}})
 		with data.factorgate.params as {"openssh_max_major": 8}
 	d.status == "eligible"
 	[[w.check, w.message] | some w in d.warnings] == [["openssh_version", "passes only because openssh_max_major is 8 (HSS 2FA works with OpenSSH earlier than 8)"]]

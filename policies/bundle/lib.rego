@@ -15,6 +15,10 @@ default_params := {
 	# The 2FA mode enable will use: "code" (verification code, needs no
 	# topic) or "sms" (SMS/email through an SMN topic).
 	"auth_mode": "code",
+	# Where the openssh-server packages install sshd: an OpenSSH package
+	# newer than the running server takes over at the next sshd restart
+	# unless the listening sshd is known to be another binary.
+	"packaged_sshd_paths": ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"],
 }
 
 default user_params := {}
@@ -63,3 +67,33 @@ normalize(pkg, f, severity) := {
 	not is_string(f)
 	not is_object(f)
 }
+
+# probe_error is what went wrong while the host itself was read: the
+# scan's error less its cloud part ("...; cloud: ..."), which the cloud
+# checks report on their own; "" when the host was read without error.
+default probe_error := ""
+
+probe_error := e if {
+	input.reachable == true
+	is_string(input.error)
+	e := trim_space(split(input.error, "; cloud: ")[0])
+	e != ""
+	not startswith(e, "cloud: ")
+}
+
+# unread is the message of a finding on a fact that could not be read
+# (what names it): with the scan's error when one was recorded, so the
+# reader learns why rather than a guess.
+unread(what) := sprintf("%s could not be read", [what]) if probe_error == ""
+
+unread(what) := sprintf("%s could not be read: %s", [what, probe_error]) if probe_error != ""
+
+# unread_fix is the remediation of such a finding: fix is how to get the
+# fact read when the scan recorded no error; when it did, the advice is to
+# fix that error (fix's source reference kept), not a guess at the cause.
+unread_fix(fix) := fix if probe_error == ""
+
+unread_fix(fix) := sprintf("Fix what the scan reported (see the message), then scan again %s", [src]) if {
+	probe_error != ""
+	src := regex.find_n(`\(source: [^)]*\)$`, fix, 1)[0]
+} else := "Fix what the scan reported (see the message), then scan again" if probe_error != ""

@@ -4,7 +4,11 @@
 #   Windows only: "User must change password at next logon" is not
 #   allowed while 2FA is on. An account that is known to be disabled
 #   cannot log in, so its flag does not count; an account whose state
-#   could not be read counts as enabled.
+#   could not be read counts as enabled. An empty account list is unknown
+#   (every Windows host has built-in accounts, so the scan missed them). A
+#   domain controller (os.domain_role 4 or 5) has no local accounts: the
+#   flag cannot be proven clear from them, and the domain accounts must be
+#   checked by hand (the check is then waived with that justification).
 package factorgate.checks.must_change_password
 
 import future.keywords.not
@@ -14,6 +18,8 @@ import data.factorgate.lib
 # _ok is the requirement; the findings below say why it does not hold.
 _ok if {
 	is_array(input.accounts)
+	count(input.accounts) > 0
+	not _domain_controller
 	every a in input.accounts {
 		_account_ok(a)
 	}
@@ -42,12 +48,37 @@ _unknown_fix := "Let the scanner list the local accounts over WinRM (PasswordExp
 # _may_log_in is true unless the account is known to be disabled.
 _may_log_in(a) if not a.enabled == false
 
+# _domain_controller is true on a domain controller (Win32_ComputerSystem
+# DomainRole 4 backup, 5 primary).
+_domain_controller if input.os.domain_role in {4, 5}
+
 _problems contains {
 	"check": "must_change_password",
-	"message": "the local accounts could not be read",
-	"remediation": _unknown_fix,
+	"message": sprintf("this host is a domain controller (domain role %d): it has no local accounts, so whether an account must change its password at next logon cannot be proven from them", [input.os.domain_role]),
+	"remediation": "Check the domain accounts that log in to this server: pwdLastSet = 0 means \"User must change password at next logon\" (e.g. Get-ADUser -Filter 'pwdLastSet -eq 0'); clear it, then waive this check for the host with that justification (source: hss_01_0568)",
 	"severity": "high",
-} if not is_array(input.accounts)
+} if _domain_controller
+
+_problems contains {
+	"check": "must_change_password",
+	"message": lib.unread("the local accounts"),
+	"remediation": lib.unread_fix(_unknown_fix),
+	"severity": "high",
+} if {
+	not is_array(input.accounts)
+	not _domain_controller
+}
+
+_problems contains {
+	"check": "must_change_password",
+	"message": sprintf("the scan listed no local accounts, yet every Windows host has built-in ones: %s", [lib.unread("the accounts")]),
+	"remediation": lib.unread_fix(_unknown_fix),
+	"severity": "high",
+} if {
+	is_array(input.accounts)
+	count(input.accounts) == 0
+	not _domain_controller
+}
 
 _problems contains {
 	"check": "must_change_password",

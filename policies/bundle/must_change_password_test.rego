@@ -42,3 +42,32 @@ test_null_accounts_fails if {
 test_linux_not_applied if {
 	count(mcp.violations) == 0 with input as fx.linux
 }
+
+test_empty_accounts_is_unknown if {
+	vs := mcp.violations with input as _with([])
+	fx.messages(vs) == {"the scan listed no local accounts, yet every Windows host has built-in ones: the accounts could not be read"}
+}
+
+test_domain_controller_cannot_be_proven if {
+	every role in [4, 5] {
+		every accounts in [null, [], fx.windows.accounts] {
+			f := object.union(fx.windows, {"os": {"domain_role": role}, "accounts": accounts})
+			vs := mcp.violations with input as f
+			fx.messages(vs) == {sprintf("this host is a domain controller (domain role %d): it has no local accounts, so whether an account must change its password at next logon cannot be proven from them", [role])}
+			some v in vs
+			contains(v.remediation, "pwdLastSet = 0")
+		}
+	}
+}
+
+test_member_server_is_judged_by_local_accounts if {
+	every role in [2, 3] {
+		count(mcp.violations) == 0 with input as object.union(fx.windows, {"os": {"domain_role": role}})
+	}
+}
+
+test_null_accounts_names_the_probe_error if {
+	f := object.union(fx.windows, {"accounts": null, "error": "probe output: accounts: not a JSON array"})
+	vs := mcp.violations with input as f
+	fx.messages(vs) == {"the local accounts could not be read: probe output: accounts: not a JSON array"}
+}

@@ -27,8 +27,8 @@ _explained := _problems if {
 
 _problems contains {
 	"check": "os_supported",
-	"message": "the operating system family could not be read",
-	"remediation": "Scan again with an account that can read /etc/os-release (Linux) or the Windows version (WinRM); HSS 2FA applies to Linux and Windows servers only (source: hss_01_0568)",
+	"message": lib.unread("the operating system family"),
+	"remediation": lib.unread_fix("Scan again with an account that can read /etc/os-release (Linux) or the Windows version (WinRM); HSS 2FA applies to Linux and Windows servers only (source: hss_01_0568)"),
 	"severity": "high",
 } if not is_string(input.os.family)
 

@@ -56,8 +56,8 @@ _cloud_error := sprintf(": %s", [input.hss.cloud_error]) if {
 
 _problems contains {
 	"check": "protection",
-	"message": "the HSS agent and protection state could not be read",
-	"remediation": _unknown_fix,
+	"message": lib.unread("the HSS agent and protection state"),
+	"remediation": lib.unread_fix(_unknown_fix),
 	"severity": "high",
 } if not is_object(input.hss)
 
@@ -123,8 +123,8 @@ _problems contains {
 
 _problems contains {
 	"check": "protection",
-	"message": "whether the HSS agent runs could not be read, and the scan read no cloud facts",
-	"remediation": _unknown_fix,
+	"message": _agent_unread,
+	"remediation": lib.unread_fix(_unknown_fix),
 	"severity": "high",
 } if {
 	is_object(input.hss)
@@ -132,6 +132,10 @@ _problems contains {
 	not input.hss.agent_installed == false
 	not is_boolean(input.hss.agent_running)
 }
+
+_agent_unread := "whether the HSS agent runs could not be read, and the scan read no cloud facts" if {
+	lib.probe_error == ""
+} else := sprintf("whether the HSS agent runs could not be read (%s), and the scan read no cloud facts", [lib.probe_error])
 
 warnings contains {
 	"check": "protection",

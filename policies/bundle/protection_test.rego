@@ -74,3 +74,14 @@ test_cloud_asked_but_silent_fails if {
 test_cloud_asked_and_answered_passes if {
 	count(protection.violations) == 0 with input as _with({"cloud_queried": true})
 }
+
+test_null_hss_names_the_probe_error if {
+	vs := protection.violations with input as object.union(fx.linux, {"hss": null, "error": "probe output: hss: want an object"})
+	fx.messages(vs) == {"the HSS agent and protection state could not be read: probe output: hss: want an object"}
+}
+
+test_agent_unknown_names_the_probe_error if {
+	h := {"agent_installed": null, "agent_running": null, "host_id": null, "agent_status": null, "protect_status": null, "host_status": null, "two_factor": null}
+	vs := protection.violations with input as object.union(fx.linux, {"hss": h, "error": "probe output: agent: unexpected line"})
+	fx.messages(vs) == {"whether the HSS agent runs could not be read (probe output: agent: unexpected line), and the scan read no cloud facts"}
+}

@@ -1,9 +1,13 @@
 # METADATA
 # title: rdp
 # description: |
-#   Windows only: HSS 2FA protects RDP logins, so RDP must be enabled.
-#   Warns that RDP from another Windows server to a 2FA server needs a
-#   stored credential there, and about security products that may
+#   Windows only: HSS 2FA protects RDP logins, so RDP must be enabled:
+#   allowed in the registry (fDenyTSConnections, Group Policy first), the
+#   Remote Desktop Services service (TermService) not disabled, and the
+#   RDP-Tcp listener enabled (fEnableWinStation). Warns when the Remote
+#   Desktop firewall rules are disabled, that RDP from this server to
+#   another Windows server needs a Windows credential for that server
+#   stored here once 2FA is on, and about security products that may
 #   conflict with 2FA.
 package factorgate.checks.rdp
 
@@ -12,7 +16,13 @@ import future.keywords.not
 import data.factorgate.lib
 
 # _ok is the requirement; the findings below say why it does not hold.
-_ok if input.rdp.enabled == true
+_ok if {
+	input.rdp.enabled == true
+	not _service_disabled
+	not input.rdp.win_station_enabled == false
+}
+
+_service_disabled if lower(input.rdp.service_start_mode) == "disabled"
 
 violations contains f if {
 	input.os.family == "windows"
@@ -29,15 +39,15 @@ _unknown_fix := "Let the scanner read HKLM\\SYSTEM\\CurrentControlSet\\Control\\
 
 _problems contains {
 	"check": "rdp",
-	"message": "the RDP settings could not be read",
-	"remediation": _unknown_fix,
+	"message": lib.unread("the RDP settings"),
+	"remediation": lib.unread_fix(_unknown_fix),
 	"severity": "high",
 } if not is_object(input.rdp)
 
 _problems contains {
 	"check": "rdp",
-	"message": "whether RDP logins are enabled could not be read",
-	"remediation": _unknown_fix,
+	"message": lib.unread("whether RDP logins are enabled"),
+	"remediation": lib.unread_fix(_unknown_fix),
 	"severity": "high",
 } if {
 	is_object(input.rdp)
@@ -51,18 +61,42 @@ _problems contains {
 	"severity": "high",
 } if input.rdp.enabled == false
 
+_problems contains {
+	"check": "rdp",
+	"message": "the Remote Desktop Services service (TermService) is disabled: RDP logins are off, and on Windows HSS 2FA protects RDP logins",
+	"remediation": "Set the Remote Desktop Services service to start (Set-Service TermService -StartupType Manual, or Automatic) and start it, if the server is to take 2FA (source: hss_01_0568)",
+	"severity": "high",
+} if _service_disabled
+
+_problems contains {
+	"check": "rdp",
+	"message": "the RDP-Tcp listener is disabled (fEnableWinStation 0): RDP logins are off, and on Windows HSS 2FA protects RDP logins",
+	"remediation": "Set fEnableWinStation to 1 under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp, if the server is to take 2FA (source: hss_01_0568)",
+	"severity": "high",
+} if input.rdp.win_station_enabled == false
+
 default _by_policy := ""
 
 _by_policy := " by Group Policy" if input.rdp.policy_override == true
 
 warnings contains {
 	"check": "rdp",
-	"message": "once 2FA is on, RDP logins to this server from another Windows server fail unless that server stores a Windows credential for it",
-	"remediation": "On each Windows server you connect from: Control Panel > User Accounts > Manage your credentials > Add a Windows credential with this server's user name and password (source: hss_01_0568)",
+	"message": "once 2FA is on, RDP logins from this server to another Windows server fail unless this server stores a Windows credential (user name and password) for that server",
+	"remediation": "On this server, for each Windows server you connect to from it: Control Panel > User Accounts > Manage your credentials > Add a Windows credential with that server's address, user name and password (source: hss_01_0568)",
 	"severity": "low",
 } if {
 	input.os.family == "windows"
-	input.rdp.enabled == true
+	_ok
+}
+
+warnings contains {
+	"check": "rdp",
+	"message": "the Remote Desktop firewall rules are disabled: RDP logins from other hosts may be blocked",
+	"remediation": "Enable the Remote Desktop rule group in Windows Defender Firewall (Enable-NetFirewallRule -DisplayGroup \"Remote Desktop\") where this server must be reached by RDP (source: hss_01_0568)",
+	"severity": "medium",
+} if {
+	input.os.family == "windows"
+	input.rdp.firewall_enabled == false
 }
 
 warnings contains {

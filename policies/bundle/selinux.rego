@@ -3,10 +3,11 @@
 # description: |
 #   Linux only: SELinux must be disabled permanently before 2FA is enabled:
 #   off now and SELINUX=disabled in /etc/selinux/config, or not installed
-#   at all (mode disabled; a host reported not installed yet in another
-#   mode is inconsistent and not eligible). Permissive is not disabled, and SELinux switched off with
-#   setenforce but enforcing or permissive in its config file comes back
-#   at the next boot.
+#   at all (mode disabled, and no SELINUX= other than disabled; a host
+#   reported not installed yet in another mode, or with a config file that
+#   enables it, is inconsistent and not eligible). Permissive is not
+#   disabled, and SELinux switched off with setenforce but enforcing or
+#   permissive in its config file comes back at the next boot.
 package factorgate.checks.selinux
 
 import future.keywords.not
@@ -22,7 +23,12 @@ _ok if {
 _ok if {
 	input.selinux.installed == false
 	input.selinux.mode == "disabled"
+	_no_config_mode
 }
+
+_no_config_mode if object.get(input.selinux, "config_mode", null) == null
+
+_no_config_mode if input.selinux.config_mode == "disabled"
 
 violations contains f if {
 	input.os.family == "linux"
@@ -41,15 +47,15 @@ _unknown_fix := "Let the scanner run getenforce and read /etc/selinux/config; 2F
 
 _problems contains {
 	"check": "selinux",
-	"message": "the SELinux state could not be read",
-	"remediation": _unknown_fix,
+	"message": lib.unread("the SELinux state"),
+	"remediation": lib.unread_fix(_unknown_fix),
 	"severity": "high",
 } if not is_object(input.selinux)
 
 _problems contains {
 	"check": "selinux",
-	"message": "the SELinux mode could not be read",
-	"remediation": _unknown_fix,
+	"message": lib.unread("the SELinux mode"),
+	"remediation": lib.unread_fix(_unknown_fix),
 	"severity": "high",
 } if {
 	is_object(input.selinux)
@@ -80,8 +86,8 @@ _problems contains {
 
 _problems contains {
 	"check": "selinux",
-	"message": "SELinux is off now, but its mode at next boot (SELINUX= in /etc/selinux/config) could not be read",
-	"remediation": _unknown_fix,
+	"message": lib.unread("SELinux is off now, but its mode at next boot (SELINUX= in /etc/selinux/config)"),
+	"remediation": lib.unread_fix(_unknown_fix),
 	"severity": "high",
 } if {
 	input.selinux.mode == "disabled"
@@ -94,6 +100,19 @@ _problems contains {
 	"remediation": _fix,
 	"severity": "high",
 } if {
+	input.selinux.mode == "disabled"
+	is_string(input.selinux.config_mode)
+	input.selinux.config_mode != "disabled"
+	not input.selinux.installed == false
+}
+
+_problems contains {
+	"check": "selinux",
+	"message": sprintf("SELinux is reported not installed, yet SELINUX=%s in /etc/selinux/config: the facts are inconsistent", [input.selinux.config_mode]),
+	"remediation": "Check the host by hand (getenforce, /etc/selinux/config) and scan it again; 2FA needs SELinux disabled permanently (source: hss_01_0472)",
+	"severity": "high",
+} if {
+	input.selinux.installed == false
 	input.selinux.mode == "disabled"
 	is_string(input.selinux.config_mode)
 	input.selinux.config_mode != "disabled"

@@ -68,3 +68,25 @@ test_null_config_mode_fails if {
 test_windows_not_applied if {
 	count(selinux.violations) == 0 with input as fx.windows
 }
+
+test_not_installed_with_disabled_config_passes if {
+	count(selinux.violations) == 0 with input as _with({"installed": false, "mode": "disabled", "config_mode": "disabled"})
+}
+
+test_not_installed_but_enabled_in_config_is_inconsistent if {
+	every mode in ["enforcing", "permissive", ""] {
+		vs := selinux.violations with input as _with({"installed": false, "mode": "disabled", "config_mode": mode})
+		fx.messages(vs) == {sprintf("SELinux is reported not installed, yet SELINUX=%s in /etc/selinux/config: the facts are inconsistent", [mode])}
+	}
+}
+
+test_null_selinux_names_the_probe_error if {
+	vs := selinux.violations with input as object.union(fx.linux, {"selinux": null, "error": "probe output: section selinux: want key=value"})
+	fx.messages(vs) == {"the SELinux state could not be read: probe output: section selinux: want key=value"}
+}
+
+test_not_installed_without_config_mode_passes if {
+	count(selinux.violations) == 0 with input as _with({"installed": false, "mode": "disabled", "config_mode": null})
+	s := {"installed": false, "mode": "disabled", "source": "getenforce"}
+	count(selinux.violations) == 0 with input as object.union(fx.linux, {"selinux": s}) with input.selinux as s
+}
