@@ -151,16 +151,16 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	visible := func() []string {
 		t.Helper()
-		hosts, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#hosts tbody tr"))
+		hosts, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#hosts tbody.host"))
 			.filter(r => r.getClientRects().length > 0)
-			.map(r => r.cells[0].textContent)`))
+			.map(r => r.rows[0].cells[0].textContent)`))
 		must("read visible rows", err)
 		return hosts
 	}
 	column := func(i int) []string {
 		t.Helper()
 		v, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-			`Array.from(document.querySelectorAll("#hosts tbody tr")).map(r => r.cells[%d].textContent.trim())`, i)))
+			`Array.from(document.querySelectorAll("#hosts tbody.host")).map(r => r.rows[0].cells[%d].textContent.trim())`, i)))
 		must("read column", err)
 		return v
 	}
@@ -226,8 +226,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	if ariaSort != "descending" {
 		t.Errorf("aria-sort = %q, want descending", ariaSort)
 	}
-	must("sort by violations", chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#hosts thead th:nth-child(5) button`))))
-	v := column(4)
+	must("sort by violations", chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#hosts thead th:nth-child(6) button`))))
+	v := column(5)
 	if !sort.SliceIsSorted(v, func(i, j int) bool { return v[i] < v[j] }) {
 		t.Errorf("violations after sorting: %v, want ascending", v)
 	}
@@ -260,7 +260,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	must("arrange the screenshot", chromedp.Do(bctx,
 		chromedp.Click(chromedp.CSS(`#hosts thead th:nth-child(1) button`)),
 	))
-	eval(`Array.from(document.querySelectorAll("#hosts tbody tr")).filter(r => ["db-01", "web-02"].includes(r.cells[0].textContent)).forEach(r => r.querySelector("details").open = true)`)
+	eval(`Array.from(document.querySelectorAll("#hosts tbody.host")).filter(r => ["db-01", "web-02"].includes(r.rows[0].cells[0].textContent)).forEach(r => r.querySelector("details").open = true)`)
 	size, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`[document.documentElement.scrollWidth, document.documentElement.scrollHeight]`))
 	must("measure the page", err)
 	png, err := chromedp.Run(bctx, chromedp.Action[[]byte](func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {

@@ -23,7 +23,8 @@ type Header struct {
 	// Total is the number of decisions that will follow.
 	Total      int
 	NotScanned []contract.CloudHost
-	// Title names the run, e.g. the inventory file.
+	// Title names the run, e.g. the inventory file. Reports show a path
+	// in it by its file name (see [reportTitle]).
 	Title string
 }
 
@@ -79,4 +80,22 @@ func Decisions(ds []contract.Decision) iter.Seq2[contract.Decision, error] {
 			}
 		}
 	}
+}
+
+// reportTitle is title with each path in it (a word holding a slash)
+// reduced to its file name: "/tmp/tmp.x81/fleet.yaml" reads fleet.yaml,
+// "run 3 of /etc/factorgate/fleet.yaml" run 3 of fleet.yaml. A report is
+// read away from the machine that made it, where the directory means
+// nothing, or worse, a temporary one.
+func reportTitle(title string) string {
+	words := strings.Split(title, " ")
+	for i, w := range words {
+		if strings.ContainsAny(w, `/\`) {
+			t := strings.TrimRight(w, `/\`)
+			if j := strings.LastIndexAny(t, `/\`); j >= 0 && j+1 < len(t) {
+				words[i] = t[j+1:]
+			}
+		}
+	}
+	return strings.Join(words, " ")
 }
