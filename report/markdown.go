@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -50,9 +51,16 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 	defer f.Close()
 	ew := &errWriter{w: w}
 	wr := m.wrapper()
+	// The findings follow the host table: they go to a spool of their
+	// own while the rows are written, in the same pass.
+	details := &spool{limit: m.spoolLimit}
+	defer details.Close()
+	dbuf := bufio.NewWriter(details)
+	dw := &errWriter{w: dbuf}
+	out := ew
 	para := func(first, indent, text string) {
 		for _, l := range wr.wrap(first, indent, text) {
-			fmt.Fprintf(ew, "%s\n", l)
+			fmt.Fprintf(out, "%s\n", l)
 		}
 	}
 	title := "factorgate compliance report"
@@ -87,7 +95,21 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 			return err
 		}
 		rest := mdRowRest(d)
-		fmt.Fprintf(ew, "| %s%s\n", mdFit(d.Host, m.width-textWidth(rest)-2), rest)
+		cell := mdFit(d.Host, m.width-textWidth(rest)-2)
+		fmt.Fprintf(ew, "| %s%s\n", cell, rest)
+		if ew.err != nil {
+			return ew.err
+		}
+		own := f.ownWarnings(d)
+		if len(d.Violations)+len(own)+len(d.Waived) == 0 && cell == mdCell(d.Host) {
+			continue
+		}
+		out = dw
+		m.details(dw, para, d, own)
+		out = ew
+		if dw.err != nil {
+			return fmt.Errorf("spool markdown details: %w", dw.err)
+		}
 	}
 	if f.N == 0 {
 		fmt.Fprint(ew, "\nNo host was judged.\n")
@@ -96,28 +118,17 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 		fmt.Fprint(ew, "\n")
 		para("", "", "**"+waivedHostsText(f.Waived)+"**: not counted toward the status, not passed (see Findings).")
 	}
-	if ew.err != nil {
-		return ew.err
+	if err := dbuf.Flush(); err != nil {
+		return fmt.Errorf("spool markdown details: %w", err)
 	}
-
-	first := true
-	for d, err := range f.Each() {
-		if err != nil {
-			return err
-		}
-		own := f.ownWarnings(d)
-		cut := mdFit(d.Host, m.width-textWidth(mdRowRest(d))-2) != mdCell(d.Host)
-		if len(d.Violations)+len(own)+len(d.Waived) == 0 && !cut {
-			continue
-		}
-		if first {
-			fmt.Fprint(ew, "\n## Findings\n\n")
-			para("", "", "Hosts with no violation, warning or waiver of their own are not listed here. A waived violation does not count toward the status, and is not a pass.")
-			first = false
-		}
-		m.details(ew, para, d, own)
+	if details.Len() > 0 {
+		fmt.Fprint(ew, "\n## Findings\n\n")
+		para("", "", "Hosts with no violation, warning or waiver of their own are not listed here. A waived violation does not count toward the status, and is not a pass.")
 		if ew.err != nil {
 			return ew.err
+		}
+		if err := details.CopyTo(w); err != nil {
+			return err
 		}
 	}
 	if len(f.Shared) > 0 {

@@ -49,10 +49,16 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 	}
 	defer f.Close()
 	bw := bufio.NewWriterSize(w, 64<<10)
+	// The findings follow the table: they go to a spool of their own
+	// while the rows are written, in the same pass.
+	details := &spool{limit: t.spoolLimit}
+	defer details.Close()
+	dw := bufio.NewWriter(details)
+	out := bw
 	line := func(first, indent, text string) {
 		for _, l := range wrapText(first, indent, text, t.width) {
-			bw.WriteString(l)
-			bw.WriteByte('\n')
+			out.WriteString(l)
+			out.WriteByte('\n')
 		}
 	}
 	if h.Title != "" {
@@ -71,25 +77,15 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 		host := tableText(d.Host)
 		t.tableRow(bw, lay, tableText(d.Status), truncateText(host, lay.host), orDash(tableText(ptrText(d.OS))),
 			orDash(tableText(ptrText(d.Transport))), fmt.Sprint(len(d.Violations)), fmt.Sprint(len(d.Warnings)), fmt.Sprint(len(d.Waived)))
-	}
-	if f.N == 0 {
-		bw.WriteString("(no hosts)\n")
-	}
 
-	// The findings of each host, under its whole name; a host whose name
-	// the table cut is listed even with none.
-	for d, err := range f.Each() {
-		if err != nil {
-			bw.Flush()
-			return err
-		}
+		// The findings of the host, under its whole name; a host whose
+		// name the table cut is listed even with none.
 		own := f.ownWarnings(d)
-		host := tableText(d.Host)
-		cut := textWidth(host) > lay.host
-		if len(d.Violations)+len(own)+len(d.Waived) == 0 && !cut {
+		if len(d.Violations)+len(own)+len(d.Waived) == 0 && textWidth(host) <= lay.host {
 			continue
 		}
-		bw.WriteString("\n")
+		out = dw
+		dw.WriteString("\n")
 		line("", "  ", host+" ("+tableText(d.Status)+")")
 		for _, v := range d.Violations {
 			t.finding(line, "x", v)
@@ -106,6 +102,16 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 		if len(d.Violations)+len(own)+len(d.Waived) == 0 {
 			line("  ", "  ", "no findings")
 		}
+		out = bw
+	}
+	if f.N == 0 {
+		bw.WriteString("(no hosts)\n")
+	}
+	if err := dw.Flush(); err != nil {
+		return fmt.Errorf("spool the findings: %w", err)
+	}
+	if err := details.CopyTo(bw); err != nil {
+		return err
 	}
 
 	if len(f.Shared) > 0 {

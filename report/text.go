@@ -127,6 +127,12 @@ func isBidiControl(r rune) bool {
 // wide and fullwidth characters, none for combining marks and format
 // characters, one for the rest.
 func runeWidth(r rune) int {
+	if r < 0x300 { // ASCII and Latin: no wide character, no combining mark
+		if r == '\u00ad' {
+			return 0
+		}
+		return 1
+	}
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
 		return 2
@@ -139,6 +145,16 @@ func runeWidth(r rune) int {
 
 // textWidth is the number of terminal columns s takes on one line.
 func textWidth(s string) int {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return len(s)
+	}
 	n := 0
 	for _, r := range s {
 		n += runeWidth(r)
