@@ -317,6 +317,14 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	}
 
+	// A host's findings span the table.
+	spans, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`[document.querySelector("#hosts tr.findings-row td").getBoundingClientRect().width,
+		document.getElementById("hosts").getBoundingClientRect().width]`))
+	must("measure a findings row", err)
+	if spans[0] < spans[1]-1 {
+		t.Errorf("a host's findings are %vpx wide in a table of %vpx: they should span it", spans[0], spans[1])
+	}
+
 	// A narrow window: the host table scrolls sideways, its host names
 	// whole on one line each; the page itself does not scroll sideways.
 	must("narrow the window", chromedp.Do(bctx, chromedp.EmulateViewport(600, 900)))

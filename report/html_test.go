@@ -129,3 +129,33 @@ func TestComplianceEmptyFleet(t *testing.T) {
 		})
 	}
 }
+
+// TestHTMLHostRows checks the host table of the page: the title names the
+// inventory by its file name, a host's unknown OS reads "-", the
+// transport has its column, host names never break (the table scrolls
+// sideways in a focusable region instead), and each host's findings are a
+// row of their own across the table.
+func TestHTMLHostRows(t *testing.T) {
+	var buf bytes.Buffer
+	if err := renderWithTitle(&buf, "html", fixtureCompliance(), "/tmp/tmp.Q1w2/fleet.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"<title>factorgate compliance report: fleet.yaml</title>",
+		"<th scope=\"row\">win-02</th>\n<td>10.0.0.12</td>\n<td>winrm</td>\n<td>-</td>\n",
+		"<th scope=\"row\">win-01</th>\n<td>10.0.0.9</td>\n<td>winrm</td>\n<td>windows</td>\n",
+		`<div class="scroll" role="region" aria-label="Host table (scrolls sideways)" tabindex="0">`,
+		"tbody th, td, .hosts .host { white-space: nowrap; }",
+		"<tr class=\"findings-row\">\n<td colspan=\"8\">\n<details>\n<summary>win-02: 1 violation</summary>",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"/tmp/", "overflow-wrap: anywhere", "word-break"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("page has %q", bad)
+		}
+	}
+}
