@@ -105,8 +105,11 @@ type htmlRow struct {
 	StatusRank                     int
 	Findings                       bool
 	SummaryText                    string
-	Violations, Warnings           []htmlFinding
-	Waived                         []htmlFinding
+	// Warnings are the host's own; SharedWarnings counts those that
+	// other hosts share, listed after the table.
+	Violations, Warnings []htmlFinding
+	Waived               []htmlFinding
+	SharedWarnings       int
 }
 
 type htmlFinding struct {
@@ -139,8 +142,7 @@ func (r htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract
 		if err != nil {
 			return err
 		}
-		d.Warnings = f.ownWarnings(d)
-		if err := htmlTemplate.ExecuteTemplate(w, "row", htmlRowFor(d)); err != nil {
+		if err := htmlTemplate.ExecuteTemplate(w, "row", htmlRowFor(d, f.isShared)); err != nil {
 			return err
 		}
 	}
@@ -199,21 +201,38 @@ func htmlHeadFor(h Header) htmlHead {
 	return head
 }
 
-// htmlRowFor lays out one host row.
-func htmlRowFor(d contract.Decision) htmlRow {
-	d = cleanDecision(d)
-	r := htmlRow{D: d, Address: orDash(ptrText(d.Address)), Transport: orDash(ptrText(d.Transport)), OS: orDash(ptrText(d.OS)), StatusRank: statusRank(d.Status)}
-	search := []string{d.Host, ptrText(d.Address), ptrText(d.Transport), ptrText(d.OS), d.Status}
-	conv := func(fs []contract.Finding) []htmlFinding {
+// htmlRowFor lays out one host row. The warnings shared reports as shared
+// are listed once after the table: the row counts them, finds them in the
+// filter and links to them, but does not repeat them.
+func htmlRowFor(d contract.Decision, shared func(contract.Finding) bool) htmlRow {
+	var own []contract.Finding
+	n := 0
+	for _, w := range d.Warnings {
+		if shared != nil && shared(w) {
+			n++
+			continue
+		}
+		own = append(own, w)
+	}
+	c := cleanDecision(d)
+	r := htmlRow{D: c, Address: orDash(ptrText(c.Address)), Transport: orDash(ptrText(c.Transport)), OS: orDash(ptrText(c.OS)),
+		StatusRank: statusRank(c.Status), SharedWarnings: n}
+	search := []string{c.Host, ptrText(c.Address), ptrText(c.Transport), ptrText(c.OS), c.Status}
+	for _, w := range c.Warnings {
+		search = append(search, w.Check, w.Message)
+	}
+	conv := func(fs []contract.Finding, find bool) []htmlFinding {
 		out := make([]htmlFinding, 0, len(fs))
 		for _, f := range fs {
-			search = append(search, f.Check, f.Message)
+			if find {
+				search = append(search, f.Check, f.Message)
+			}
 			out = append(out, htmlFindingOf(f))
 		}
 		return out
 	}
-	r.Violations, r.Warnings, r.Waived = conv(d.Violations), conv(d.Warnings), conv(d.Waived)
-	r.Findings = len(d.Violations)+len(d.Warnings)+len(d.Waived) > 0
+	r.Violations, r.Warnings, r.Waived = conv(c.Violations, true), conv(cleanDecision(contract.Decision{Warnings: own}).Warnings, false), conv(c.Waived, true)
+	r.Findings = len(c.Violations)+len(c.Warnings)+len(c.Waived) > 0
 	var parts []string
 	for _, p := range []struct {
 		n         int

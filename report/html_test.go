@@ -98,7 +98,7 @@ func TestRemediationSource(t *testing.T) {
 	r := htmlRowFor(contract.Decision{Host: "h", Violations: []contract.Finding{
 		{Check: "a", Remediation: "Do this (source: hss_01_0472)"},
 		{Check: "b", Remediation: "Do that"},
-	}})
+	}}, nil)
 	if f := r.Violations[0]; f.Remediation != "Do this" || f.Source != "hss_01_0472" {
 		t.Errorf("split = %q, %q", f.Remediation, f.Source)
 	}
@@ -156,6 +156,28 @@ func TestHTMLHostRows(t *testing.T) {
 	for _, bad := range []string{"/tmp/", "overflow-wrap: anywhere", "word-break"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("page has %q", bad)
+		}
+	}
+}
+
+// TestHTMLSharedWarningsStayFindable checks that a host whose warning is
+// listed once, after the table, still counts it, finds it in the filter
+// and links to it.
+func TestHTMLSharedWarningsStayFindable(t *testing.T) {
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "html", peopleFleet()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	i := strings.Index(out, `data-search="win-01 `)
+	if i < 0 {
+		t.Fatal("no row for win-01")
+	}
+	row := out[i : i+strings.Index(out[i:], "</tbody>")]
+	for _, want := range []string{" rdp once 2fa is on", "<td class=\"n\">1</td>", "<summary>win-01: 1 warning</summary>",
+		`1 warning of this host is shared with other hosts: see <a href="#shared-h">Warnings on several hosts</a>.`} {
+		if !strings.Contains(row, want) {
+			t.Errorf("win-01 row lacks %q:\n%s", want, row)
 		}
 	}
 }
