@@ -1,8 +1,14 @@
 // Package report renders decisions for people and machines. Each format is
 // one file and one [Renderer], found by name with [New].
 //
-// Renderers stream: they receive the summary first, then each decision in
-// host order, so a report of a large fleet is never held whole in memory.
+// Renderers receive the summary first, then each decision in host order,
+// and never hold a large fleet whole in memory. The formats for machines
+// (json, jsonl, junit, csv, sarif) stream, one finding per host and line
+// or element. The formats for people (table, markdown, html) read the
+// decisions once into a spool (memory up to a limit, then a temporary
+// file) before writing, to size their columns and to print a warning that
+// many hosts share once, with its hosts; their text is cleaned of
+// terminal escapes and controls, and table and markdown fit 80 columns.
 package report
 
 import (
