@@ -23,8 +23,12 @@ type Decision struct {
 	Address   *string `json:"address"`
 	HSSHostID *string `json:"hss_host_id"`
 	// Auth is how the scanner logged in; enable refuses password hosts.
-	Auth       *string   `json:"auth"`
-	OS         *string   `json:"os"`
+	Auth *string `json:"auth"`
+	OS   *string `json:"os"`
+	// Transport is how the scanner reached the host (ssh, winrm), which
+	// tells Windows over OpenSSH from Windows over WinRM; absent when
+	// unknown.
+	Transport  *string   `json:"transport,omitempty"`
 	Status     string    `json:"status"`
 	Eligible   bool      `json:"eligible"`
 	Violations []Finding `json:"violations"`

@@ -17,6 +17,7 @@ var (
 	kHSSHostID     = ast.StringTerm("hss_host_id")
 	kAuth          = ast.StringTerm("auth")
 	kOS            = ast.StringTerm("os")
+	kTransport     = ast.StringTerm("transport")
 	kStatus        = ast.StringTerm("status")
 	kEligible      = ast.StringTerm("eligible")
 	kViolations    = ast.StringTerm("violations")
@@ -49,6 +50,7 @@ func decodeDecision(v ast.Value) (contract.Decision, error) {
 	d.HSSHostID = optStr(obj.Get(kHSSHostID))
 	d.Auth = optStr(obj.Get(kAuth))
 	d.OS = optStr(obj.Get(kOS))
+	d.Transport = optStr(obj.Get(kTransport))
 	if d.Status, ok = str(obj.Get(kStatus)); !ok {
 		return d, fmt.Errorf("decision on %s has no status", host)
 	}

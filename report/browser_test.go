@@ -27,7 +27,8 @@ import (
 )
 
 // browserPath finds Chromium, or skips the test; with
-// FACTORGATE_REQUIRE_CHROMIUM=1 (set by CI) a missing browser fails it.
+// FACTORGATE_REQUIRE_CHROMIUM=1 or FACTORGATE_REQUIRE_TOOLS=1 (set by CI) a
+// missing browser fails it.
 func browserPath(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
@@ -35,8 +36,8 @@ func browserPath(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("FACTORGATE_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal("chromium not found and FACTORGATE_REQUIRE_CHROMIUM=1: apt-get install chromium")
+	if os.Getenv("FACTORGATE_REQUIRE_CHROMIUM") == "1" || os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
+		t.Fatal("chromium not found and FACTORGATE_REQUIRE_CHROMIUM=1 or FACTORGATE_REQUIRE_TOOLS=1: apt-get install chromium")
 	}
 	t.Skip("chromium not found (apt-get install chromium)")
 	return ""
@@ -151,16 +152,16 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 	visible := func() []string {
 		t.Helper()
-		hosts, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#hosts tbody tr"))
+		hosts, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#hosts tbody.host"))
 			.filter(r => r.getClientRects().length > 0)
-			.map(r => r.cells[0].textContent)`))
+			.map(r => r.rows[0].cells[0].textContent)`))
 		must("read visible rows", err)
 		return hosts
 	}
 	column := func(i int) []string {
 		t.Helper()
 		v, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-			`Array.from(document.querySelectorAll("#hosts tbody tr")).map(r => r.cells[%d].textContent.trim())`, i)))
+			`Array.from(document.querySelectorAll("#hosts tbody.host")).map(r => r.rows[0].cells[%d].textContent.trim())`, i)))
 		must("read column", err)
 		return v
 	}
@@ -226,8 +227,8 @@ func TestHTMLInBrowser(t *testing.T) {
 	if ariaSort != "descending" {
 		t.Errorf("aria-sort = %q, want descending", ariaSort)
 	}
-	must("sort by violations", chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#hosts thead th:nth-child(5) button`))))
-	v := column(4)
+	must("sort by violations", chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#hosts thead th:nth-child(6) button`))))
+	v := column(5)
 	if !sort.SliceIsSorted(v, func(i, j int) bool { return v[i] < v[j] }) {
 		t.Errorf("violations after sorting: %v, want ascending", v)
 	}
@@ -260,7 +261,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	must("arrange the screenshot", chromedp.Do(bctx,
 		chromedp.Click(chromedp.CSS(`#hosts thead th:nth-child(1) button`)),
 	))
-	eval(`Array.from(document.querySelectorAll("#hosts tbody tr")).filter(r => ["db-01", "web-02"].includes(r.cells[0].textContent)).forEach(r => r.querySelector("details").open = true)`)
+	eval(`Array.from(document.querySelectorAll("#hosts tbody.host")).filter(r => ["db-01", "web-02"].includes(r.rows[0].cells[0].textContent)).forEach(r => r.querySelector("details").open = true)`)
 	size, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`[document.documentElement.scrollWidth, document.documentElement.scrollHeight]`))
 	must("measure the page", err)
 	png, err := chromedp.Run(bctx, chromedp.Action[[]byte](func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
@@ -297,6 +298,66 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Accessibility: axe-core finds no serious or critical violation.
+	if axe := axeScript(t); axe != "" {
+		eval(`document.querySelectorAll("#hosts details").forEach(d => d.open = true)`)
+		eval(axe)
+		violations, err := chromedp.Run(bctx, chromedp.Evaluate[[]axeViolation](
+			`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(v => ({
+				id: v.id, impact: v.impact || "", help: v.help,
+				nodes: v.nodes.map(n => n.target.join(" ") + (n.failureSummary ? ": " + n.failureSummary.replace(/\s+/g, " ") : ""))})))`,
+			chromedp.EvalAwaitPromise))
+		must("run axe", err)
+		for _, v := range violations {
+			if v.Impact == "serious" || v.Impact == "critical" {
+				t.Errorf("axe: %s (%s): %s\n\t%s", v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+			} else {
+				t.Logf("axe, minor: %s (%s): %s on %d nodes", v.ID, v.Impact, v.Help, len(v.Nodes))
+			}
+		}
+	}
+
+	// A host's findings span the table.
+	spans, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`[document.querySelector("#hosts tr.findings-row td").getBoundingClientRect().width,
+		document.getElementById("hosts").getBoundingClientRect().width]`))
+	must("measure a findings row", err)
+	if spans[0] < spans[1]-1 {
+		t.Errorf("a host's findings are %vpx wide in a table of %vpx: they should span it", spans[0], spans[1])
+	}
+
+	// A narrow window: the host table scrolls sideways, its host names
+	// whole on one line each; the page itself does not scroll sideways.
+	must("narrow the window", chromedp.Do(bctx, chromedp.EmulateViewport(600, 900)))
+	eval(`document.querySelectorAll("#hosts details").forEach(d => d.open = false)`)
+	layout, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`(() => {
+		const s = document.querySelector(".scroll");
+		const lines = Array.from(document.querySelectorAll("#hosts tbody.host th")).map(th => {
+			const r = document.createRange(); r.selectNodeContents(th); return r.getClientRects().length; });
+		return [s.scrollWidth - s.clientWidth, Math.max(...lines), document.documentElement.scrollWidth - window.innerWidth];
+	})()`))
+	must("measure the narrow layout", err)
+	if layout[0] <= 0 {
+		t.Errorf("at 600px the host table does not scroll sideways (overflow %vpx)", layout[0])
+	}
+	if layout[1] != 1 {
+		t.Errorf("at 600px a host name takes %v lines, want 1", layout[1])
+	}
+	if layout[2] > 0 {
+		t.Errorf("at 600px the page scrolls sideways by %vpx: only the table should", layout[2])
+	}
+	eval(`document.getElementById("hosts").scrollIntoView()`)
+	narrow, err := chromedp.Run(bctx, chromedp.Action[[]byte](func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		r, err := cdp.Call(ctx, tg, cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{Format: cdppage.CaptureScreenshotFormatPng})
+		if err != nil {
+			return nil, err
+		}
+		return r.Data, nil
+	}))
+	must("take the narrow screenshot", err)
+	if err := os.WriteFile(filepath.Join(dir, "html-report-600px.png"), narrow, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
@@ -307,4 +368,31 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Errorf("the page requested %s: it must load nothing", p)
 		}
 	}
+}
+
+// axeViolation is an axe-core violation, as the test reads it.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axeScript is axe-core's axe.min.js, from $FACTORGATE_AXE; without it the
+// accessibility check is skipped, or fails under FACTORGATE_REQUIRE_TOOLS=1.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("FACTORGATE_AXE")
+	if path == "" {
+		if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
+			t.Fatal("FACTORGATE_AXE is not set (the path of axe-core's axe.min.js), and FACTORGATE_REQUIRE_TOOLS=1")
+		}
+		t.Log("FACTORGATE_AXE is not set: accessibility check skipped")
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("FACTORGATE_AXE: %v", err)
+	}
+	return string(b)
 }

@@ -26,7 +26,7 @@ func fleetOf(n int) iter.Seq2[contract.Decision, error] {
 }
 
 // BenchmarkComplianceFormats renders a fleet of 5,000 hosts in each of the
-// junit, csv, markdown, sarif and html formats, and a baseline in the same
+// junit, csv, markdown, sarif, html and table formats, and a baseline in the same
 // run, first: encoding each decision as a JSON line. It reports, per format, the
 // time per host and the ratio to the baseline (x-jsonl), and the bytes
 // allocated per host, which stay flat as the fleet grows because renderers
@@ -50,7 +50,7 @@ func BenchmarkComplianceFormats(b *testing.B) {
 		baseline = float64(b.Elapsed().Nanoseconds()) / float64(b.N) / hosts
 		b.ReportMetric(baseline, "ns/host")
 	})
-	for _, name := range []string{"junit", "csv", "markdown", "sarif", "html"} {
+	for _, name := range []string{"junit", "csv", "markdown", "sarif", "html", "table"} {
 		b.Run(name, func(b *testing.B) {
 			rd, err := New(name)
 			if err != nil {

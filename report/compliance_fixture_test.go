@@ -80,7 +80,7 @@ func fixtureCompliance() *contract.Report {
 	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
 	ds := []contract.Decision{
 		{
-			Host: "app-03", Address: fixtureStr("10.0.2.3"), OS: fixtureStr("linux"), Auth: fixtureStr("publickey"),
+			Host: "app-03", Address: fixtureStr("10.0.2.3"), OS: fixtureStr("linux"), Transport: fixtureStr("ssh"), Auth: fixtureStr("publickey"),
 			Status: contract.StatusIneligible,
 			Violations: []contract.Finding{{
 				Check: "custom_banner", Severity: "medium",
@@ -90,7 +90,7 @@ func fixtureCompliance() *contract.Report {
 			Labels: map[string]string{"env": "staging"},
 		},
 		{
-			Host: "db-01", Address: fixtureStr("10.0.1.10"), HSSHostID: fixtureStr("4c1f9e2a-db01"), OS: fixtureStr("linux"), Auth: fixtureStr("publickey"),
+			Host: "db-01", Address: fixtureStr("10.0.1.10"), HSSHostID: fixtureStr("4c1f9e2a-db01"), OS: fixtureStr("linux"), Transport: fixtureStr("ssh"), Auth: fixtureStr("publickey"),
 			Status: contract.StatusIneligible,
 			Violations: []contract.Finding{
 				{Check: "openssh_version", Severity: "high", Message: "OpenSSH 9.2 is not earlier than 8",
@@ -105,7 +105,7 @@ func fixtureCompliance() *contract.Report {
 			Labels: map[string]string{"env": "prod"},
 		},
 		{
-			Host: "legacy-01", Address: fixtureStr("10.0.1.20"), HSSHostID: fixtureStr("77aa01de-leg1"), OS: fixtureStr("linux"), Auth: fixtureStr("password"),
+			Host: "legacy-01", Address: fixtureStr("10.0.1.20"), HSSHostID: fixtureStr("77aa01de-leg1"), OS: fixtureStr("linux"), Transport: fixtureStr("ssh"), Auth: fixtureStr("password"),
 			Status: contract.StatusEnabledIneligible,
 			Violations: []contract.Finding{
 				{Check: "password_login", Severity: "high", Message: "PasswordAuthentication is no",
@@ -117,7 +117,7 @@ func fixtureCompliance() *contract.Report {
 			},
 		},
 		{
-			Host: "web-01", Address: fixtureStr("10.0.0.5"), OS: fixtureStr("linux"), Auth: fixtureStr("publickey"),
+			Host: "web-01", Address: fixtureStr("10.0.0.5"), OS: fixtureStr("linux"), Transport: fixtureStr("ssh"), Auth: fixtureStr("publickey"),
 			Status: contract.StatusEligible, Eligible: true,
 			Warnings: []contract.Finding{
 				{Check: "protection", Severity: "medium", Message: "HSS agent running; protection not verified (no cloud facts)",
@@ -126,7 +126,7 @@ func fixtureCompliance() *contract.Report {
 			Labels: map[string]string{"env": "prod"},
 		},
 		{
-			Host: "web-02", Address: fixtureStr("10.0.0.6"), HSSHostID: fixtureStr("9b3e55f0-web2"), OS: fixtureStr("linux"), Auth: fixtureStr("publickey"),
+			Host: "web-02", Address: fixtureStr("10.0.0.6"), HSSHostID: fixtureStr("9b3e55f0-web2"), OS: fixtureStr("linux"), Transport: fixtureStr("ssh"), Auth: fixtureStr("publickey"),
 			Status: contract.StatusEligible, Eligible: true,
 			Waived: []contract.Finding{
 				{Check: "selinux", Severity: "high", Message: "SELinux is permissive (SELINUX=permissive in /etc/selinux/config)",
@@ -136,11 +136,11 @@ func fixtureCompliance() *contract.Report {
 			Labels: map[string]string{"env": "prod"},
 		},
 		{
-			Host: "win-01", Address: fixtureStr("10.0.0.9"), HSSHostID: fixtureStr("e0c4a7b1-win1"), OS: fixtureStr("windows"), Auth: fixtureStr("ntlm"),
+			Host: "win-01", Address: fixtureStr("10.0.0.9"), HSSHostID: fixtureStr("e0c4a7b1-win1"), OS: fixtureStr("windows"), Transport: fixtureStr("winrm"), Auth: fixtureStr("ntlm"),
 			Status: contract.StatusEnabled, Eligible: true,
 		},
 		{
-			Host: "win-02", Address: fixtureStr("10.0.0.12"), OS: nil, Auth: nil,
+			Host: "win-02", Address: fixtureStr("10.0.0.12"), OS: nil, Transport: fixtureStr("winrm"), Auth: nil,
 			Status: contract.StatusUnreachable,
 			Violations: []contract.Finding{
 				{Check: "reachable", Severity: "high", Message: "dial tcp 10.0.0.12:5986: connect: connection refused",

@@ -13,7 +13,7 @@ import (
 	"github.com/factorgate/factorgate/contract"
 )
 
-func init() { register("html", func() Renderer { return htmlRenderer{} }) }
+func init() { register("html", func() Renderer { return htmlRenderer{spoolLimit: 4 << 20} }) }
 
 // The html report's template, style and script, embedded so the binary
 // writes a self-contained page.
@@ -49,16 +49,22 @@ var htmlTemplate = template.Must(template.New("html").Funcs(template.FuncMap{
 // loads nothing (inline CSS and JS, no fonts, no CDN) so it reads offline
 // and can be attached to a ticket. It shows the summary as counts and as an
 // SVG bar chart drawn here, then a host table that can be filtered (text
-// and status) and sorted (column headings) when scripts run, with each
-// host's findings in a details element: violations, warnings and waived
-// violations, the latter with justification and expiry, never as passed;
-// a card after the table counts the hosts with waived violations (the
-// summary is written before the hosts stream, so it cannot).
+// and status) and sorted (column headings) when scripts run. Each host is
+// a row (host, address, transport, OS, status, counts) and, when it has
+// findings, a second row as wide as the table with a details element:
+// violations, warnings and waived violations, the latter with
+// justification and expiry, never as passed. Host names never break: a
+// table wider than the window scrolls sideways. A card after the table
+// counts the hosts with waived violations, and the warnings that several
+// hosts share are listed once, with their hosts, after it.
 // Printing expands every details element and hides the controls.
 //
 // Every value passes through html/template, so markup in a host name or a
-// message is shown as text.
-type htmlRenderer struct{}
+// message is shown as text, and through [cleanText] first, so no terminal
+// escape, control or bidirectional control reaches the page. The decisions
+// are read once and spooled first (see [fleet]), to know the shared
+// warnings before the rows.
+type htmlRenderer struct{ spoolLimit int }
 
 type htmlHead struct {
 	Title, Generated, GeneratedISO string
@@ -69,11 +75,13 @@ type htmlHead struct {
 	// waived violations.
 	WaivedHosts int
 	NotScanned  []contract.CloudHost
-	Bars        []htmlBar
-	Chart       htmlChart
-	Statuses    []string
-	CSS         template.CSS
-	JS          template.JS
+	// Shared are the warnings several hosts share.
+	Shared   []htmlShared
+	Bars     []htmlBar
+	Chart    htmlChart
+	Statuses []string
+	CSS      template.CSS
+	JS       template.JS
 }
 
 type htmlChart struct{ Width, Height, LabelX, BarX, BarH int }
@@ -83,14 +91,25 @@ type htmlBar struct {
 	Count, Y, TextY, Width, CountX int
 }
 
+// htmlShared is a warning several hosts share, and those hosts.
+type htmlShared struct {
+	htmlFinding
+	HostsText string
+	Hosts     []string
+}
+
 type htmlRow struct {
-	D                    contract.Decision
-	Address, OS, Search  string
-	StatusRank           int
-	Findings             bool
-	SummaryText          string
+	D contract.Decision
+	// Address, Transport and OS are "-" when unknown.
+	Address, Transport, OS, Search string
+	StatusRank                     int
+	Findings                       bool
+	SummaryText                    string
+	// Warnings are the host's own; SharedWarnings counts those that
+	// other hosts share, listed after the table.
 	Violations, Warnings []htmlFinding
 	Waived               []htmlFinding
+	SharedWarnings       int
 }
 
 type htmlFinding struct {
@@ -100,25 +119,33 @@ type htmlFinding struct {
 }
 
 // Render implements [Renderer].
-func (htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error {
+func (r htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error {
+	f, err := readFleet(decisions, r.spoolLimit)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	head := htmlHeadFor(h)
+	head.Empty, head.WaivedHosts = f.N == 0, f.Waived
+	for _, s := range f.Shared {
+		c := cleanDecision(contract.Decision{Host: "-", Warnings: []contract.Finding{s.Finding}})
+		hosts := make([]string, len(s.Hosts))
+		for i, h := range s.Hosts {
+			hosts[i] = cleanText(h, false)
+		}
+		head.Shared = append(head.Shared, htmlShared{htmlFinding: htmlFindingOf(c.Warnings[0]), HostsText: s.HostsText(), Hosts: hosts})
+	}
 	if err := htmlTemplate.ExecuteTemplate(w, "head", head); err != nil {
 		return err
 	}
-	rows, waived := 0, 0
-	for d, err := range decisions {
+	for d, err := range f.Each() {
 		if err != nil {
 			return err
 		}
-		if err := htmlTemplate.ExecuteTemplate(w, "row", htmlRowFor(d)); err != nil {
+		if err := htmlTemplate.ExecuteTemplate(w, "row", htmlRowFor(d, f.isShared)); err != nil {
 			return err
 		}
-		rows++
-		if len(d.Waived) > 0 {
-			waived++
-		}
 	}
-	head.Empty, head.WaivedHosts = rows == 0, waived
 	return htmlTemplate.ExecuteTemplate(w, "foot", head)
 }
 
@@ -126,10 +153,17 @@ func (htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.D
 func htmlHeadFor(h Header) htmlHead {
 	title := "factorgate compliance report"
 	if h.Title != "" {
-		title += ": " + h.Title
+		title += ": " + cleanText(reportTitle(h.Title), false)
+	}
+	var notScanned []contract.CloudHost
+	for _, c := range h.NotScanned {
+		for _, p := range []*string{&c.HostID, &c.HostName, &c.PrivateIP, &c.PublicIP, &c.OSType, &c.AgentStatus, &c.ProtectStatus} {
+			*p = cleanText(*p, false)
+		}
+		notScanned = append(notScanned, c)
 	}
 	head := htmlHead{
-		Title: title, Total: h.Total, NotScanned: h.NotScanned,
+		Title: title, Total: h.Total, NotScanned: notScanned,
 		Generated: h.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC"), GeneratedISO: h.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z"),
 		Statuses: contract.Statuses,
 		CSS:      template.CSS(htmlCSS),
@@ -167,26 +201,38 @@ func htmlHeadFor(h Header) htmlHead {
 	return head
 }
 
-// htmlRowFor lays out one host row.
-func htmlRowFor(d contract.Decision) htmlRow {
-	d = withoutBidi(d)
-	r := htmlRow{D: d, Address: ptrText(d.Address), OS: ptrText(d.OS), StatusRank: statusRank(d.Status)}
-	search := []string{d.Host, r.Address, r.OS, d.Status}
-	conv := func(fs []contract.Finding) []htmlFinding {
+// htmlRowFor lays out one host row. The warnings shared reports as shared
+// are listed once after the table: the row counts them, finds them in the
+// filter and links to them, but does not repeat them.
+func htmlRowFor(d contract.Decision, shared func(contract.Finding) bool) htmlRow {
+	var own []contract.Finding
+	n := 0
+	for _, w := range d.Warnings {
+		if shared != nil && shared(w) {
+			n++
+			continue
+		}
+		own = append(own, w)
+	}
+	c := cleanDecision(d)
+	r := htmlRow{D: c, Address: orDash(ptrText(c.Address)), Transport: orDash(ptrText(c.Transport)), OS: orDash(ptrText(c.OS)),
+		StatusRank: statusRank(c.Status), SharedWarnings: n}
+	search := []string{c.Host, ptrText(c.Address), ptrText(c.Transport), ptrText(c.OS), c.Status}
+	for _, w := range c.Warnings {
+		search = append(search, w.Check, w.Message)
+	}
+	conv := func(fs []contract.Finding, find bool) []htmlFinding {
 		out := make([]htmlFinding, 0, len(fs))
 		for _, f := range fs {
-			search = append(search, f.Check, f.Message)
-			hf := htmlFinding{Finding: f}
-			if m := remediationSource.FindStringSubmatchIndex(f.Remediation); m != nil {
-				hf.Source = f.Remediation[m[2]:m[3]]
-				hf.Remediation = strings.TrimSpace(f.Remediation[:m[0]])
+			if find {
+				search = append(search, f.Check, f.Message)
 			}
-			out = append(out, hf)
+			out = append(out, htmlFindingOf(f))
 		}
 		return out
 	}
-	r.Violations, r.Warnings, r.Waived = conv(d.Violations), conv(d.Warnings), conv(d.Waived)
-	r.Findings = len(d.Violations)+len(d.Warnings)+len(d.Waived) > 0
+	r.Violations, r.Warnings, r.Waived = conv(c.Violations, true), conv(cleanDecision(contract.Decision{Warnings: own}).Warnings, false), conv(c.Waived, true)
+	r.Findings = len(c.Violations)+len(c.Warnings)+len(c.Waived) > 0
 	var parts []string
 	for _, p := range []struct {
 		n         int
@@ -202,6 +248,16 @@ func htmlRowFor(d contract.Decision) htmlRow {
 	r.SummaryText = strings.Join(parts, ", ")
 	r.Search = strings.ToLower(strings.Join(search, " "))
 	return r
+}
+
+// htmlFindingOf is f with the "(source: PAGE)" of its remediation split off.
+func htmlFindingOf(f contract.Finding) htmlFinding {
+	hf := htmlFinding{Finding: f}
+	if m := remediationSource.FindStringSubmatchIndex(f.Remediation); m != nil {
+		hf.Source = f.Remediation[m[2]:m[3]]
+		hf.Remediation = strings.TrimSpace(f.Remediation[:m[0]])
+	}
+	return hf
 }
 
 // remediationSource finds the "(source: PAGE)" a policy ends a remediation
@@ -225,39 +281,34 @@ func maxInt(a, b int) int {
 	return b
 }
 
-// withoutBidi returns d with Unicode bidirectional controls removed from
-// its text, so that a host cannot make the report display text other than
-// what it holds. html/template escapes the rest.
-func withoutBidi(d contract.Decision) contract.Decision {
-	clean := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if isBidiControl(r) {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	cleanPtr := func(p *string) *string {
+// cleanDecision returns d with its text cleaned by [cleanText] (line
+// breaks kept in messages and remediations, which the page shows), so that
+// a host cannot make the report display text other than what it holds.
+// html/template escapes the rest.
+func cleanDecision(d contract.Decision) contract.Decision {
+	line := func(s string) string { return cleanText(s, false) }
+	text := func(s string) string { return cleanText(s, true) }
+	linePtr := func(p *string) *string {
 		if p == nil {
 			return nil
 		}
-		v := clean(*p)
+		v := line(*p)
 		return &v
 	}
 	cleanAll := func(fs []contract.Finding) []contract.Finding {
 		out := make([]contract.Finding, len(fs))
 		for i, f := range fs {
-			f.Check, f.Message, f.Remediation = clean(f.Check), clean(f.Message), clean(f.Remediation)
+			f.Check, f.Message, f.Remediation, f.Severity = line(f.Check), text(f.Message), text(f.Remediation), line(f.Severity)
 			if f.Waiver != nil {
 				w := *f.Waiver
-				w.Justification = clean(w.Justification)
+				w.Justification, w.Expires = text(w.Justification), line(w.Expires)
 				f.Waiver = &w
 			}
 			out[i] = f
 		}
 		return out
 	}
-	d.Host, d.Address, d.OS = clean(d.Host), cleanPtr(d.Address), cleanPtr(d.OS)
+	d.Host, d.Status, d.Address, d.OS, d.Transport = line(d.Host), line(d.Status), linePtr(d.Address), linePtr(d.OS), linePtr(d.Transport)
 	d.Violations, d.Warnings, d.Waived = cleanAll(d.Violations), cleanAll(d.Warnings), cleanAll(d.Waived)
 	return d
 }

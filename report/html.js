@@ -1,14 +1,14 @@
 "use strict";
-// Filtering and sorting of the host table. The report reads in full without
-// this script: the controls stay hidden until it runs.
+// Filtering and sorting of the host table, whose hosts are each a tbody (a
+// row, and a row of findings). The report reads in full without this
+// script: the controls stay hidden until it runs.
 (function () {
   var table = document.getElementById("hosts");
   var form = document.getElementById("controls");
   if (!table || !form) {
     return;
   }
-  var body = table.tBodies[0];
-  var rows = Array.prototype.slice.call(body.rows);
+  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody.host"));
   var filter = document.getElementById("filter");
   var shown = document.getElementById("shown");
   var boxes = Array.prototype.slice.call(form.querySelectorAll("input[name=status]"));
@@ -32,8 +32,8 @@
   boxes.forEach(function (b) { b.addEventListener("change", apply); });
 
   var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  function key(row, i) {
-    var c = row.cells[i];
+  function key(group, i) {
+    var c = group.rows[0].cells[i];
     var v = c.getAttribute("data-sort");
     return v === null ? c.textContent.trim() : v;
   }
@@ -59,7 +59,7 @@
         }
         return asc ? d : -d;
       });
-      rows.forEach(function (r) { body.appendChild(r); });
+      rows.forEach(function (r) { table.appendChild(r); });
     });
   });
 

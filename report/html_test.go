@@ -69,7 +69,7 @@ func TestHTMLWaivedNeverPassed(t *testing.T) {
 	if i < 0 {
 		t.Fatal("no row for web-02")
 	}
-	row := out[i : i+strings.Index(out[i:], "</tr>")]
+	row := out[i : i+strings.Index(out[i:], "</tbody>")]
 	for _, s := range []string{"1 waived", "Waived violations (not counted toward the status, not passed)", "<strong>Waived</strong>: Vendor agent needs SELinux", `<time datetime="2027-01-31">`} {
 		if !strings.Contains(row, s) {
 			t.Errorf("web-02 row lacks %q:\n%s", s, row)
@@ -98,7 +98,7 @@ func TestRemediationSource(t *testing.T) {
 	r := htmlRowFor(contract.Decision{Host: "h", Violations: []contract.Finding{
 		{Check: "a", Remediation: "Do this (source: hss_01_0472)"},
 		{Check: "b", Remediation: "Do that"},
-	}})
+	}}, nil)
 	if f := r.Violations[0]; f.Remediation != "Do this" || f.Source != "hss_01_0472" {
 		t.Errorf("split = %q, %q", f.Remediation, f.Source)
 	}
@@ -114,7 +114,7 @@ func TestComplianceEmptyFleet(t *testing.T) {
 	for _, tc := range []struct{ format, want string }{
 		{"html", `<tr><td colspan="8" class="none">No host was judged.</td></tr>`},
 		{"markdown", "\nNo host was judged.\n"},
-		{"junit", "<testsuites name=\"factorgate\" timestamp=\"2026-11-27T06:00:00\"></testsuites>"},
+		{"junit", "<testsuites name=\"factorgate\"></testsuites>"},
 		{"csv", "host,address,status,eligible,kind,check,severity,message,remediation,waiver_justification,waiver_expires\n"},
 		{"sarif", `"results": [],`},
 	} {
@@ -127,5 +127,57 @@ func TestComplianceEmptyFleet(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", tc.want, buf.String())
 			}
 		})
+	}
+}
+
+// TestHTMLHostRows checks the host table of the page: the title names the
+// inventory by its file name, a host's unknown OS reads "-", the
+// transport has its column, host names never break (the table scrolls
+// sideways in a focusable region instead), and each host's findings are a
+// row of their own across the table.
+func TestHTMLHostRows(t *testing.T) {
+	var buf bytes.Buffer
+	if err := renderWithTitle(&buf, "html", fixtureCompliance(), "/tmp/tmp.Q1w2/fleet.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"<title>factorgate compliance report: fleet.yaml</title>",
+		"<th scope=\"row\">win-02</th>\n<td>10.0.0.12</td>\n<td>winrm</td>\n<td>-</td>\n",
+		"<th scope=\"row\">win-01</th>\n<td>10.0.0.9</td>\n<td>winrm</td>\n<td>windows</td>\n",
+		`<div class="scroll" role="region" aria-label="Host table (scrolls sideways)" tabindex="0">`,
+		"tbody th, td, .hosts .host { white-space: nowrap; }",
+		"<tr class=\"findings-row\">\n<td colspan=\"8\">\n<details>\n<summary>win-02: 1 violation</summary>",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"/tmp/", "overflow-wrap: anywhere", "word-break"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("page has %q", bad)
+		}
+	}
+}
+
+// TestHTMLSharedWarningsStayFindable checks that a host whose warning is
+// listed once, after the table, still counts it, finds it in the filter
+// and links to it.
+func TestHTMLSharedWarningsStayFindable(t *testing.T) {
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, "html", peopleFleet()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	i := strings.Index(out, `data-search="win-01 `)
+	if i < 0 {
+		t.Fatal("no row for win-01")
+	}
+	row := out[i : i+strings.Index(out[i:], "</tbody>")]
+	for _, want := range []string{" rdp once 2fa is on", "<td class=\"n\">1</td>", "<summary>win-01: 1 warning</summary>",
+		`1 warning of this host is shared with other hosts: see <a href="#shared-h">Warnings on several hosts</a>.`} {
+		if !strings.Contains(row, want) {
+			t.Errorf("win-01 row lacks %q:\n%s", want, row)
+		}
 	}
 }

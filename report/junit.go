@@ -75,10 +75,9 @@ func (junitRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 	if h.Title != "" {
 		name += ": " + h.Title
 	}
+	// The schema of Jenkins' xUnit plugin allows no timestamp here: each
+	// suite carries it.
 	root := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{{Name: xml.Name{Local: "name"}, Value: name}}}
-	if !h.GeneratedAt.IsZero() {
-		root.Attr = append(root.Attr, xml.Attr{Name: xml.Name{Local: "timestamp"}, Value: junitTime(h.GeneratedAt)})
-	}
 	if err := enc.EncodeToken(root); err != nil {
 		return err
 	}
@@ -96,9 +95,14 @@ func (junitRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 	}
 	if len(h.NotScanned) > 0 {
 		s := junitSuite{Name: "not scanned", Timestamp: junitTime(h.GeneratedAt)}
+		names := junitNames{}
 		for _, c := range h.NotScanned {
+			host := c.HostName
+			if host == "" {
+				host = c.HostID
+			}
 			s.Cases = append(s.Cases, junitCase{
-				Name: c.HostName, Classname: "not_scanned",
+				Name: names.unique(host), Classname: "not_scanned",
 				Skipped: &junitSkipped{Message: fmt.Sprintf("known to HSS as %s but not in the inventory: not scanned", c.HostID)},
 			})
 		}
@@ -128,16 +132,17 @@ func junitHostSuite(h Header, d contract.Decision) junitSuite {
 		props = append(props, junitProperty{"os", *d.OS})
 	}
 	s.Properties = &junitProperties{props}
+	names := junitNames{}
 	for _, v := range d.Violations {
 		s.Cases = append(s.Cases, junitCase{
-			Name: v.Check, Classname: d.Host,
+			Name: names.unique(v.Check), Classname: d.Host,
 			Failure: &junitFailure{Message: v.Message, Type: v.Check, Text: findingText(v)},
 		})
 		s.Failures++
 	}
 	for _, v := range d.Waived {
 		s.Cases = append(s.Cases, junitCase{
-			Name: v.Check, Classname: d.Host,
+			Name: names.unique(v.Check), Classname: d.Host,
 			Skipped: &junitSkipped{Message: "waived: " + waiverText(v) + " (" + v.Message + ")"},
 		})
 		s.Skipped++
@@ -161,6 +166,22 @@ func junitHostSuite(h Header, d contract.Decision) junitSuite {
 	}
 	s.SystemOut = out.String()
 	return s
+}
+
+// junitNames gives the testcases of one suite distinct names: CI servers
+// key a test's history on its suite and name, and merge or drop testcases
+// that share one. A check with several findings on one host (password_login
+// gives one per setting) names the first by the check, the next "check
+// (2)", "check (3)" and so on, in the decision's order.
+type junitNames map[string]bool
+
+func (n junitNames) unique(name string) string {
+	u := name
+	for i := 2; n[u]; i++ {
+		u = fmt.Sprintf("%s (%d)", name, i)
+	}
+	n[u] = true
+	return u
 }
 
 // findingText is a finding spelt out for a failure body.

@@ -1,8 +1,14 @@
 // Package report renders decisions for people and machines. Each format is
 // one file and one [Renderer], found by name with [New].
 //
-// Renderers stream: they receive the summary first, then each decision in
-// host order, so a report of a large fleet is never held whole in memory.
+// Renderers receive the summary first, then each decision in host order,
+// and never hold a large fleet whole in memory. The formats for machines
+// (json, jsonl, junit, csv, sarif) stream, one finding per host and line
+// or element. The formats for people (table, markdown, html) read the
+// decisions once into a spool (memory up to a limit, then a temporary
+// file) before writing, to size their columns and to print a warning that
+// many hosts share once, with its hosts; their text is cleaned of
+// terminal escapes and controls, and table and markdown fit 80 columns.
 package report
 
 import (
@@ -23,7 +29,8 @@ type Header struct {
 	// Total is the number of decisions that will follow.
 	Total      int
 	NotScanned []contract.CloudHost
-	// Title names the run, e.g. the inventory file.
+	// Title names the run, e.g. the inventory file. Reports show a path
+	// in it by its file name (see [reportTitle]).
 	Title string
 }
 
@@ -79,4 +86,22 @@ func Decisions(ds []contract.Decision) iter.Seq2[contract.Decision, error] {
 			}
 		}
 	}
+}
+
+// reportTitle is title with each path in it (a word holding a slash)
+// reduced to its file name: "/tmp/tmp.x81/fleet.yaml" reads fleet.yaml,
+// "run 3 of /etc/factorgate/fleet.yaml" run 3 of fleet.yaml. A report is
+// read away from the machine that made it, where the directory means
+// nothing, or worse, a temporary one.
+func reportTitle(title string) string {
+	words := strings.Split(title, " ")
+	for i, w := range words {
+		if strings.ContainsAny(w, `/\`) {
+			t := strings.TrimRight(w, `/\`)
+			if j := strings.LastIndexAny(t, `/\`); j >= 0 && j+1 < len(t) {
+				words[i] = t[j+1:]
+			}
+		}
+	}
+	return strings.Join(words, " ")
 }

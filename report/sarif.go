@@ -34,7 +34,10 @@ const (
 //
 // A host is not a file: each result names its host as a logical location
 // {"name": HOST, "kind": "host"} and, for the viewers that need a physical
-// location, as the artifact URI host://HOST (the host name path-escaped).
+// location, as the artifact URI host:HOST (the host name percent-escaped:
+// a name any host reports, controls and spaces included, makes a URI that
+// RFC 3986 and strict parsers such as Go's accept, which an authority,
+// host://HOST, cannot carry).
 //
 // Results are streamed; the rules, whose user checks and their levels are
 // known only at the end, follow them inside the run object, which JSON
@@ -221,7 +224,7 @@ func sarifResultFor(host, status, level string, f contract.Finding) sarifResult 
 		Properties:          map[string]any{"host": host, "status": status},
 	}
 	var loc sarifLocation
-	loc.PhysicalLocation.ArtifactLocation.URI = "host://" + pathEscape(host)
+	loc.PhysicalLocation.ArtifactLocation.URI = "host:" + pathEscape(host)
 	loc.LogicalLocations = []sarifLogical{{Name: host, Kind: "host"}}
 	res.Locations = []sarifLocation{loc}
 	if f.Severity != "" {
@@ -284,8 +287,8 @@ func sarifIndent(v any, prefix string) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// pathEscape escapes s for the authority of a host:// URI, keeping the
-// letters, digits and - . _ ~ that host names use.
+// pathEscape escapes s for the path of a host: URI, keeping the letters,
+// digits and - . _ ~ that host names use.
 func pathEscape(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b []byte

@@ -110,7 +110,7 @@ func validateSARIF(t *testing.T, out []byte) sarifDoc {
 			t.Errorf("result %d: ruleId %q does not match rules[ruleIndex]", i, res.RuleID)
 		}
 		if len(res.Locations) != 1 || len(res.Locations[0].LogicalLocations) != 1 || res.Locations[0].LogicalLocations[0].Kind != "host" ||
-			!strings.HasPrefix(res.Locations[0].PhysicalLocation.ArtifactLocation.URI, "host://") {
+			!strings.HasPrefix(res.Locations[0].PhysicalLocation.ArtifactLocation.URI, "host:") {
 			t.Errorf("result %d locations = %+v", i, res.Locations)
 		}
 		for _, s := range res.Suppressions {

@@ -6,54 +6,127 @@ import (
 	"io"
 	"iter"
 	"strings"
-	"unicode"
 
 	"github.com/factorgate/factorgate/contract"
 )
 
-func init() { register("table", func() Renderer { return tableRenderer{width: 80} }) }
+func init() {
+	register("table", func() Renderer { return tableRenderer{width: 80, spoolLimit: 4 << 20} })
+}
 
-// tableRenderer is the default format: one row per host (status, host,
-// OS), its findings indented below it, wrapped to fit width columns, and
-// the summary at the end, with the number of hosts with waived violations.
-// Text from facts and policies is stripped of
-// control characters, so a message cannot move the cursor or recolour the
-// terminal, and of bidirectional controls, so a host name cannot read as
-// another.
-type tableRenderer struct{ width int }
+// tableRenderer is the default format, for a terminal of width columns:
+// the legend, then one row per host (status, host, OS, transport and the
+// number of violations, warnings and waived violations), then the
+// findings of each host, then the warnings that several hosts share,
+// printed once with their hosts, then the summary. Every line fits width
+// columns: a host name too long for its column is cut there with an
+// ellipsis and shown whole, wrapped, above its findings; long text wraps.
+// Text from facts and policies goes through [cleanText], so a message
+// cannot move the cursor, recolour the terminal or read in another order
+// than it holds.
+//
+// The table needs the widest host name before its first row, and the
+// shared warnings before the findings, so the decisions are read once and
+// spooled (see [fleet]) before anything is written.
+type tableRenderer struct{ width, spoolLimit int }
 
+// The widest a table column other than the host's gets; longer text is cut.
 const (
-	tableStatusWidth = 18 // len("enabled_ineligible")
-	tableHostWidth   = 24
+	tableStatusMax    = 18 // len("enabled_ineligible")
+	tableTransportMax = 9  // len("TRANSPORT")
+	tableOSMax        = 10
+	tableGap          = "  "
 )
+
+// tableLayout is the width of each column of the host table.
+type tableLayout struct{ status, host, transport, os, viol, warn, waived int }
 
 // Render implements [Renderer].
 func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if h.Title != "" {
-		fmt.Fprintf(bw, "factorgate check: %s (%s)\n\n", tableText(h.Title), h.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	f, err := readFleet(decisions, t.spoolLimit)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(bw, "%-*s  %-*s  %s\n", tableStatusWidth, "STATUS", tableHostWidth, "HOST", "OS")
-	n, waived := 0, 0
-	for d, err := range decisions {
+	defer f.Close()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	// The findings follow the table: they go to a spool of their own
+	// while the rows are written, in the same pass.
+	details := &spool{limit: t.spoolLimit}
+	defer details.Close()
+	dw := bufio.NewWriter(details)
+	out := bw
+	line := func(first, indent, text string) {
+		for _, l := range wrapText(first, indent, text, t.width) {
+			out.WriteString(l)
+			out.WriteByte('\n')
+		}
+	}
+	if h.Title != "" {
+		line("", "  ", fmt.Sprintf("factorgate check: %s (%s)", tableText(reportTitle(h.Title)), h.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC")))
+		bw.WriteString("\n")
+	}
+	bw.WriteString("x violation   ! warning   ~ waived (shown, not counted)\n\n")
+
+	lay := t.layout(f)
+	t.tableRow(bw, lay, "STATUS", "HOST", "OS", "TRANSPORT", "x", "!", "~")
+	for d, err := range f.Each() {
 		if err != nil {
 			bw.Flush()
 			return err
 		}
-		n++
-		if len(d.Waived) > 0 {
-			waived++
+		host := tableText(d.Host)
+		t.tableRow(bw, lay, tableText(d.Status), truncateText(host, lay.host), orDash(tableText(ptrText(d.OS))),
+			orDash(tableText(ptrText(d.Transport))), fmt.Sprint(len(d.Violations)), fmt.Sprint(len(d.Warnings)), fmt.Sprint(len(d.Waived)))
+
+		// The findings of the host, under its whole name; a host whose
+		// name the table cut is listed even with none.
+		own := f.ownWarnings(d)
+		if len(d.Violations)+len(own)+len(d.Waived) == 0 && textWidth(host) <= lay.host {
+			continue
 		}
-		t.row(bw, d)
+		out = dw
+		dw.WriteString("\n")
+		line("", "  ", host+" ("+tableText(d.Status)+")")
+		for _, v := range d.Violations {
+			t.finding(line, "x", v)
+		}
+		for _, v := range own {
+			t.finding(line, "!", v)
+		}
+		for _, v := range d.Waived {
+			line("  ~ ", "    ", tableText(v.Check)+": "+tableText(v.Message))
+			if v.Waiver != nil {
+				line("    waived until ", "      ", tableText(v.Waiver.Expires)+": "+tableText(v.Waiver.Justification))
+			}
+		}
+		if len(d.Violations)+len(own)+len(d.Waived) == 0 {
+			line("  ", "  ", "no findings")
+		}
+		out = bw
 	}
-	if n == 0 {
+	if f.N == 0 {
 		bw.WriteString("(no hosts)\n")
 	}
+	if err := dw.Flush(); err != nil {
+		return fmt.Errorf("spool the findings: %w", err)
+	}
+	if err := details.CopyTo(bw); err != nil {
+		return err
+	}
+
+	if len(f.Shared) > 0 {
+		bw.WriteString("\nWarnings on several hosts, each printed once:\n")
+		for _, s := range f.Shared {
+			bw.WriteString("\n")
+			t.finding(line, "!", s.Finding)
+			line("    ", "      ", s.HostsText()+": "+hostList(s.Hosts, tableText))
+		}
+	}
+
 	bw.WriteString("\n")
-	bw.WriteString("x violation   ! warning   ~ waived (shown, not counted)\n")
-	bw.WriteString(t.wrap("", "  ", tableSummary(h.Summary, n)))
-	if waived > 0 {
-		bw.WriteString(t.wrap("", "  ", waivedHostsText(waived)+" (~: shown, not counted, not passed)"))
+	line("", "  ", tableSummary(h.Summary, f.N))
+	if f.Waived > 0 {
+		line("", "  ", waivedHostsText(f.Waived)+" (~: shown, not counted, not passed)")
 	}
 	if len(h.NotScanned) > 0 {
 		var names []string
@@ -74,64 +147,48 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 			}
 			names = append(names, tableText(s))
 		}
-		bw.WriteString(t.wrap("", "  ", fmt.Sprintf("not scanned (HSS lists them, the inventory lacks them): %s", strings.Join(names, ", "))))
+		line("", "  ", fmt.Sprintf("not scanned (HSS lists them, the inventory lacks them): %s", strings.Join(names, ", ")))
 	}
 	return bw.Flush()
 }
 
-// row writes one host and its findings.
-func (t tableRenderer) row(w *bufio.Writer, d contract.Decision) {
-	os := "-"
-	if d.OS != nil && *d.OS != "" {
-		os = tableText(*d.OS)
+// layout sizes the columns to their widest text, the host's to what the
+// others leave of the width.
+func (t tableRenderer) layout(f *fleet) tableLayout {
+	digits := func(n int) int { return len(fmt.Sprint(n)) }
+	lay := tableLayout{
+		status:    min(max(len("STATUS"), f.statusW), tableStatusMax),
+		transport: min(max(len("TRANSPORT"), f.transportW), tableTransportMax),
+		os:        min(max(len("OS"), f.osW), tableOSMax),
+		viol:      digits(f.maxViolations),
+		warn:      digits(f.maxWarnings),
+		waived:    digits(f.maxWaived),
 	}
-	fmt.Fprintf(w, "%-*s  %-*s  %s\n", tableStatusWidth, tableText(d.Status), tableHostWidth, tableText(d.Host), os)
-	for _, f := range d.Violations {
-		t.finding(w, "x", f)
-		w.WriteString(t.wrap("    fix: ", "         ", tableText(f.Remediation)))
-	}
-	for _, f := range d.Warnings {
-		t.finding(w, "!", f)
-		w.WriteString(t.wrap("    fix: ", "         ", tableText(f.Remediation)))
-	}
-	for _, f := range d.Waived {
-		t.finding(w, "~", f)
-		if f.Waiver != nil {
-			w.WriteString(t.wrap("    waived until ", "      ", tableText(f.Waiver.Expires)+": "+tableText(f.Waiver.Justification)))
-		}
-	}
+	rest := lay.status + lay.transport + lay.os + lay.viol + lay.warn + lay.waived + 6*len(tableGap)
+	lay.host = min(max(len("HOST"), f.hostW), max(t.width-rest, len("HOST")))
+	return lay
 }
 
-func (t tableRenderer) finding(w *bufio.Writer, mark string, f contract.Finding) {
-	w.WriteString(t.wrap("  "+mark+" ", "    ", tableText(f.Check)+": "+tableText(f.Message)))
+// tableRow writes one row of the host table, each text cut to its column.
+func (t tableRenderer) tableRow(w *bufio.Writer, lay tableLayout, status, host, os, transport, viol, warn, waived string) {
+	cell := func(s string, n int) string { return padText(truncateText(s, n), n) }
+	right := func(s string, n int) string { return strings.Repeat(" ", max(n-textWidth(s), 0)) + s }
+	w.WriteString(cell(status, lay.status) + tableGap + cell(host, lay.host) + tableGap + cell(os, lay.os) + tableGap +
+		cell(transport, lay.transport) + tableGap + right(viol, lay.viol) + tableGap + right(warn, lay.warn) + tableGap + right(waived, lay.waived) + "\n")
 }
 
-// wrap lays text out in lines of at most t.width columns, the first
-// starting with first and the rest with indent; a word longer than a line
-// stays whole. Empty text gives nothing.
-func (t tableRenderer) wrap(first, indent, text string) string {
-	words := strings.Fields(text)
-	if len(words) == 0 {
-		return ""
+// finding writes one finding and its fix, marked mark.
+func (t tableRenderer) finding(line func(first, indent, text string), mark string, f contract.Finding) {
+	line("  "+mark+" ", "    ", tableText(f.Check)+": "+tableText(f.Message))
+	line("    fix: ", "         ", tableText(f.Remediation))
+}
+
+// orDash is s, or "-" when s is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
-	var b strings.Builder
-	line := first
-	fresh := true
-	for _, word := range words {
-		if !fresh && len(line)+1+len(word) > t.width {
-			b.WriteString(line)
-			b.WriteByte('\n')
-			line, fresh = indent, true
-		}
-		if !fresh {
-			line += " "
-		}
-		line += word
-		fresh = false
-	}
-	b.WriteString(line)
-	b.WriteByte('\n')
-	return b.String()
+	return s
 }
 
 // tableSummary counts hosts by status in the order of [contract.Statuses].
@@ -170,37 +227,5 @@ func isStatus(s string) bool {
 	return false
 }
 
-// tableText makes text safe for one line of a terminal: control
-// characters (escape sequences, line breaks, tabs, C1 controls) become
-// spaces, and bidirectional controls are dropped.
-func tableText(s string) string {
-	if strings.IndexFunc(s, isUnsafeRune) < 0 {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		switch {
-		case isBidiControl(r):
-			return -1
-		case unicode.IsControl(r):
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// isUnsafeRune reports whether r is a C0 or C1 control or a bidirectional
-// control: text from a host must not carry one to a terminal or a viewer.
-func isUnsafeRune(r rune) bool { return unicode.IsControl(r) || isBidiControl(r) }
-
-// isBidiControl reports whether r is a Unicode bidirectional control
-// (the embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069,
-// the marks U+200E, U+200F and U+061C), which make a terminal or a viewer
-// show text in another order than it holds: "web-\u202e10-bew" reads as
-// web-wew-01.
-func isBidiControl(r rune) bool {
-	switch {
-	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-		return true
-	}
-	return r == '\u200e' || r == '\u200f' || r == '\u061c'
-}
+// tableText makes text safe for one line of a terminal (see [cleanText]).
+func tableText(s string) string { return cleanText(s, false) }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestTableNeutralisesControlCharacters(t *testing.T) {
 	if strings.ContainsAny(out, "\x1b\r\t") {
 		t.Errorf("control characters reached the terminal: %q", out)
 	}
-	if !strings.Contains(out, "  x x: red [31mtext [0m next line and tab\n    fix: fix it\n") {
+	if !strings.Contains(out, "  x x: red text next line and tab\n    fix: fix it\n") || strings.Contains(out, "[31m") {
 		t.Errorf("finding not kept on its lines:\n%s", out)
 	}
 }
@@ -69,16 +70,27 @@ func TestTableEmpty(t *testing.T) {
 	}
 }
 
-func TestTableWrap(t *testing.T) {
-	tr := tableRenderer{width: 20}
-	for _, tc := range []struct{ first, indent, text, want string }{
-		{"", "", "", ""},
-		{"- ", "  ", "short", "- short\n"},
-		{"- ", "  ", "one two three four five six", "- one two three four\n  five six\n"},
-		{"- ", "  ", "averyveryverylongwordthatdoesnotfit x", "- averyveryverylongwordthatdoesnotfit\n  x\n"},
+func TestWrapText(t *testing.T) {
+	for _, tc := range []struct {
+		first, indent, text string
+		want                []string
+	}{
+		{"", "", "", nil},
+		{"- ", "  ", "short", []string{"- short"}},
+		{"- ", "  ", "one two three four five six", []string{"- one two three four", "  five six"}},
+		// A word longer than a line is cut where the line ends.
+		{"- ", "  ", "averyveryverylongwordthatdoesnotfit x", []string{"- averyveryverylongw", "  ordthatdoesnotfit", "  x"}},
+		// Wide characters take two columns.
+		{"", "", "服务器服务器服务器服务器 ab", []string{"服务器服务器服务器服", "务器 ab"}},
 	} {
-		if got := tr.wrap(tc.first, tc.indent, tc.text); got != tc.want {
-			t.Errorf("wrap(%q) = %q, want %q", tc.text, got, tc.want)
+		got := wrapText(tc.first, tc.indent, tc.text, 20)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("wrapText(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+		for _, l := range got {
+			if textWidth(l) > 20 {
+				t.Errorf("wrapText(%q): line %q is %d columns", tc.text, l, textWidth(l))
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/internal/hsssim"
+	"github.com/factorgate/factorgate/internal/testutil"
 	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
@@ -20,6 +21,7 @@ import (
 // enable and disable against the HSS emulator through the `hsssim` command.
 func TestCloudScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
+		UpdateScripts:       testutil.Update(),
 		Dir:                 "testdata/cloud",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {

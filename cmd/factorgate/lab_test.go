@@ -12,6 +12,7 @@ import (
 	"github.com/factorgate/factorgate/internal/fleetsim"
 	"github.com/factorgate/factorgate/internal/hsssim"
 	"github.com/factorgate/factorgate/internal/lab"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
 
 // TestLabScript runs the CLI scripts of testdata/lab against a simulated
@@ -19,6 +20,7 @@ import (
 // command starts in the test process.
 func TestLabScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
+		UpdateScripts:       testutil.Update(),
 		Dir:                 "testdata/lab",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {

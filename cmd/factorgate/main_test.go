@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/factorgate/factorgate/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -18,6 +20,7 @@ func TestMain(m *testing.M) {
 // behaviour per file.
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
+		UpdateScripts:       testutil.Update(),
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup:               scriptSetup,

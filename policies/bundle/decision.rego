@@ -130,6 +130,7 @@ decision := {
 	"hss_host_id": _hss_host_id,
 	"auth": object.get(input, ["host", "auth"], null),
 	"os": object.get(input, ["os", "family"], null),
+	"transport": object.get(input, ["host", "transport"], null),
 	"status": _verdict[0],
 	"eligible": _verdict[1],
 	"violations": violations,

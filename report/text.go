@@ -1,0 +1,269 @@
+package report
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// cleanText makes text from a host or a policy safe to show a person: it
+// removes terminal escape sequences whole (CSI such as "ESC [ 31 m", OSC
+// such as a window title "ESC ] 0 ; ... BEL", DCS, SOS, PM, APC and
+// two-character escapes, in their 7-bit and C1 forms), drops Unicode
+// bidirectional controls (which make a viewer show text in another order
+// than it holds), and turns the other C0 and C1 controls and the Unicode
+// line and paragraph separators into spaces. With keepLines, line breaks
+// (\n, \r\n, \r) are kept as \n.
+func cleanText(s string, keepLines bool) string {
+	if strings.IndexFunc(s, isUnsafeRune) < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\x1b' && i+n < len(s):
+			i += n + escapeLen(s[i+n:])
+			continue
+		case r == '\u009b':
+			i += n + csiLen(s[i+n:])
+			continue
+		case r == '\u0090' || r == '\u0098' || r == '\u009d' || r == '\u009e' || r == '\u009f':
+			i += n + stringLen(s[i+n:])
+			continue
+		case keepLines && r == '\r':
+			b.WriteByte('\n')
+			if strings.HasPrefix(s[i+n:], "\n") {
+				n++
+			}
+		case keepLines && r == '\n':
+			b.WriteByte('\n')
+		case isBidiControl(r):
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// escapeLen is the length of the rest of an escape sequence that started
+// with ESC and goes on with s.
+func escapeLen(s string) int {
+	switch s[0] {
+	case '[':
+		return 1 + csiLen(s[1:])
+	case ']', 'P', 'X', '^', '_':
+		return 1 + stringLen(s[1:])
+	}
+	// nF: intermediates 0x20-0x2F, then a final byte 0x30-0x7E; else one
+	// byte 0x30-0x7E (Fp, Fe, Fs). Anything else leaves the ESC alone.
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
+		i++
+	}
+	if i < len(s) && s[i] >= 0x30 && s[i] <= 0x7e {
+		return i + 1
+	}
+	return i
+}
+
+// csiLen is the length of a control sequence's parameters, intermediates
+// and final byte at the start of s.
+func csiLen(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x3f {
+		i++
+	}
+	if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7e {
+		i++
+	}
+	return i
+}
+
+// stringLen is the length of a control string (OSC, DCS, ...) at the
+// start of s, up to and with its terminator: BEL, ESC \ or ST (U+009C).
+// An unterminated string runs to the end of s.
+func stringLen(s string) int {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\a' || r == '\u009c':
+			return i + n
+		case r == '\x1b' && strings.HasPrefix(s[i+n:], `\`):
+			return i + n + 1
+		}
+		i += n
+	}
+	return len(s)
+}
+
+// isUnsafeRune reports whether r is a C0 or C1 control, a bidirectional
+// control or a line or paragraph separator: text from a host must not
+// carry one to a terminal or a viewer as it is.
+func isUnsafeRune(r rune) bool {
+	return unicode.IsControl(r) || isBidiControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// isBidiControl reports whether r is a Unicode bidirectional control
+// (the embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069,
+// the marks U+200E, U+200F and U+061C), which make a terminal or a viewer
+// show text in another order than it holds: "web-\u202e10-bew" reads as
+// web-wew-01.
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return r == '\u200e' || r == '\u200f' || r == '\u061c'
+}
+
+// runeWidth is the number of terminal columns r takes: two for East Asian
+// wide and fullwidth characters, none for combining marks and format
+// characters, one for the rest.
+func runeWidth(r rune) int {
+	if r < 0x300 { // ASCII and Latin: no wide character, no combining mark
+		if r == '\u00ad' {
+			return 0
+		}
+		return 1
+	}
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	if unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) {
+		return 0
+	}
+	return 1
+}
+
+// textWidth is the number of terminal columns s takes on one line.
+func textWidth(s string) int {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return len(s)
+	}
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+// ellipsis ends a text cut to fit; ASCII, so that it takes the columns it
+// seems to on any terminal.
+const ellipsis = "..."
+
+// truncateText cuts s to at most w columns, ending it with [ellipsis] when
+// anything was cut.
+func truncateText(s string, w int) string {
+	if textWidth(s) <= w {
+		return s
+	}
+	if w <= len(ellipsis) {
+		return ellipsis[:max(w, 0)]
+	}
+	n, cut := 0, 0
+	for i, r := range s {
+		if n+runeWidth(r) > w-len(ellipsis) {
+			cut = i
+			break
+		}
+		n += runeWidth(r)
+	}
+	return s[:cut] + ellipsis
+}
+
+// padText is s followed by spaces to w columns.
+func padText(s string, w int) string {
+	if n := textWidth(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// wrapText lays text out in lines of at most width columns, the first
+// starting with first and the others with indent. Words are split at
+// spaces; a word longer than a line is cut where the line ends and goes
+// on in the next. Empty text gives no line.
+func wrapText(first, indent, text string, width int) []string {
+	return wrapper{width: width, split: splitWidth}.wrap(first, indent, text)
+}
+
+// wrapper lays out words in lines of at most width columns. A word longer
+// than a line is cut by split, the cut marked by cutEnd at the end of a
+// line and cutStart at the start of the next (for Markdown, an HTML
+// comment across the line break, which renders as nothing).
+type wrapper struct {
+	width            int
+	split            func(word string, w int) (head, tail string)
+	cutEnd, cutStart string
+	// lineStart, if set, adjusts a word that starts a line but the first.
+	lineStart func(word string) string
+}
+
+func (wr wrapper) wrap(first, indent, text string) []string {
+	words := strings.Fields(text)
+	if len(words) == 0 {
+		return nil
+	}
+	var lines []string
+	line, lineW := first, textWidth(first)
+	fresh := true // nothing on the line but its lead
+	newLine := func(lead string) {
+		lines = append(lines, line)
+		line, lineW, fresh = indent+lead, textWidth(indent+lead), true
+	}
+	for _, word := range words {
+		ww := textWidth(word)
+		if !fresh && lineW+1+ww > wr.width {
+			newLine("")
+		}
+		if fresh && len(lines) > 0 && wr.lineStart != nil && lineW == textWidth(indent) {
+			word = wr.lineStart(word)
+			ww = textWidth(word)
+		}
+		if !fresh {
+			line += " "
+			lineW++
+		}
+		// A word longer than what is left of the line is cut.
+		for lineW+ww > wr.width {
+			head, tail := wr.split(word, wr.width-lineW-textWidth(wr.cutEnd))
+			if head == "" || tail == "" {
+				break
+			}
+			line += head + wr.cutEnd
+			newLine(wr.cutStart)
+			word, ww = tail, textWidth(tail)
+		}
+		line += word
+		lineW += ww
+		fresh = false
+	}
+	return append(lines, line)
+}
+
+// splitWidth splits s after at most w columns.
+func splitWidth(s string, w int) (string, string) {
+	n := 0
+	for i, r := range s {
+		if n+runeWidth(r) > w {
+			return s[:i], s[i:]
+		}
+		n += runeWidth(r)
+	}
+	return s, ""
+}
