@@ -309,7 +309,9 @@ func TestWinRMTransportErrors(t *testing.T) {
 func TestWinRMPlainHTTP(t *testing.T) {
 	sim := startSim(t, winrmsim.Config{Hosts: []winrmsim.HostSpec{{Name: "plain", Profile: winprofiles.Server2016}}})
 	logs := captureLogs(t)
-	sess, err := winrm.Dial(context.Background(), simHost(sim.Hosts()[0], false, ""), simOptions(simPassword))
+	h := simHost(sim.Hosts()[0], false, "")
+	h.WinRM.AllowBasicOverHTTP = true
+	sess, err := winrm.Dial(context.Background(), h, simOptions(simPassword))
 	if err != nil {
 		t.Fatal(err)
 	}
