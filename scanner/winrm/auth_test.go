@@ -116,6 +116,25 @@ func TestWinRMNTLMNeverSendsBasic(t *testing.T) {
 	}
 }
 
+// The same against the WS-Management emulator with only Basic enabled: it
+// never sees a Basic login.
+func TestWinRMNTLMAgainstBasicOnlyHost(t *testing.T) {
+	sim := startSim(t, winrmsim.Config{TLS: true, Auth: "basic", Hosts: []winrmsim.HostSpec{{Name: "basic-only", Profile: winprofiles.Server2019}}})
+	h := simHost(sim.Hosts()[0], true, sim.CAFile())
+	h.WinRM.Auth = "ntlm"
+	_, err := winrm.Dial(context.Background(), h, simOptions(simPassword))
+	if !errors.Is(err, winrm.ErrBasicRefused) {
+		t.Fatalf("err = %v, want ErrBasicRefused", err)
+	}
+	st := sim.Stats("basic-only")
+	if st.Auth["basic"] != 0 || st.ShellsCreated != 0 {
+		t.Errorf("the host took a Basic login: %+v", st)
+	}
+	if st.Unauthorized == 0 {
+		t.Errorf("the host saw no request: %+v", st)
+	}
+}
+
 // Basic over plain HTTP is refused before anything is sent, unless the
 // inventory says allow_basic_over_http.
 func TestWinRMBasicOverHTTP(t *testing.T) {

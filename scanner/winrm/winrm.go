@@ -3,6 +3,21 @@
 // CA file by default, Basic or NTLM authentication, passwords from an
 // [inventory.Secret], every request bounded by a deadline, output capped.
 //
+// # The password on the wire
+//
+// The winrm client's SOAP messages travel over this package's own HTTP
+// transport. Under auth ntlm no request carries a Basic header, whatever
+// the host's 401 offers: a host that offers only Basic gets
+// [ErrBasicRefused], not the password. Basic over plain HTTP is refused
+// too, unless the inventory sets winrm.allow_basic_over_http.
+//
+// # Output cap
+//
+// Every HTTP response body is cut while it is read, at the output cap
+// ([transport.Config.MaxOutput]) plus one SOAP envelope, so that a host
+// answering with an endless body costs the scanner no more than that; the
+// decoded stdout of a command is capped at MaxOutput as well.
+//
 // Build a dialer for a scan with [New]; the scanner engine does.
 package winrm
 
