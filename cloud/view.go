@@ -37,7 +37,8 @@ type MatchError struct {
 	// this inventory host and others all match.
 	HostID, HostName string
 	// Shared are the inventory hosts, this one included and sorted, that
-	// all match HostID, none by its hss_host_id (or several by it).
+	// all match HostID (By is "hss_host_id" when they all name it so),
+	// unless exactly one of them names it by its hss_host_id.
 	Shared []string
 	// PinnedBy is the inventory host that claims HostID by its
 	// hss_host_id, when this host matched it otherwise.
@@ -53,6 +54,9 @@ func (e *MatchError) Reason() string {
 	case e.PinnedBy != "":
 		return fmt.Sprintf("%s %s matches HSS host %s (%s), which inventory host %s claims by hss_host_id: set this host's own hss_host_id",
 			e.By, e.Value, e.HostID, e.HostName, e.PinnedBy)
+	case len(e.Shared) > 0 && e.By == "hss_host_id":
+		return fmt.Sprintf("HSS host %s (%s) is named by the hss_host_id of %d inventory hosts (%s): keep it on the one that is this server",
+			e.HostID, e.HostName, len(e.Shared), strings.Join(e.Shared, ", "))
 	case len(e.Shared) > 0:
 		return fmt.Sprintf("HSS host %s (%s) is matched by %d inventory hosts (%s): set hss_host_id on each to tell them apart",
 			e.HostID, e.HostName, len(e.Shared), strings.Join(e.Shared, ", "))
@@ -149,7 +153,7 @@ func NewView(ctx context.Context, c *Client, inventory []inventory.Host, topic T
 // which topic ("" when HSS names none).
 func (v *View) smsTopic(id string) (string, bool) {
 	t, ok := v.tf[id]
-	if id == "" || !ok || !t.Enabled || t.AuthType == AuthCode {
+	if id == "" || !ok || !t.Enabled || t.AuthType != AuthSMS {
 		return "", false
 	}
 	return t.TopicURN, true
@@ -214,6 +218,8 @@ func newView(hosts []HSSHost, tf []TwoFactorHost, inv []inventory.Host) *View {
 				if me.By == "host_name" {
 					me.Value = ih.Name
 				}
+			case len(pinned) > 1 && ih.HSSHostID == id:
+				me.By, me.Value, me.Shared = "hss_host_id", id, pinned
 			default:
 				me.Shared = names
 			}

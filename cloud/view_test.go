@@ -216,6 +216,8 @@ func TestViewSharedHSSHost(t *testing.T) {
 	s.AddHost(hsssim.Host{ID: "id-db", Name: "db", PrivateIP: "10.1.1.1"})
 	s.AddHost(hsssim.Host{ID: "id-pin", Name: "pin", PrivateIP: "10.2.2.2"})
 	s.AddHost(hsssim.Host{ID: "id-web", Name: "ecs-web-01", PrivateIP: "10.3.3.3"})
+	s.AddHost(hsssim.Host{ID: "id-twin", Name: "twin", PrivateIP: "10.4.4.4"})
+	s.SetTwoFactor(s.AddHost(hsssim.Host{ID: "id-odd", Name: "odd", PrivateIP: "10.5.5.5"}), hsssim.TwoFactor{Enabled: true, AuthType: ""})
 	inv := []inventory.Host{
 		// The same private IP behind two bastions.
 		{Name: "app-east", Address: "10.0.0.5"},
@@ -228,6 +230,12 @@ func TestViewSharedHSSHost(t *testing.T) {
 		{Name: "pin-copy", Address: "10.2.2.2"},
 		// A match by IP under another name.
 		{Name: "web-01", Address: "10.3.3.3"},
+		// Two hosts naming one HSS host by hss_host_id, a third by IP.
+		{Name: "twin-a", Address: "twin-a.example", HSSHostID: "id-twin"},
+		{Name: "twin-b", Address: "twin-b.example", HSSHostID: "id-twin"},
+		{Name: "twin-c", Address: "10.4.4.4"},
+		// 2FA on with an auth type HSS did not name: not SMS mode.
+		{Name: "odd", Address: "10.5.5.5"},
 	}
 	v, err := cloud.NewView(context.Background(), newClient(t, s, nil), inv, cloud.TopicOptions{})
 	if err != nil {
@@ -243,6 +251,10 @@ func TestViewSharedHSSHost(t *testing.T) {
 		{"pinned", "id-pin", "pin", ""},
 		{"pin-copy", "", "", "private_ip 10.2.2.2 matches HSS host id-pin (pin), which inventory host pinned claims by hss_host_id: set this host's own hss_host_id"},
 		{"web-01", "id-web", "ecs-web-01", ""},
+		{"twin-a", "", "", "HSS host id-twin (twin) is named by the hss_host_id of 2 inventory hosts (twin-a, twin-b): keep it on the one that is this server"},
+		{"twin-b", "", "", "HSS host id-twin (twin) is named by the hss_host_id of 2 inventory hosts (twin-a, twin-b): keep it on the one that is this server"},
+		{"twin-c", "", "", "HSS host id-twin (twin) is matched by 3 inventory hosts (twin-a, twin-b, twin-c): set hss_host_id on each to tell them apart"},
+		{"odd", "id-odd", "odd", ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
@@ -266,6 +278,9 @@ func TestViewSharedHSSHost(t *testing.T) {
 			}
 			if tt.cloudErr != "" && (f.HSS.HostID != nil || f.HSS.ProtectStatus != nil || f.HSS.TwoFactor != nil) {
 				t.Errorf("an ambiguous host got cloud facts: %+v", f.HSS)
+			}
+			if tt.host == "odd" && f.Topic != nil {
+				t.Errorf("odd: topic %+v, want none (not SMS mode, none chosen)", f.Topic)
 			}
 			if v.HostID(tt.host) != tt.id {
 				t.Errorf("HostID(%s) = %q, want %q", tt.host, v.HostID(tt.host), tt.id)
