@@ -43,7 +43,8 @@ func TestAuditCloudMatching(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hss.Close()
-	hss.AddHost(hsssim.Host{ID: "id-shared", Name: "win-01", PrivateIP: "127.0.0.1", OSType: "Windows"})
+	shared := hss.AddHost(hsssim.Host{ID: "id-shared", Name: "win-01", PrivateIP: "127.0.0.1", OSType: "Windows"})
+	hss.SetTwoFactor(shared, hsssim.TwoFactor{Enabled: true, AuthType: "code"})
 	sms := hss.AddHost(hsssim.Host{ID: "id-sms", Name: "win-sms", PrivateIP: "10.0.0.9", OSType: "Windows"})
 	gone := "urn:smn:eu-de:" + project + ":deleted"
 	hss.SetTwoFactor(sms, hsssim.TwoFactor{Enabled: true, AuthType: "sms", TopicURN: gone})
@@ -132,5 +133,21 @@ func TestAuditCloudMatching(t *testing.T) {
 	}
 	for _, s := range plan.Skipped {
 		t.Logf("enable skips %s: %s", s.Host, s.Reason)
+	}
+	// So does disable, though HSS shows 2FA on for the shared host.
+	tf, err := client.ListTwoFactor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]cloud.TwoFactorHost{}
+	for _, h := range tf {
+		live[h.HostID] = h
+	}
+	plan, err = remediate.NewPlan(ds, remediate.Options{Action: remediate.Disable, Live: live})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Changes) != 0 || len(plan.Skipped) != 2 {
+		t.Errorf("disable plan changes %+v, skips %+v; want both skipped", plan.Changes, plan.Skipped)
 	}
 }

@@ -316,7 +316,9 @@ func matchHost(ih inventory.Host, hosts []HSSHost, byID map[string]HSSHost) (str
 // asked". A host that cannot be tied to one HSS host (unknown hss_host_id,
 // several candidates, or none at all) keeps null cloud facts, gets
 // hss.cloud_error, and Fill returns the [*MatchError], which the caller
-// records too. An unreachable host's sections stay null.
+// records too; when the HSS host it matched is shared with other inventory
+// hosts, host.hss_host_id is cleared too, even where the inventory set it.
+// An unreachable host's sections stay null.
 func (v *View) Fill(_ context.Context, h inventory.Host, f *contract.Facts) error {
 	m, ok := v.matches[h.Name]
 	if !ok {
@@ -333,6 +335,12 @@ func (v *View) Fill(_ context.Context, h inventory.Host, f *contract.Facts) erro
 	}
 	if m.id != "" {
 		f.Host.HSSHostID = contract.Ptr(m.id)
+	}
+	var shared *MatchError
+	if errors.As(m.err, &shared) && (len(shared.Shared) > 0 || shared.PinnedBy != "") {
+		// The HSS host is not this host's alone: no id that enable or
+		// disable could act on, even one the inventory names.
+		f.Host.HSSHostID = nil
 	}
 	if !f.Reachable {
 		return m.err // an unreachable host's sections stay null

@@ -135,6 +135,9 @@ func fill(t *testing.T, v *cloud.View, h inventory.Host) (*contract.Facts, error
 	t.Helper()
 	f := &contract.Facts{Host: contract.Host{Name: h.Name}, Reachable: true,
 		HSS: &contract.HSS{AgentInstalled: contract.Ptr(true), AgentRunning: contract.Ptr(true)}}
+	if h.HSSHostID != "" {
+		f.Host.HSSHostID = contract.Ptr(h.HSSHostID) // as the scanner sets it
+	}
 	err := v.Fill(context.Background(), h, f)
 	return f, err
 }
