@@ -215,43 +215,80 @@ func (c *Client) SetTwoFactor(ctx context.Context, cfg TwoFactorConfig) (string,
 // (ListTopics does not list it, or 404 SMN.0006) is Exists false, not an
 // error.
 func (c *Client) Topic(ctx context.Context, urn string) (TopicInfo, error) {
-	info := TopicInfo{URN: urn}
+	infos, errs := c.Topics(ctx, []string{urn})
+	return infos[urn], errs[urn]
+}
+
+// Topics checks several SMN topics as [Client.Topic] checks one, with one
+// listing of the account's topics for all of them and one listing of the
+// subscriptions of each topic that exists. Every URN asked about has an
+// entry in infos; errs holds the URNs that could not be checked.
+func (c *Client) Topics(ctx context.Context, urns []string) (infos map[string]TopicInfo, errs map[string]error) {
+	infos, errs = map[string]TopicInfo{}, map[string]error{}
+	want := map[string]bool{}
+	for _, urn := range urns {
+		infos[urn] = TopicInfo{URN: urn}
+		want[urn] = true
+	}
+	if len(want) == 0 {
+		return infos, errs
+	}
 	limit := c.pageSize(100)
-	found, ended := false, false
-	for offset, pages := int32(0), 0; !found && !ended; pages++ {
+	found, ended := map[string]bool{}, false
+	for offset, pages := int32(0), 0; len(found) < len(want) && !ended; pages++ {
+		var err error
 		if pages == c.maxPages() {
-			return info, fmt.Errorf("ListTopics: more than %d pages", pages)
+			err = fmt.Errorf("ListTopics: more than %d pages", pages)
 		}
 		req := &smnmodel.ListTopicsRequest{Limit: &limit, Offset: &offset}
 		var resp *smnmodel.ListTopicsResponse
-		_, err := c.call(ctx, "ListTopics", func(h map[string]string) error {
-			inv := c.smn.ListTopicsInvoker(req)
-			inv.AddHeaders(h)
-			var err error
-			resp, err = inv.Invoke()
-			return err
-		})
+		if err == nil {
+			_, err = c.call(ctx, "ListTopics", func(h map[string]string) error {
+				inv := c.smn.ListTopicsInvoker(req)
+				inv.AddHeaders(h)
+				var err error
+				resp, err = inv.Invoke()
+				return err
+			})
+		}
 		if err != nil {
-			return info, err
+			for urn := range want {
+				errs[urn] = err
+			}
+			return infos, errs
 		}
 		var items []smnmodel.ListTopicsItem
 		if resp.Topics != nil {
 			items = *resp.Topics
 		}
 		for _, t := range items {
-			if t.TopicUrn == urn {
-				found, info.DisplayName = true, t.DisplayName
+			if want[t.TopicUrn] && !found[t.TopicUrn] {
+				found[t.TopicUrn] = true
+				info := infos[t.TopicUrn]
+				info.DisplayName = t.DisplayName
 				if info.DisplayName == "" {
 					info.DisplayName = t.Name
 				}
+				infos[t.TopicUrn] = info
 			}
 		}
 		offset += int32(len(items))
 		ended = !morePages(len(items), limit, offset, resp.TopicCount)
 	}
-	if !found {
-		return info, nil
+	for urn := range found {
+		info, err := c.subscriptions(ctx, infos[urn], limit)
+		infos[urn] = info
+		if err != nil {
+			errs[urn] = err
+		}
 	}
+	return infos, errs
+}
+
+// subscriptions fills info's Exists, Confirmed and Protocols from the
+// topic's subscriptions.
+func (c *Client) subscriptions(ctx context.Context, info TopicInfo, limit int32) (TopicInfo, error) {
+	urn := info.URN
 	protocols := map[string]bool{}
 	for offset, pages := int32(0), 0; ; pages++ {
 		if pages == c.maxPages() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,7 +21,8 @@ type TopicOptions struct {
 
 // MatchError is returned by [View.Fill] when an inventory host cannot be
 // tied to one HSS host: its hss_host_id is not a host HSS knows, its
-// address or name matches several HSS hosts, or HSS lists no host like it.
+// address or name matches several HSS hosts, the HSS host it matches is
+// matched by another inventory host too, or HSS lists no host like it.
 // The host's cloud facts are left null and hss.cloud_error says why.
 type MatchError struct {
 	Host string
@@ -31,6 +33,16 @@ type MatchError struct {
 	// Candidates are the HSS host ids of an ambiguous match; empty
 	// otherwise.
 	Candidates []string
+	// HostID and HostName name the HSS host of a shared match: one that
+	// this inventory host and others all match.
+	HostID, HostName string
+	// Shared are the inventory hosts, this one included and sorted, that
+	// all match HostID (By is "hss_host_id" when they all name it so),
+	// unless exactly one of them names it by its hss_host_id.
+	Shared []string
+	// PinnedBy is the inventory host that claims HostID by its
+	// hss_host_id, when this host matched it otherwise.
+	PinnedBy string
 }
 
 func (e *MatchError) Error() string { return e.Host + ": " + e.Reason() }
@@ -39,6 +51,15 @@ func (e *MatchError) Error() string { return e.Host + ": " + e.Reason() }
 // hss.cloud_error carries it.
 func (e *MatchError) Reason() string {
 	switch {
+	case e.PinnedBy != "":
+		return fmt.Sprintf("%s %s matches HSS host %s (%s), which inventory host %s claims by hss_host_id: set this host's own hss_host_id",
+			e.By, e.Value, e.HostID, e.HostName, e.PinnedBy)
+	case len(e.Shared) > 0 && e.By == "hss_host_id":
+		return fmt.Sprintf("HSS host %s (%s) is named by the hss_host_id of %d inventory hosts (%s): keep it on the one that is this server",
+			e.HostID, e.HostName, len(e.Shared), strings.Join(e.Shared, ", "))
+	case len(e.Shared) > 0:
+		return fmt.Sprintf("HSS host %s (%s) is matched by %d inventory hosts (%s): set hss_host_id on each to tell them apart",
+			e.HostID, e.HostName, len(e.Shared), strings.Join(e.Shared, ", "))
 	case len(e.Candidates) > 0:
 		return fmt.Sprintf("%s %s matches %d HSS hosts (%s): set hss_host_id in the inventory",
 			e.By, e.Value, len(e.Candidates), strings.Join(e.Candidates, ", "))
@@ -58,7 +79,10 @@ type View struct {
 	tf      map[string]TwoFactorHost
 	matches map[string]match // by inventory host name
 	missing []contract.CloudHost
-	topic   *contract.Topic
+	// topic is the topic the audit chose (sms mode), nil without one;
+	// topics are all topics looked up, the hosts' own included, by URN.
+	topic  *contract.Topic
+	topics map[string]*contract.Topic
 }
 
 type match struct {
@@ -67,14 +91,19 @@ type match struct {
 }
 
 // NewView loads the HSS host list and the 2FA host list (each paged, once),
-// matches every inventory host to an HSS host, and, with auth mode sms and
-// a topic URN, checks the topic once for the fleet.
+// matches every inventory host to an HSS host, and checks the SMN topics
+// in use: the one chosen for the audit (auth mode sms with a topic URN), and
+// the one each matched host already in SMS mode uses. Each distinct topic
+// is looked up once, however many hosts use it.
 //
 // A host matches by its inventory hss_host_id first, else by its address
 // against the private IP, then the public IP, else by its name against the
 // HSS host name. When several HSS hosts share the address, the one whose
 // name is the inventory name is taken; failing that, the step is a
 // [*MatchError] naming them all. A step that finds none passes to the next.
+// When several inventory hosts match one HSS host, the match holds for
+// none of them (a [*MatchError] naming them all), unless exactly one of
+// them names it by hss_host_id: that one keeps it.
 func NewView(ctx context.Context, c *Client, inventory []inventory.Host, topic TopicOptions) (*View, error) {
 	hosts, err := c.ListHosts(ctx)
 	if err != nil {
@@ -85,13 +114,26 @@ func NewView(ctx context.Context, c *Client, inventory []inventory.Host, topic T
 		return nil, fmt.Errorf("cloud facts: %w", err)
 	}
 	v := newView(hosts, tf, inventory)
+	var urns []string
 	if topic.AuthMode == AuthSMS && topic.URN != "" {
-		info, err := c.Topic(ctx, topic.URN)
-		t := &contract.Topic{URN: topic.URN}
-		if err != nil {
+		urns = append(urns, topic.URN)
+	}
+	for _, m := range v.matches {
+		if urn, ok := v.smsTopic(m.id); ok && urn != "" {
+			urns = append(urns, urn)
+		}
+	}
+	slices.Sort(urns)
+	urns = slices.Compact(urns)
+	infos, errs := c.Topics(ctx, urns)
+	v.topics = map[string]*contract.Topic{}
+	for _, urn := range urns {
+		t := &contract.Topic{URN: urn}
+		if err := errs[urn]; err != nil {
 			msg := err.Error()
 			t.Error = &msg
 		} else {
+			info := infos[urn]
 			t.Exists = contract.Ptr(info.Exists)
 			t.Confirmed = contract.Ptr(info.Confirmed)
 			t.Protocols = info.Protocols
@@ -99,12 +141,43 @@ func NewView(ctx context.Context, c *Client, inventory []inventory.Host, topic T
 				t.Protocols = []string{}
 			}
 		}
-		v.topic = t
+		v.topics[urn] = t
+	}
+	if topic.AuthMode == AuthSMS && topic.URN != "" {
+		v.topic = v.topics[topic.URN]
 	}
 	return v, nil
 }
 
-func newView(hosts []HSSHost, tf []TwoFactorHost, inventory []inventory.Host) *View {
+// smsTopic says whether the HSS host id has 2FA on in SMS mode, and with
+// which topic ("" when HSS names none).
+func (v *View) smsTopic(id string) (string, bool) {
+	t, ok := v.tf[id]
+	if id == "" || !ok || !t.Enabled || t.AuthType != AuthSMS {
+		return "", false
+	}
+	return t.TopicURN, true
+}
+
+// hostTopic is the topic facts.topic carries for the HSS host id: the one
+// it uses when 2FA is on in SMS mode, else the audit's choice (nil when
+// none).
+func (v *View) hostTopic(id string) *contract.Topic {
+	urn, sms := v.smsTopic(id)
+	switch {
+	case !sms:
+		return v.topic
+	case urn == "":
+		msg := "HSS reports 2FA on in SMS mode with no SMN topic"
+		return &contract.Topic{Error: &msg}
+	case v.topics[urn] == nil:
+		msg := "the topic was not looked up: the host was not in the audit's inventory"
+		return &contract.Topic{URN: urn, Error: &msg}
+	}
+	return v.topics[urn]
+}
+
+func newView(hosts []HSSHost, tf []TwoFactorHost, inv []inventory.Host) *View {
 	v := &View{hosts: map[string]HSSHost{}, tf: map[string]TwoFactorHost{}, matches: map[string]match{}}
 	for _, h := range hosts {
 		v.hosts[h.HostID] = h
@@ -113,11 +186,44 @@ func newView(hosts []HSSHost, tf []TwoFactorHost, inventory []inventory.Host) *V
 		v.tf[t.HostID] = t
 	}
 	used := map[string]bool{}
-	for _, ih := range inventory {
+	claims := map[string][]inventory.Host{} // HSS host id -> inventory hosts
+	for _, ih := range inv {
 		id, err := matchHost(ih, hosts, v.hosts)
-		v.matches[ih.Name] = match{id, err}
+		v.matches[ih.Name] = match{id: id, err: err}
 		if id != "" {
 			used[id] = true
+			claims[id] = append(claims[id], ih)
+		}
+	}
+	for id, ihs := range claims {
+		if len(ihs) < 2 {
+			continue
+		}
+		var names, pinned []string
+		for _, ih := range ihs {
+			names = append(names, ih.Name)
+			if ih.HSSHostID == id {
+				pinned = append(pinned, ih.Name)
+			}
+		}
+		slices.Sort(names)
+		hh := v.hosts[id]
+		for _, ih := range ihs {
+			me := &MatchError{Host: ih.Name, HostID: id, HostName: hh.HostName}
+			switch {
+			case len(pinned) == 1 && ih.Name == pinned[0]:
+				continue // named by hss_host_id: the match holds
+			case len(pinned) == 1:
+				me.By, me.Value, me.PinnedBy = howMatched(ih, hh), ih.Address, pinned[0]
+				if me.By == "host_name" {
+					me.Value = ih.Name
+				}
+			case len(pinned) > 1 && ih.HSSHostID == id:
+				me.By, me.Value, me.Shared = "hss_host_id", id, pinned
+			default:
+				me.Shared = names
+			}
+			v.matches[ih.Name] = match{err: me}
 		}
 	}
 	for _, h := range hosts {
@@ -136,6 +242,18 @@ func newView(hosts []HSSHost, tf []TwoFactorHost, inventory []inventory.Host) *V
 		return a.HostID < b.HostID
 	})
 	return v
+}
+
+// howMatched names the step by which ih matched hh: private_ip, public_ip
+// or host_name.
+func howMatched(ih inventory.Host, hh HSSHost) string {
+	switch {
+	case ih.Address != "" && ih.Address == hh.PrivateIP:
+		return "private_ip"
+	case ih.Address != "" && ih.Address == hh.PublicIP:
+		return "public_ip"
+	}
+	return "host_name"
 }
 
 func matchHost(ih inventory.Host, hosts []HSSHost, byID map[string]HSSHost) (string, error) {
@@ -198,20 +316,31 @@ func matchHost(ih inventory.Host, hosts []HSSHost, byID map[string]HSSHost) (str
 // asked". A host that cannot be tied to one HSS host (unknown hss_host_id,
 // several candidates, or none at all) keeps null cloud facts, gets
 // hss.cloud_error, and Fill returns the [*MatchError], which the caller
-// records too. An unreachable host's sections stay null.
+// records too; when the HSS host it matched is shared with other inventory
+// hosts, host.hss_host_id is cleared too, even where the inventory set it.
+// An unreachable host's sections stay null.
 func (v *View) Fill(_ context.Context, h inventory.Host, f *contract.Facts) error {
-	if v.topic != nil && f.Reachable {
-		t := *v.topic
-		t.Protocols = append([]string(nil), v.topic.Protocols...)
-		f.Topic = &t
-	}
 	m, ok := v.matches[h.Name]
 	if !ok {
 		id, err := matchHost(h, v.hostList(), v.hosts)
-		m = match{id, err}
+		m = match{id: id, err: err}
+	}
+	if f.Reachable {
+		// The topic the host uses when it is in SMS mode, else the chosen one.
+		if t := v.hostTopic(m.id); t != nil {
+			c := *t
+			c.Protocols = slices.Clone(t.Protocols)
+			f.Topic = &c
+		}
 	}
 	if m.id != "" {
 		f.Host.HSSHostID = contract.Ptr(m.id)
+	}
+	var shared *MatchError
+	if errors.As(m.err, &shared) && (len(shared.Shared) > 0 || shared.PinnedBy != "") {
+		// The HSS host is not this host's alone: no id that enable or
+		// disable could act on, even one the inventory names.
+		f.Host.HSSHostID = nil
 	}
 	if !f.Reachable {
 		return m.err // an unreachable host's sections stay null
@@ -227,11 +356,12 @@ func (v *View) Fill(_ context.Context, h inventory.Host, f *contract.Facts) erro
 			reason = me.Reason()
 		}
 		f.HSS.CloudError = &reason
-		f.HSS.HostID, f.HSS.AgentStatus, f.HSS.ProtectStatus, f.HSS.HostStatus, f.HSS.TwoFactor = nil, nil, nil, nil, nil
+		f.HSS.HostID, f.HSS.AgentStatus, f.HSS.ProtectStatus, f.HSS.HostStatus, f.HSS.TwoFactor, f.HSS.HostName = nil, nil, nil, nil, nil, nil
 		return m.err
 	}
 	hh := v.hosts[m.id]
 	f.HSS.HostID = contract.Ptr(hh.HostID)
+	f.HSS.HostName = nonEmpty(hh.HostName)
 	f.HSS.AgentStatus = nonEmpty(hh.AgentStatus)
 	f.HSS.ProtectStatus = nonEmpty(hh.ProtectStatus)
 	f.HSS.HostStatus = nonEmpty(hh.HostStatus)

@@ -180,6 +180,10 @@ type HSS struct {
 	// (CloudError tells why), never because nobody asked.
 	CloudQueried bool    `json:"cloud_queried,omitempty"`
 	CloudError   *string `json:"cloud_error,omitempty"`
+	// HostName is the name HSS lists for the host it matched (the ECS
+	// name); it may differ from the inventory name when the match was made
+	// by IP address or by hss_host_id. Null when no HSS host was matched.
+	HostName *string `json:"host_name,omitempty"`
 }
 
 // TwoFactor is the host's current HSS 2FA setting.

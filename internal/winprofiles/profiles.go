@@ -5,7 +5,7 @@
 //
 // Use [All] for the whole set and [Get] for one profile by name. Outputs are
 // written the way Windows PowerShell 5.1 `ConvertTo-Json -Compress` writes
-// them, CRLF line end included; some profiles carry its quirks on purpose
+// them, between the probe's marker lines, CRLF line ends included; some profiles carry its quirks on purpose
 // (numbers as strings, a lone account serialised as an object, the
 // {"value": [...], "Count": n} array wrapper).
 package winprofiles
@@ -13,6 +13,7 @@ package winprofiles
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	"github.com/factorgate/factorgate/scanner/probe"
 )
@@ -62,6 +63,16 @@ const (
 	ConflictingProduct = "conflicting-product"
 	Slow               = "slow"
 	Garbage            = "garbage"
+	// Remote Desktop as Windows really answers it.
+	TermServiceDisabled = "termservice-disabled"
+	WinStationOff       = "winstation-off"
+	RDPFirewallOff      = "rdp-firewall-off"
+	// PasswordExpired is any non-zero value, not only 1.
+	MustChangeExpired2 = "must-change-expired-2"
+	// A domain controller: no local accounts to list.
+	DomainController = "domain-controller"
+	// Text a login shell prints around the probe's framed JSON.
+	BannerNoise = "banner-noise"
 )
 
 // All returns every profile, sorted by name.
@@ -102,6 +113,29 @@ func All() []Profile {
 		{Name: Slow, Description: "Server 2019 whose probe answers only after the simulator's delay",
 			Stdout: doc(os2019, rdpOn, stockAccounts2019(0), agentRunning, noProducts), Slow: true,
 			Expect: Expectation{Status: "unreachable", Violations: []string{"reachable"}}},
+		{Name: TermServiceDisabled, Description: "Server 2019, RDP allowed in the registry but the TermService service disabled",
+			Stdout: doc(os2019, rdpWith("0", "null", "3389", "1", "1", "Disabled", 3, 3), stockAccounts2019(0), agentRunning, noProducts),
+			Expect: ineligible("rdp", "protection")},
+		{Name: WinStationOff, Description: "Server 2022, RDP allowed in the registry but the RDP-Tcp listener switched off (fEnableWinStation 0)",
+			Stdout: doc(os2022, rdpWith("0", "null", "3389", "1", "0", "Manual", 3, 3), stockAccounts2019(0), agentRunning, noProducts),
+			Expect: ineligible("rdp", "protection")},
+		// The verdict below is the bundle's before it reads
+		// rdp.firewall_enabled; the fact itself is false.
+		{Name: RDPFirewallOff, Description: "Server 2016, RDP on but the Remote Desktop firewall rule group disabled",
+			Stdout: doc(os2016, rdpWith("0", "null", "3389", "1", "1", "Manual", 3, 0), stockAccounts2019(0), agentRunning, noProducts),
+			Expect: eligible},
+		{Name: MustChangeExpired2, Description: "Server 2019, Administrator's PasswordExpired is 2 (Windows promises only non-zero)",
+			Stdout: doc(os2019, rdpOn, `[{"name":"Administrator","user_flags":66049,"password_expired":2},{"name":"Guest","user_flags":66115,"password_expired":0}]`, agentRunning, noProducts),
+			Expect: ineligible("must_change_password", "protection", "rdp")},
+		// Accounts are unknown on a domain controller; the verdict below is
+		// the bundle's reading of unknown accounts.
+		{Name: DomainController, Description: "Server 2022 domain controller (DomainRole 5): no local accounts, WinNT:// is not enumerated",
+			Stdout: docRole(os2022, 5, rdpOn, "null", agentRunning, noProducts),
+			Expect: ineligible("must_change_password", "protection", "rdp")},
+		{Name: BannerNoise, Description: "Server 2019 whose login shell prints chcp's code page before the probe and a warning after it",
+			Stdout: append(append([]byte("Active code page: 65001\r\n"), doc(os2019, rdpOn, stockAccounts2019(0), agentRunning, noProducts)...),
+				"WARNING: this server is managed centrally; local changes will be overwritten.\r\n"...),
+			Expect: eligible},
 		{Name: Garbage, Description: "a host whose PowerShell prints something that is not the probe's JSON",
 			Stdout: []byte("Windows PowerShell\r\nCopyright (C) Microsoft Corporation. All rights reserved.\r\n\r\nPS C:\\Users\\Administrator> \r\n"),
 			Expect: Expectation{Status: "ineligible", Violations: []string{"os_supported", "protection"}}},
@@ -164,8 +198,17 @@ func osJSON(caption, version, build string) string {
 	return string(b)
 }
 
+// rdp is the rdp section of a host whose TermService starts on demand
+// (Manual, the default), whose RDP-Tcp listener is on, and whose Remote
+// Desktop firewall rules (three) are enabled.
 func rdp(deny, policy, port, nla string) string {
-	return `{"deny":` + deny + `,"policy_deny":` + policy + `,"port":` + port + `,"nla":` + nla + `}`
+	return rdpWith(deny, policy, port, nla, "1", "Manual", 3, 3)
+}
+
+func rdpWith(deny, policy, port, nla, winStation, startMode string, fwRules, fwEnabled int) string {
+	return `{"deny":` + deny + `,"policy_deny":` + policy + `,"port":` + port + `,"nla":` + nla +
+		`,"win_station":` + winStation + `,"service_start_mode":"` + startMode + `"` +
+		`,"fw_rules":` + strconv.Itoa(fwRules) + `,"fw_enabled":` + strconv.Itoa(fwEnabled) + `}`
 }
 
 // stockAccounts2019 lists the local accounts of Server 2019/2022;
@@ -181,9 +224,17 @@ func stockAccounts2019(adminExpired int) string {
 		`{"name":"WDAGUtilityAccount","user_flags":66051,"password_expired":1}]`
 }
 
-// doc assembles a probe document in the key order the probe prints.
+// doc assembles the probe's output for a standalone server (DomainRole
+// 2): its document in the key order the probe prints, between the marker
+// lines.
 func doc(os, rdp, accounts, hostguard, security string) []byte {
-	s := `{"schema":"` + probe.WindowsSchema + `","os":` + os + `,"rdp":` + rdp +
-		`,"accounts":` + accounts + `,"hostguard":` + hostguard + `,"security":` + security + `,"errors":[]}` + "\r\n"
+	return docRole(os, 2, rdp, accounts, hostguard, security)
+}
+
+func docRole(os string, role int, rdp, accounts, hostguard, security string) []byte {
+	s := probe.WindowsBegin + "\r\n" +
+		`{"schema":"` + probe.WindowsSchema + `","os":` + os + `,"domain_role":` + strconv.Itoa(role) + `,"rdp":` + rdp +
+		`,"accounts":` + accounts + `,"hostguard":` + hostguard + `,"security":` + security + `,"errors":[]}` + "\r\n" +
+		probe.WindowsEnd + "\r\n"
 	return []byte(s)
 }

@@ -139,7 +139,7 @@ type rawSSH struct {
 type rawWinRM struct {
 	User, CAFile, Auth, PasswordEnv, PasswordFile *string
 	Port                                          *int
-	HTTPS, Insecure                               *bool
+	HTTPS, Insecure, AllowBasicOverHTTP           *bool
 }
 
 type invParser struct {
@@ -298,6 +298,7 @@ func (p *invParser) host(n *yaml.Node, i int, defSSH rawSSH, defWinRM rawWinRM) 
 	h.WinRM = WinRMConfig{
 		User: deref(w.User), HTTPS: w.HTTPS == nil || *w.HTTPS, Insecure: w.Insecure != nil && *w.Insecure,
 		CAFile: deref(w.CAFile), Auth: deref(w.Auth), Password: Secret{Env: deref(w.PasswordEnv), File: deref(w.PasswordFile)},
+		AllowBasicOverHTTP: w.AllowBasicOverHTTP != nil && *w.AllowBasicOverHTTP,
 	}
 	base := filepath.Dir(p.file)
 	for _, path := range []*string{&h.SSH.IdentityFile, &h.SSH.KnownHosts, &h.SSH.Password.File, &h.WinRM.Password.File, &h.WinRM.CAFile} {
@@ -356,6 +357,7 @@ func mergeWinRM(def, over rawWinRM) rawWinRM {
 	pick(&def.Port, over.Port)
 	pick(&def.HTTPS, over.HTTPS)
 	pick(&def.Insecure, over.Insecure)
+	pick(&def.AllowBasicOverHTTP, over.AllowBasicOverHTTP)
 	if over.PasswordEnv != nil || over.PasswordFile != nil {
 		def.PasswordEnv, def.PasswordFile = over.PasswordEnv, over.PasswordFile
 	}
@@ -424,6 +426,8 @@ func (p *invParser) winrmBlock(n *yaml.Node, prefix string, out *rawWinRM) error
 			out.HTTPS, err = p.boolp(v, prefix+key)
 		case "insecure":
 			out.Insecure, err = p.boolp(v, prefix+key)
+		case "allow_basic_over_http":
+			out.AllowBasicOverHTTP, err = p.boolp(v, prefix+key)
 		case "ca_file":
 			out.CAFile, err = p.strp(v, prefix+key)
 		case "auth":
@@ -437,7 +441,7 @@ func (p *invParser) winrmBlock(n *yaml.Node, prefix string, out *rawWinRM) error
 		case "password", "pass", "passwd":
 			err = p.errf(k, "%s%s: %s", prefix, key, noPasswordLiteral)
 		default:
-			err = p.unknown(k, prefix, key, "user", "port", "https", "insecure", "ca_file", "auth", "password_env", "password_file")
+			err = p.unknown(k, prefix, key, "user", "port", "https", "insecure", "allow_basic_over_http", "ca_file", "auth", "password_env", "password_file")
 		}
 		if err == nil && out.PasswordEnv != nil && out.PasswordFile != nil {
 			err = p.errf(k, "%s: set password_env or password_file, not both", strings.TrimSuffix(prefix, "."))

@@ -101,6 +101,8 @@ func TestParseInventoryErrors(t *testing.T) {
 		{"label key with =", "hosts:\n  - {name: a, labels: {'a=b': c}}\n", "f.yaml:2: hosts[0].labels: label key \"a=b\" may not"},
 		{"labels not a map", "hosts:\n  - {name: a, labels: [x]}\n", "f.yaml:2: hosts[0].labels: want a mapping, got a list"},
 		{"empty user", "hosts:\n  - {name: a, ssh: {user: ''}}\n", "f.yaml:2: hosts[0].ssh.user: empty value"},
+		{"allow_basic_over_http not a bool", "hosts:\n  - {name: a, transport: winrm, winrm: {password_env: P, allow_basic_over_http: yes please}}\n", `f.yaml:2: hosts[0].winrm.allow_basic_over_http: want true or false, got "yes please"`},
+		{"allow_basic_over_http misspelt", "defaults:\n  winrm: {allow_basic_over_htp: true}\nhosts: [{name: a}]\n", `f.yaml:2: defaults.winrm.allow_basic_over_htp: unknown field (did you mean "allow_basic_over_http"?)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,5 +222,32 @@ hosts:
 	want := []string{"/etc/fg/keys/id", "~/.ssh/known_hosts", "/run/pw", "/etc/fg/ca.pem"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("paths = %q, want %q", got, want)
+	}
+}
+
+func TestInventoryAllowBasicOverHTTP(t *testing.T) {
+	inv, err := Parse("f.yaml", []byte(`defaults:
+  winrm: {https: false, allow_basic_over_http: true, password_env: P}
+hosts:
+  - {name: a, transport: winrm}
+  - {name: b, transport: winrm, winrm: {allow_basic_over_http: false}}
+  - {name: c, transport: winrm, winrm: {https: true}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, h := range inv.Hosts {
+		got[h.Name] = h.WinRM.AllowBasicOverHTTP
+	}
+	if want := map[string]bool{"a": true, "b": false, "c": true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("allow_basic_over_http = %v, want %v", got, want)
+	}
+	inv, err = Parse("f.yaml", []byte("hosts:\n  - {name: a, transport: winrm, winrm: {https: false, password_env: P}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Hosts[0].WinRM.AllowBasicOverHTTP {
+		t.Errorf("allow_basic_over_http is on by default")
 	}
 }

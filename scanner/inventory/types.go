@@ -78,6 +78,10 @@ type WinRMConfig struct {
 	Insecure bool
 	CAFile   string
 	Auth     string // "basic" or "ntlm"
+	// AllowBasicOverHTTP lets Basic authentication send the password over
+	// plain HTTP (https: false), where anyone on the path can read it;
+	// without it such a host is refused.
+	AllowBasicOverHTTP bool
 	// Password is where the login password is kept.
 	Password Secret
 }

@@ -20,53 +20,78 @@ import (
 // WindowsSchema tags the JSON document the Windows probe prints.
 const WindowsSchema = "factorgate/windows-probe/v1"
 
-// windowsProbeScript is the read-only probe, for Windows PowerShell 5.1
-// (Server 2012 R2 to 2022). It prints one JSON document. Each step runs in its
-// own try/catch: a failed step leaves its field null and names itself in
-// "errors" as "step: message", so one failure never costs the whole probe.
-// Raw values are reported; ParseWindows derives the facts from them.
+// Marker lines frame the probe's JSON document, so that what a login
+// shell or profile prints before or after it (chcp's "Active code page:
+// 65001", a "WARNING:" line) is never taken for it.
+const (
+	WindowsBegin = "==== factorgate windows probe begin ===="
+	WindowsEnd   = "==== factorgate windows probe end ===="
+)
+
+// windowsProbeScript is the read-only probe, for Windows PowerShell 4.0
+// (Server 2012 R2) to 5.1 (Server 2016 to 2022). It prints one JSON
+// document between the marker lines [WindowsBegin] and [WindowsEnd],
+// written last and at once so that nothing the steps print can fall
+// between them. Each step runs in its own try/catch: a failed step leaves
+// its field null and names itself in "errors" as "step: message", so one
+// failure never costs the whole probe. Raw values are reported;
+// ParseWindows derives the facts from them.
 //
 // Lines are trimmed and comment lines dropped before encoding (see
 // compactPS): cmd.exe, which WinRM and OpenSSH for Windows start the command
-// through, refuses command lines above 8191 characters.
+// through, refuses command lines above 8191 characters. Short forms (-EA 0
+// for -ErrorAction SilentlyContinue, ? and % for Where-Object and
+// ForEach-Object) keep the script within it.
 const windowsProbeScript = `
 $ErrorActionPreference='Stop'
 $ProgressPreference='SilentlyContinue'
-$r=[ordered]@{schema='` + WindowsSchema + `';os=$null;rdp=$null;accounts=$null;hostguard=$null;security=$null;errors=@()}
+$r=[ordered]@{schema='` + WindowsSchema + `';os=$null;domain_role=$null;rdp=$null;accounts=$null;hostguard=$null;security=$null;errors=@()}
 function E($s,$e){$r.errors+=($s+': '+$e.Exception.Message)}
-# Operating system: CIM first, WMI where CIM is unavailable.
-try{
- try{$o=Get-CimInstance -ClassName Win32_OperatingSystem}catch{$o=Get-WmiObject -Class Win32_OperatingSystem}
+# WMI classes: CIM first, the WMI cmdlet where CIM is unavailable.
+function W($c,$f){$a=@{};if($f){$a.Filter=$f};try{Get-CimInstance $c @a}catch{Get-WmiObject $c @a}}
+try{$o=W Win32_OperatingSystem
  $r.os=[ordered]@{caption=[string]$o.Caption;version=[string]$o.Version;build=[string]$o.BuildNumber}
 }catch{E 'os' $_}
-# Remote Desktop: the Group Policy value overrides the local one.
+# DomainRole 4 and 5 are domain controllers: WinNT:// lists the domain.
+try{$x=(W Win32_ComputerSystem).DomainRole;if($null -ne $x){$r.domain_role=[int]$x}}catch{E 'os.domain_role' $_}
+# Remote Desktop: the Group Policy value overrides the local one; the
+# TermService service and the RDP-Tcp listener must be enabled too.
 $t='HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server'
-$d=[ordered]@{deny=$null;policy_deny=$null;port=$null;nla=$null}
+$d=[ordered]@{deny=$null;policy_deny=$null;port=$null;nla=$null;win_station=$null;service_start_mode=$null;fw_rules=$null;fw_enabled=$null}
 $r.rdp=$d
 try{$d.deny=(Get-ItemProperty -LiteralPath $t).fDenyTSConnections}catch{E 'rdp.deny' $_}
 try{$p='HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
- if(Test-Path -LiteralPath $p){$d.policy_deny=(Get-ItemProperty -LiteralPath $p).fDenyTSConnections}}catch{E 'rdp.policy' $_}
-try{$w=Get-ItemProperty -LiteralPath ($t+'\WinStations\RDP-Tcp');$d.port=$w.PortNumber;$d.nla=$w.UserAuthentication}catch{E 'rdp.port' $_}
+ if(Test-Path $p){$d.policy_deny=(Get-ItemProperty -LiteralPath $p).fDenyTSConnections}}catch{E 'rdp.policy' $_}
+try{$w=Get-ItemProperty -LiteralPath ($t+'\WinStations\RDP-Tcp');$d.port=$w.PortNumber;$d.nla=$w.UserAuthentication;$d.win_station=$w.fEnableWinStation}catch{E 'rdp.winstation' $_}
+# Win32_Service has the start mode on every release (Get-Service has it
+# from PowerShell 5.0 only).
+try{$s=W Win32_Service "Name='TermService'";if($s){$d.service_start_mode=[string]$s.StartMode}else{$d.service_start_mode='absent'}}catch{E 'rdp.service' $_}
+# The Remote Desktop firewall rule group, by its locale-independent name.
+try{$g=@(Get-NetFirewallRule -Group '@FirewallAPI.dll,-28752' -EA 0)
+ if(!$g){$g=@(Get-NetFirewallRule -DisplayGroup 'Remote Desktop')}
+ $d.fw_rules=$g.Count;$d.fw_enabled=@($g|?{[string]$_.Enabled -eq 'True'}).Count}catch{E 'rdp.firewall' $_}
 # Local accounts from the WinNT provider: UserFlags 0x2 is disabled,
-# PasswordExpired 1 is "must change password at next logon".
-try{$a=@()
+# PasswordExpired non-zero is "must change password at next logon".
+if(!($r.domain_role -ge 4)){try{$a=@()
  foreach($u in ([ADSI]('WinNT://'+$env:COMPUTERNAME+',computer')).Children){
   if($u.SchemaClassName -eq 'user'){$a+=[ordered]@{name=[string]$u.Name;user_flags=$u.UserFlags.Value;password_expired=$u.PasswordExpired.Value}}}
- $r.accounts=$a}catch{E 'accounts' $_}
+ $r.accounts=$a}catch{E 'accounts' $_}}
 # HSS agent: service, install directory, processes.
 $h=[ordered]@{service=$null;dir=$null;processes=$null}
 $r.hostguard=$h
-try{$s=Get-Service -Name HostGuard -ErrorAction SilentlyContinue;if($s){$h.service=[string]$s.Status}else{$h.service='absent'}}catch{E 'hostguard.service' $_}
-try{$h.dir=Test-Path -LiteralPath 'C:\Program Files\HostGuard'}catch{E 'hostguard.dir' $_}
-try{$h.processes=@(Get-Process -Name HostGuard,HostWatch -ErrorAction SilentlyContinue|ForEach-Object{$_.ProcessName})}catch{E 'hostguard.processes' $_}
+try{$s=Get-Service -Name HostGuard -EA 0;if($s){$h.service=[string]$s.Status}else{$h.service='absent'}}catch{E 'hostguard.service' $_}
+try{$h.dir=Test-Path 'C:\Program Files\HostGuard'}catch{E 'hostguard.dir' $_}
+try{$h.processes=@(Get-Process -Name HostGuard,HostWatch -EA 0|%{$_.ProcessName})}catch{E 'hostguard.processes' $_}
 # Security products that conflict with 2FA: 360 Guard, G01.
 $c=[ordered]@{services=$null;dirs=$null;antivirus=$null}
 $r.security=$c
-try{$c.services=@(Get-Service -ErrorAction SilentlyContinue|Where-Object{$_.Name -match '^(360|ZhuDongFangYu|QHActiveDefense|G01)'}|ForEach-Object{$_.Name})}catch{E 'security.services' $_}
-try{$c.dirs=@('C:\Program Files\360','C:\Program Files (x86)\360','C:\Program Files\G01','C:\Program Files (x86)\G01'|Where-Object{Test-Path -LiteralPath $_})}catch{E 'security.dirs' $_}
+try{$c.services=@(Get-Service -EA 0|?{$_.Name -match '^(360|ZhuDongFangYu|QHActiveDefense|G01)'}|%{$_.Name})}catch{E 'security.services' $_}
+try{$c.dirs=@('C:\Program Files\360','C:\Program Files (x86)\360','C:\Program Files\G01','C:\Program Files (x86)\G01'|?{Test-Path $_})}catch{E 'security.dirs' $_}
 # SecurityCenter2 exists on client editions only: absent on Server is no error.
-try{$c.antivirus=@(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct|ForEach-Object{[string]$_.displayName})}catch{}
+try{$c.antivirus=@(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct|%{[string]$_.displayName})}catch{}
+'` + WindowsBegin + `'
 $r|ConvertTo-Json -Depth 4 -Compress
+'` + WindowsEnd + `'
 `
 
 // WindowsCommand is the fixed, read-only PowerShell probe, as one
@@ -124,11 +149,16 @@ type windowsProbe struct {
 		Version psString `json:"version"`
 		Build   psString `json:"build"`
 	} `json:"os"`
-	RDP *struct {
-		Deny       psInt `json:"deny"`
-		PolicyDeny psInt `json:"policy_deny"`
-		Port       psInt `json:"port"`
-		NLA        psInt `json:"nla"`
+	DomainRole psInt `json:"domain_role"`
+	RDP        *struct {
+		Deny             psInt    `json:"deny"`
+		PolicyDeny       psInt    `json:"policy_deny"`
+		Port             psInt    `json:"port"`
+		NLA              psInt    `json:"nla"`
+		WinStation       psInt    `json:"win_station"`
+		ServiceStartMode psString `json:"service_start_mode"`
+		FirewallRules    psInt    `json:"fw_rules"`
+		FirewallEnabled  psInt    `json:"fw_enabled"`
 	} `json:"rdp"`
 	Accounts  psList[windowsAccount] `json:"accounts"`
 	HostGuard *struct {
@@ -277,14 +307,20 @@ func clip(b []byte) string {
 var ErrWindowsOutput = errors.New("windows probe: unexpected output")
 
 // ParseWindows fills the Windows sections of f from the probe's output:
-// f.OS (family "windows"), f.RDP, f.Accounts, the agent fields of f.HSS and
-// f.SecurityProducts. A section the probe could not read stays nil. It
-// accepts a UTF-8 byte order mark, CRLF line ends and the ways Windows
-// PowerShell 5.1 serialises arrays and numbers; anything else is an error
-// wrapping [ErrWindowsOutput], and f is left untouched.
+// f.OS (family "windows", the domain role), f.RDP, f.Accounts, the agent
+// fields of f.HSS and f.SecurityProducts. A section the probe could not
+// read stays nil; a domain controller's accounts stay nil (it has no local
+// accounts). The document is read between the marker lines [WindowsBegin]
+// and [WindowsEnd], whatever a login shell printed around them; output
+// without markers must be the JSON document alone. It accepts a UTF-8 byte
+// order mark, CRLF line ends and the ways Windows PowerShell 4.0 and 5.1
+// serialise arrays and numbers; anything else is an error wrapping
+// [ErrWindowsOutput], and f is left untouched.
 func ParseWindows(out []byte, f *contract.Facts) error {
-	out = bytes.TrimPrefix(out, []byte("\xef\xbb\xbf"))
-	out = bytes.TrimSpace(out)
+	out, err := windowsFrame(out)
+	if err != nil {
+		return err
+	}
 	if len(out) == 0 {
 		return fmt.Errorf("%w: empty output", ErrWindowsOutput)
 	}
@@ -312,8 +348,20 @@ func ParseWindows(out []byte, f *contract.Facts) error {
 	if err != nil {
 		return err
 	}
+	os := windowsOS(&p)
+	if p.DomainRole.Set && !failed["os.domain_role"] {
+		if p.DomainRole.V < 0 || p.DomainRole.V > 5 {
+			return fmt.Errorf("%w: domain_role %d is not a Win32_ComputerSystem.DomainRole (0-5)", ErrWindowsOutput, p.DomainRole.V)
+		}
+		os.DomainRole = contract.Ptr(int(p.DomainRole.V))
+		if p.DomainRole.V >= 4 {
+			// A domain controller has no local accounts: what WinNT://
+			// lists there are the domain's users.
+			accounts = nil
+		}
+	}
 
-	f.OS = windowsOS(&p)
+	f.OS = os
 	f.RDP = windowsRDP(&p, failed)
 	f.Accounts = accounts
 	installed, running := windowsAgent(&p, failed)
@@ -323,6 +371,36 @@ func ParseWindows(out []byte, f *contract.Facts) error {
 	f.HSS.AgentInstalled, f.HSS.AgentRunning = installed, running
 	f.SecurityProducts = windowsSecurityProducts(&p, failed)
 	return nil
+}
+
+// windowsFrame returns the document between the marker lines, or, when
+// the output holds no marker at all, the whole output trimmed.
+func windowsFrame(out []byte) ([]byte, error) {
+	const bom = "\xef\xbb\xbf"
+	if !bytes.Contains(out, []byte(WindowsBegin)) && !bytes.Contains(out, []byte(WindowsEnd)) {
+		return bytes.TrimSpace(bytes.TrimPrefix(out, []byte(bom))), nil
+	}
+	lines := bytes.Split(out, []byte("\n"))
+	marker := func(line []byte, m string) bool {
+		return string(bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(line), []byte(bom)))) == m
+	}
+	begin := -1
+	for i, line := range lines {
+		if marker(line, WindowsBegin) {
+			begin = i
+			break
+		}
+	}
+	if begin < 0 {
+		return nil, fmt.Errorf("%w: no line %q before the end marker", ErrWindowsOutput, WindowsBegin)
+	}
+	for j := begin + 1; j < len(lines); j++ {
+		if marker(lines[j], WindowsEnd) {
+			doc := bytes.Join(lines[begin+1:j], []byte("\n"))
+			return bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(doc), []byte(bom))), nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no line %q after the begin marker (output cut short?)", ErrWindowsOutput, WindowsEnd)
 }
 
 func windowsOS(p *windowsProbe) *contract.OS {
@@ -340,28 +418,65 @@ func windowsOS(p *windowsProbe) *contract.OS {
 	return os
 }
 
+// windowsRDP derives the Remote Desktop facts. RDP is enabled when the
+// registry allows connections (Group Policy first), the TermService
+// service is not disabled, and the RDP-Tcp listener is not switched off
+// (fEnableWinStation 0); any of them known to forbid it makes it false,
+// and it is true only when all three are known to allow it.
 func windowsRDP(p *windowsProbe, failed map[string]bool) *contract.RDP {
 	if p.RDP == nil {
 		return nil
 	}
 	r := &contract.RDP{}
+	var registry *bool
 	switch {
 	case failed["rdp.policy"]:
 		// The policy may override the local value: unknown.
 	case p.RDP.PolicyDeny.Set:
-		r.Enabled = contract.Ptr(p.RDP.PolicyDeny.V == 0)
+		registry = contract.Ptr(p.RDP.PolicyDeny.V == 0)
 		r.PolicyOverride = contract.Ptr(true)
-	case p.RDP.Deny.Set:
-		r.Enabled = contract.Ptr(p.RDP.Deny.V == 0)
+	case p.RDP.Deny.Set && !failed["rdp.deny"]:
+		registry = contract.Ptr(p.RDP.Deny.V == 0)
 		r.PolicyOverride = contract.Ptr(false)
 	}
-	if p.RDP.Port.Set && p.RDP.Port.V > 0 && p.RDP.Port.V < 65536 {
+	winStationRead := !failed["rdp.winstation"]
+	if winStationRead && p.RDP.Port.Set && p.RDP.Port.V > 0 && p.RDP.Port.V < 65536 {
 		r.Port = contract.Ptr(int(p.RDP.Port.V))
 	}
-	if p.RDP.NLA.Set {
+	if winStationRead && p.RDP.NLA.Set {
 		r.NLA = contract.Ptr(p.RDP.NLA.V != 0)
 	}
+	if winStationRead && p.RDP.WinStation.Set {
+		r.WinStationEnabled = contract.Ptr(p.RDP.WinStation.V != 0)
+	}
+	var service *bool
+	if mode := strings.TrimSpace(p.RDP.ServiceStartMode.V); p.RDP.ServiceStartMode.Set && mode != "" && !failed["rdp.service"] {
+		r.ServiceStartMode = contract.Ptr(mode)
+		service = contract.Ptr(!strings.EqualFold(mode, "Disabled") && !strings.EqualFold(mode, "absent"))
+	}
+	if p.RDP.FirewallRules.Set && p.RDP.FirewallEnabled.Set && p.RDP.FirewallRules.V > 0 && !failed["rdp.firewall"] {
+		r.FirewallEnabled = contract.Ptr(p.RDP.FirewallEnabled.V > 0)
+	}
+	r.Enabled = allOf(registry, service, r.WinStationEnabled)
 	return r
+}
+
+// allOf is false when any condition is known false, true when all are
+// known true, and unknown otherwise.
+func allOf(conds ...*bool) *bool {
+	all := true
+	for _, c := range conds {
+		switch {
+		case c == nil:
+			all = false
+		case !*c:
+			return contract.Ptr(false)
+		}
+	}
+	if !all {
+		return nil
+	}
+	return contract.Ptr(true)
 }
 
 func windowsAccounts(l psList[windowsAccount]) ([]contract.Account, error) {
@@ -378,7 +493,7 @@ func windowsAccounts(l psList[windowsAccount]) ([]contract.Account, error) {
 			acc.Enabled = contract.Ptr(a.UserFlags.V&0x2 == 0)
 		}
 		if a.PasswordExpired.Set {
-			acc.MustChangePassword = contract.Ptr(a.PasswordExpired.V == 1)
+			acc.MustChangePassword = contract.Ptr(a.PasswordExpired.V != 0)
 		}
 		accounts = append(accounts, acc)
 	}

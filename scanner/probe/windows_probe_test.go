@@ -28,8 +28,15 @@ func TestWindowsProbeCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ConvertTo-Json -Depth 4 -Compress",
-		"Get-CimInstance -ClassName Win32_OperatingSystem",
-		"Get-WmiObject -Class Win32_OperatingSystem",
+		"try{Get-CimInstance $c @a}catch{Get-WmiObject $c @a}",
+		"W Win32_OperatingSystem",
+		"W Win32_ComputerSystem",
+		`W Win32_Service "Name='TermService'"`,
+		"fEnableWinStation",
+		"Get-NetFirewallRule -Group '@FirewallAPI.dll,-28752'",
+		"Get-NetFirewallRule -DisplayGroup 'Remote Desktop'",
+		"if(!($r.domain_role -ge 4))",
+		"'" + WindowsBegin + "'\n$r|ConvertTo-Json -Depth 4 -Compress\n'" + WindowsEnd + "'",
 		`HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services`,
 		`WinNT://`,
 		"Get-Service -Name HostGuard",
@@ -43,6 +50,11 @@ func TestWindowsProbeCommand(t *testing.T) {
 	writes := regexp.MustCompile(`(?i)\b(Set|Remove|New|Stop|Start|Restart|Rename|Clear|Add|Disable|Enable)-[A-Za-z]+|Invoke-Expression|\biex\b|Out-File|net user|reg add|sc\.exe`)
 	if m := writes.FindString(script); m != "" {
 		t.Errorf("probe script is not read-only: it uses %q", m)
+	}
+	// Windows PowerShell 4.0 (Server 2012 R2): nothing that came later.
+	ps5 := regexp.MustCompile(`::new\(|(?m)^class |(?m)^using |Get-LocalUser|Get-ComputerInfo|\.StartType|-AsHashtable|Get-Service[^|;]*StartType`)
+	if m := ps5.FindString(script); m != "" {
+		t.Errorf("probe script uses %q, which Windows PowerShell 4.0 lacks", m)
 	}
 	if strings.Count(script, "try{") != strings.Count(script, "catch{") {
 		t.Errorf("every try needs its catch: %d try, %d catch", strings.Count(script, "try{"), strings.Count(script, "catch{"))
@@ -127,11 +139,13 @@ func TestWindowsProbeSystems(t *testing.T) {
 		installed      bool
 		running        bool
 		products       []string
+		firewall       bool
+		role           int
 	}{
-		{"server-2012r2", "6.3.9600", "9600", true, false, 3389, nil, true, true, []string{}},
-		{"server-2016", "10.0.14393", "14393", false, false, 3389, nil, true, true, []string{}},
-		{"server-2019", "10.0.17763", "17763", false, true, 3389, []string{"Administrator"}, true, false, []string{}},
-		{"server-2022", "10.0.20348", "20348", true, false, 3390, nil, false, false, []string{"360 Guard"}},
+		{"server-2012r2", "6.3.9600", "9600", true, false, 3389, nil, true, true, []string{}, true, 2},
+		{"server-2016", "10.0.14393", "14393", false, false, 3389, nil, true, true, []string{}, false, 3},
+		{"server-2019", "10.0.17763", "17763", false, true, 3389, []string{"Administrator"}, true, false, []string{}, true, 2},
+		{"server-2022", "10.0.20348", "20348", true, false, 3390, nil, false, false, []string{"360 Guard"}, true, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.system, func(t *testing.T) {
@@ -148,6 +162,9 @@ func TestWindowsProbeSystems(t *testing.T) {
 			}
 			if !strings.HasPrefix(*f.OS.Name, "Microsoft Windows Server") {
 				t.Errorf("os name = %q", *f.OS.Name)
+			}
+			if *f.RDP.FirewallEnabled != tt.firewall || *f.RDP.ServiceStartMode != "Manual" || !*f.RDP.WinStationEnabled || *f.OS.DomainRole != tt.role {
+				t.Errorf("rdp firewall %v service %s winstation %v, domain role %d", *f.RDP.FirewallEnabled, *f.RDP.ServiceStartMode, *f.RDP.WinStationEnabled, *f.OS.DomainRole)
 			}
 			if *f.RDP.Enabled != tt.rdpEnabled || *f.RDP.PolicyOverride != tt.policy || *f.RDP.Port != tt.port {
 				t.Errorf("rdp = enabled %v policy %v port %v", *f.RDP.Enabled, *f.RDP.PolicyOverride, *f.RDP.Port)
@@ -176,13 +193,14 @@ func TestWindowsProbeSystems(t *testing.T) {
 func winProbeDoc(t *testing.T, replace map[string]string) []byte {
 	t.Helper()
 	base := map[string]json.RawMessage{
-		"schema":    json.RawMessage(`"factorgate/windows-probe/v1"`),
-		"os":        json.RawMessage(`{"caption":"Microsoft Windows Server 2019 Datacenter","version":"10.0.17763","build":"17763"}`),
-		"rdp":       json.RawMessage(`{"deny":0,"policy_deny":null,"port":3389,"nla":1}`),
-		"accounts":  json.RawMessage(`[{"name":"Administrator","user_flags":66049,"password_expired":0}]`),
-		"hostguard": json.RawMessage(`{"service":"Running","dir":true,"processes":["HostGuard","HostWatch"]}`),
-		"security":  json.RawMessage(`{"services":[],"dirs":[],"antivirus":null}`),
-		"errors":    json.RawMessage(`[]`),
+		"schema":      json.RawMessage(`"factorgate/windows-probe/v1"`),
+		"os":          json.RawMessage(`{"caption":"Microsoft Windows Server 2019 Datacenter","version":"10.0.17763","build":"17763"}`),
+		"domain_role": json.RawMessage(`2`),
+		"rdp":         json.RawMessage(`{"deny":0,"policy_deny":null,"port":3389,"nla":1,"win_station":1,"service_start_mode":"Manual","fw_rules":3,"fw_enabled":3}`),
+		"accounts":    json.RawMessage(`[{"name":"Administrator","user_flags":66049,"password_expired":0}]`),
+		"hostguard":   json.RawMessage(`{"service":"Running","dir":true,"processes":["HostGuard","HostWatch"]}`),
+		"security":    json.RawMessage(`{"services":[],"dirs":[],"antivirus":null}`),
+		"errors":      json.RawMessage(`[]`),
 	}
 	for k, v := range replace {
 		if v == "" {
@@ -221,14 +239,14 @@ func TestParseWindowsProbe(t *testing.T) {
 		{name: "array in a value/Count wrapper", in: winProbeDoc(t, map[string]string{"accounts": `{"value":[{"name":"a","user_flags":513,"password_expired":0},{"name":"b","user_flags":515,"password_expired":1}],"Count":2}`}),
 			want: want{"true/false/3389/true", "a:true:false,b:false:true", "true/true", "", "10.0.17763"}},
 		{name: "numbers as strings", in: winProbeDoc(t, map[string]string{
-			"rdp":      `{"deny":"0","policy_deny":null,"port":"3390","nla":"0"}`,
+			"rdp":      `{"deny":"0","policy_deny":null,"port":"3390","nla":"0","win_station":"1","service_start_mode":"Auto"}`,
 			"accounts": `[{"name":"Administrator","user_flags":"66049","password_expired":"1"}]`}),
 			want: want{"true/false/3390/false", "Administrator:true:true", "true/true", "", "10.0.17763"}},
 		{name: "booleans as strings, one process as a string", in: winProbeDoc(t, map[string]string{"hostguard": `{"service":"Stopped","dir":"True","processes":"HostWatch"}`}),
 			want: want{"true/false/3389/true", "Administrator:true:false", "true/false", "", "10.0.17763"}},
-		{name: "group policy denies", in: winProbeDoc(t, map[string]string{"rdp": `{"deny":0,"policy_deny":1,"port":3389,"nla":1}`}),
+		{name: "group policy denies", in: winProbeDoc(t, map[string]string{"rdp": `{"deny":0,"policy_deny":1,"port":3389,"nla":1,"win_station":1,"service_start_mode":"Auto"}`}),
 			want: want{"false/true/3389/true", "Administrator:true:false", "true/true", "", "10.0.17763"}},
-		{name: "group policy allows what the local value denies", in: winProbeDoc(t, map[string]string{"rdp": `{"deny":1,"policy_deny":0,"port":3389,"nla":1}`}),
+		{name: "group policy allows what the local value denies", in: winProbeDoc(t, map[string]string{"rdp": `{"deny":1,"policy_deny":0,"port":3389,"nla":1,"win_station":1,"service_start_mode":"Auto"}`}),
 			want: want{"true/true/3389/true", "Administrator:true:false", "true/true", "", "10.0.17763"}},
 		{name: "policy unreadable makes rdp unknown", in: winProbeDoc(t, map[string]string{"errors": `["rdp.policy: Requested registry access is not allowed."]`}),
 			want: want{"nil/nil/3389/true", "Administrator:true:false", "true/true", "", "10.0.17763"}},
@@ -260,7 +278,7 @@ func TestParseWindowsProbe(t *testing.T) {
 		{name: "two documents", in: append(winProbeDoc(t, nil), winProbeDoc(t, nil)...), wantErr: "trailing data"},
 		{name: "wrong schema", in: winProbeDoc(t, map[string]string{"schema": `"other"`}), wantErr: `schema "other"`},
 		{name: "no schema", in: []byte(`{"os":null}`), wantErr: `schema ""`},
-		{name: "port not a number", in: winProbeDoc(t, map[string]string{"rdp": `{"deny":0,"port":"RDP","nla":1}`}), wantErr: "want an integer"},
+		{name: "port not a number", in: winProbeDoc(t, map[string]string{"rdp": `{"deny":0,"port":"RDP","nla":1,"win_station":1,"service_start_mode":"Auto"}`}), wantErr: "want an integer"},
 		{name: "deny a boolean", in: winProbeDoc(t, map[string]string{"rdp": `{"deny":true}`}), wantErr: "want an integer"},
 		{name: "account name a number", in: winProbeDoc(t, map[string]string{"accounts": `[{"name":7}]`}), wantErr: "want a string"},
 		{name: "account without name", in: winProbeDoc(t, map[string]string{"accounts": `[{"user_flags":513}]`}), wantErr: "accounts[0] has no name"},
@@ -400,6 +418,9 @@ func FuzzParseWindowsProbe(f *testing.F) {
 	f.Add([]byte(`{"schema":"factorgate/windows-probe/v1","rdp":{"deny":"1","policy_deny":0},"errors":"rdp.port: x"}`))
 	f.Add([]byte("\xef\xbb\xbf{}"))
 	f.Add([]byte("garbage"))
+	f.Add([]byte("Active code page: 65001\r\n" + WindowsBegin + "\r\n" + `{"schema":"factorgate/windows-probe/v1","domain_role":5,"rdp":{"deny":0,"win_station":0,"service_start_mode":"Disabled","fw_rules":3,"fw_enabled":0},"accounts":[{"name":"a","password_expired":2}]}` + "\r\n" + WindowsEnd + "\r\nWARNING: x\r\n"))
+	f.Add([]byte(WindowsBegin + "\n" + WindowsEnd))
+	f.Add([]byte(WindowsEnd + "\n{}\n" + WindowsBegin))
 	f.Fuzz(func(t *testing.T, out []byte) {
 		var a, b contract.Facts
 		errA := ParseWindows(out, &a)
@@ -424,6 +445,13 @@ func FuzzParseWindowsProbe(f *testing.F) {
 				t.Fatalf("account without a name")
 			}
 		}
+		if a.OS.DomainRole != nil && *a.OS.DomainRole >= 4 && a.Accounts != nil {
+			t.Fatalf("a domain controller has accounts")
+		}
+		if r := a.RDP; r != nil && r.Enabled != nil && *r.Enabled &&
+			(r.ServiceStartMode == nil || *r.ServiceStartMode == "Disabled" || r.WinStationEnabled == nil || !*r.WinStationEnabled) {
+			t.Fatalf("rdp enabled without the service and the listener known to be on: %+v", r)
+		}
 		if a.RDP != nil && a.RDP.Port != nil && (*a.RDP.Port <= 0 || *a.RDP.Port > 65535) {
 			t.Fatalf("rdp port %d", *a.RDP.Port)
 		}
@@ -433,4 +461,146 @@ func FuzzParseWindowsProbe(f *testing.F) {
 			t.Fatalf("parse is not deterministic")
 		}
 	})
+}
+
+// TestParseWindowsRDPService covers what makes RDP really answer: the
+// registry, the TermService service, the RDP-Tcp listener, and the
+// firewall rule group beside them; and the domain role.
+func TestParseWindowsRDPService(t *testing.T) {
+	rdp := func(extra string) string {
+		return `{"deny":0,"policy_deny":null,"port":3389,"nla":1` + extra + `}`
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		// enabled/service/winstation/firewall
+		want string
+	}{
+		{"all on", winProbeDoc(t, nil), "true/Manual/true/true"},
+		{"service disabled", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":1,"service_start_mode":"Disabled","fw_rules":3,"fw_enabled":3`)}), "false/Disabled/true/true"},
+		{"service absent", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":1,"service_start_mode":"absent"`)}), "false/absent/true/nil"},
+		{"listener off", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":0,"service_start_mode":"Auto","fw_rules":3,"fw_enabled":3`)}), "false/Auto/false/true"},
+		{"listener off as a string", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":"0","service_start_mode":"Auto"`)}), "false/Auto/false/nil"},
+		{"firewall group disabled", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":1,"service_start_mode":"Manual","fw_rules":3,"fw_enabled":0`)}), "true/Manual/true/false"},
+		{"firewall group partly enabled", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":1,"service_start_mode":"Manual","fw_rules":3,"fw_enabled":1`)}), "true/Manual/true/true"},
+		{"firewall group not found", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":1,"service_start_mode":"Manual","fw_rules":0,"fw_enabled":0`)}), "true/Manual/true/nil"},
+		{"firewall unreadable", winProbeDoc(t, map[string]string{"errors": `["rdp.firewall: The term 'Get-NetFirewallRule' is not recognized"]`}), "true/Manual/true/nil"},
+		{"service unreadable", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":1,"service_start_mode":null`), "errors": `["rdp.service: Access denied"]`}), "nil/nil/true/nil"},
+		{"service unknown but listener off", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":0`)}), "false/nil/false/nil"},
+		{"listener value absent", winProbeDoc(t, map[string]string{"rdp": rdp(`,"win_station":null,"service_start_mode":"Manual"`)}), "nil/Manual/nil/nil"},
+		{"listener key unreadable", winProbeDoc(t, map[string]string{"errors": `["rdp.winstation: Requested registry access is not allowed."]`}), "nil/Manual/nil/true"},
+		{"registry denies, service on", winProbeDoc(t, map[string]string{"rdp": `{"deny":1,"policy_deny":null,"port":3389,"nla":1,"win_station":1,"service_start_mode":"Auto"}`}), "false/Auto/true/nil"},
+		{"output of an older probe", winProbeDoc(t, map[string]string{"rdp": rdp(""), "domain_role": ""}), "nil/nil/nil/nil"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f contract.Facts
+			if err := ParseWindows(tt.in, &f); err != nil {
+				t.Fatal(err)
+			}
+			r := f.RDP
+			got := winFmtBool(r.Enabled) + "/" + orNil(r.ServiceStartMode) + "/" + winFmtBool(r.WinStationEnabled) + "/" + winFmtBool(r.FirewallEnabled)
+			if got != tt.want {
+				t.Errorf("enabled/service/winstation/firewall = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func orNil(s *string) string {
+	if s == nil {
+		return "nil"
+	}
+	return *s
+}
+
+// TestParseWindowsAccountsAndRole: PasswordExpired is any non-zero value,
+// and a domain controller reports no local accounts.
+func TestParseWindowsAccountsAndRole(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       []byte
+		accounts string
+		role     string
+		wantErr  string
+	}{
+		{name: "password expired 2", in: winProbeDoc(t, map[string]string{"accounts": `[{"name":"Administrator","user_flags":66049,"password_expired":2}]`}),
+			accounts: "Administrator:true:true", role: "2"},
+		{name: "password expired -1", in: winProbeDoc(t, map[string]string{"accounts": `[{"name":"Administrator","user_flags":66049,"password_expired":"-1"}]`}),
+			accounts: "Administrator:true:true", role: "2"},
+		{name: "password expired 0", in: winProbeDoc(t, nil), accounts: "Administrator:true:false", role: "2"},
+		{name: "member server", in: winProbeDoc(t, map[string]string{"domain_role": "3"}), accounts: "Administrator:true:false", role: "3"},
+		{name: "backup domain controller", in: winProbeDoc(t, map[string]string{"domain_role": "4", "accounts": "null"}), accounts: "nil", role: "4"},
+		{name: "primary domain controller listing domain users anyway", in: winProbeDoc(t, map[string]string{"domain_role": `"5"`}), accounts: "nil", role: "5"},
+		{name: "role unreadable", in: winProbeDoc(t, map[string]string{"domain_role": "null", "errors": `["os.domain_role: Invalid class"]`}), accounts: "Administrator:true:false", role: "nil"},
+		{name: "role out of range", in: winProbeDoc(t, map[string]string{"domain_role": "9"}), wantErr: "domain_role 9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f contract.Facts
+			err := ParseWindows(tt.in, &f)
+			if tt.wantErr != "" {
+				if err == nil || !errors.Is(err, ErrWindowsOutput) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			role := "nil"
+			if f.OS.DomainRole != nil {
+				role = strconv.Itoa(*f.OS.DomainRole)
+			}
+			if got := winFmtAccounts(f.Accounts); got != tt.accounts || role != tt.role {
+				t.Errorf("accounts %s role %s, want %s role %s", got, role, tt.accounts, tt.role)
+			}
+		})
+	}
+}
+
+// TestParseWindowsFraming: the document is read between its marker lines,
+// whatever a login shell prints around them.
+func TestParseWindowsFraming(t *testing.T) {
+	doc := string(winProbeDoc(t, nil))
+	framed := WindowsBegin + "\r\n" + doc + "\r\n" + WindowsEnd + "\r\n"
+	tests := []struct {
+		name, in, wantErr string
+	}{
+		{name: "framed", in: framed},
+		{name: "chcp before", in: "Active code page: 65001\r\n" + framed},
+		{name: "bom and chcp before", in: "\xef\xbb\xbfActive code page: 65001\r\n" + framed},
+		{name: "bom on the marker line", in: "\xef\xbb\xbf" + framed},
+		{name: "warnings before and after", in: "WARNING: The names of some imported commands include unapproved verbs.\r\n" + framed + "WARNING: something else\r\n"},
+		{name: "braces in the noise", in: "{\"not\":\"the probe\"}\r\n" + framed + "{}\r\n"},
+		{name: "lf only", in: strings.ReplaceAll(framed, "\r\n", "\n")},
+		{name: "unframed document alone", in: doc + "\r\n"},
+		{name: "unframed with noise", in: "Active code page: 65001\r\n" + doc, wantErr: "does not start with a JSON object"},
+		{name: "no end marker", in: WindowsBegin + "\r\n" + doc + "\r\n", wantErr: "no line \"" + WindowsEnd + "\" after the begin marker"},
+		{name: "no begin marker", in: doc + "\r\n" + WindowsEnd + "\r\n", wantErr: "no line \"" + WindowsBegin + "\" before"},
+		{name: "noise inside the frame", in: WindowsBegin + "\r\nWARNING: x\r\n" + doc + "\r\n" + WindowsEnd, wantErr: "does not start with a JSON object"},
+		{name: "empty frame", in: WindowsBegin + "\r\n" + WindowsEnd + "\r\n", wantErr: "empty output"},
+		{name: "marker not on its own line", in: "echo " + WindowsBegin + "\r\n" + doc + "\r\n" + WindowsEnd, wantErr: "no line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f contract.Facts
+			err := ParseWindows([]byte(tt.in), &f)
+			if tt.wantErr != "" {
+				if err == nil || !errors.Is(err, ErrWindowsOutput) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if f.OS != nil {
+					t.Errorf("facts filled on error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.RDP == nil || f.RDP.Enabled == nil || !*f.RDP.Enabled {
+				t.Errorf("rdp = %+v", f.RDP)
+			}
+		})
+	}
 }

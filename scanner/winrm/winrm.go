@@ -3,6 +3,21 @@
 // CA file by default, Basic or NTLM authentication, passwords from an
 // [inventory.Secret], every request bounded by a deadline, output capped.
 //
+// # The password on the wire
+//
+// The winrm client's SOAP messages travel over this package's own HTTP
+// transport. Under auth ntlm no request carries a Basic header, whatever
+// the host's 401 offers: a host that offers only Basic gets
+// [ErrBasicRefused], not the password. Basic over plain HTTP is refused
+// too, unless the inventory sets winrm.allow_basic_over_http.
+//
+// # Output cap
+//
+// Every HTTP response body is cut while it is read, at the output cap
+// ([transport.Config.MaxOutput]) plus one SOAP envelope, so that a host
+// answering with an endless body costs the scanner no more than that; the
+// decoded stdout of a command is capped at MaxOutput as well.
+//
 // Build a dialer for a scan with [New]; the scanner engine does.
 package winrm
 
@@ -36,6 +51,11 @@ const (
 // ErrAuth is returned (wrapped) by the WinRM transport when the host
 // refuses the credentials (HTTP 401).
 var ErrAuth = errors.New("authentication refused")
+
+// ErrBasicRefused is returned (wrapped) when sending the password in a
+// Basic header would expose it: under auth ntlm (the host offers only
+// Basic), or over plain HTTP without winrm.allow_basic_over_http.
+var ErrBasicRefused = errors.New("basic authentication refused")
 
 // ErrCertificate is returned (wrapped) by the WinRM transport when the
 // host's TLS certificate cannot be verified.
@@ -85,6 +105,10 @@ func Dial(ctx context.Context, h inventory.Host, opts transport.Config) (transpo
 	if auth != "basic" && auth != "ntlm" {
 		return nil, fmt.Errorf("%s: auth %q is not supported (want basic or ntlm)", label, cfg.Auth)
 	}
+	if auth == "basic" && !cfg.HTTPS && !cfg.AllowBasicOverHTTP {
+		return nil, fmt.Errorf("%s: %w: Basic authentication over plain HTTP would send the password in clear (%s: set winrm.https: true, or winrm.auth: ntlm, or accept the risk with winrm.allow_basic_over_http: true)",
+			label, ErrBasicRefused, h.Place())
+	}
 	if cfg.User == "" {
 		return nil, fmt.Errorf("%s: no user set (winrm.user)", label)
 	}
@@ -120,8 +144,11 @@ func Dial(ctx context.Context, h inventory.Host, opts transport.Config) (transpo
 	params := *winrm.DefaultParameters
 	params.Timeout = fmt.Sprintf("PT%dS", int(op.Seconds()))
 	params.Dial = conns.dial
-	if auth == "ntlm" {
-		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientNTLMWithDial(conns.dial) }
+	// Every response body, SOAP envelope included, is capped: the output
+	// cap plus one envelope of the size the client asks the host to keep to.
+	bodyLimit := opts.MaxOutput + int64(params.EnvelopeSize)
+	params.TransportDecorator = func() winrm.Transporter {
+		return &httpTransporter{auth: auth, user: cfg.User, password: password, allowBasicPlainHTTP: cfg.AllowBasicOverHTTP, dial: conns.dial, bodyLimit: bodyLimit}
 	}
 	endpoint := winrm.NewEndpoint(h.Address, port, cfg.HTTPS, cfg.HTTPS && cfg.Insecure, caPEM, nil, nil, op+10*time.Second)
 	client, err := winrm.NewClientWithParameters(endpoint, cfg.User, password, &params)
@@ -231,6 +258,9 @@ var (
 // and what to do; the client's error stays in the chain for errors.Is.
 func (s *winrmSession) explain(err error) error {
 	msg := err.Error()
+	if errors.Is(err, transport.ErrOutputTooLarge) || errors.Is(err, ErrBasicRefused) {
+		return &winrmError{msg: s.label + ": " + transport.OneLine(wrapperOf(err, transport.ErrOutputTooLarge, ErrBasicRefused)), errs: []error{err}}
+	}
 	if winrm401.MatchString(msg) {
 		return fmt.Errorf("%s: %w for user %s (check %s)", s.label, ErrAuth, s.user, s.where)
 	}
@@ -267,6 +297,20 @@ type winrmError struct {
 
 func (e *winrmError) Error() string   { return e.msg }
 func (e *winrmError) Unwrap() []error { return e.errs }
+
+// wrapperOf is the text of the error in err's chain that wraps one of
+// sentinels directly: the one that says what happened, without the winrm
+// client's prefixes.
+func wrapperOf(err error, sentinels ...error) string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		for _, s := range sentinels {
+			if errors.Unwrap(e) == s {
+				return e.Error()
+			}
+		}
+	}
+	return err.Error()
+}
 
 // innermost is the text of the deepest wrapped error.
 func innermost(err error) string {

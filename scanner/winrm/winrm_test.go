@@ -79,16 +79,22 @@ func TestWinRMProbeProfiles(t *testing.T) {
 		version    string
 	}
 	wants := map[string]want{
-		winprofiles.Server2012R2:       {true, false, true, "", "6.3.9600"},
-		winprofiles.Server2016:         {true, false, true, "", "10.0.14393"},
-		winprofiles.Server2019:         {true, false, true, "", "10.0.17763"},
-		winprofiles.Server2022:         {true, false, true, "", "10.0.20348"},
-		winprofiles.RDPOff:             {false, false, true, "", "10.0.17763"},
-		winprofiles.RDPOffByPolicy:     {false, false, true, "", "10.0.17763"},
-		winprofiles.MustChange:         {true, true, true, "", "10.0.20348"},
-		winprofiles.MustChangeDisabled: {true, false, true, "", "10.0.20348"},
-		winprofiles.AgentAbsent:        {true, false, false, "", "10.0.17763"},
-		winprofiles.ConflictingProduct: {true, false, true, "360 Guard", "10.0.14393"},
+		winprofiles.Server2012R2:        {true, false, true, "", "6.3.9600"},
+		winprofiles.Server2016:          {true, false, true, "", "10.0.14393"},
+		winprofiles.Server2019:          {true, false, true, "", "10.0.17763"},
+		winprofiles.Server2022:          {true, false, true, "", "10.0.20348"},
+		winprofiles.RDPOff:              {false, false, true, "", "10.0.17763"},
+		winprofiles.RDPOffByPolicy:      {false, false, true, "", "10.0.17763"},
+		winprofiles.MustChange:          {true, true, true, "", "10.0.20348"},
+		winprofiles.MustChangeDisabled:  {true, false, true, "", "10.0.20348"},
+		winprofiles.AgentAbsent:         {true, false, false, "", "10.0.17763"},
+		winprofiles.ConflictingProduct:  {true, false, true, "360 Guard", "10.0.14393"},
+		winprofiles.TermServiceDisabled: {false, false, true, "", "10.0.17763"},
+		winprofiles.WinStationOff:       {false, false, true, "", "10.0.20348"},
+		winprofiles.RDPFirewallOff:      {true, false, true, "", "10.0.14393"},
+		winprofiles.MustChangeExpired2:  {true, true, true, "", "10.0.17763"},
+		winprofiles.DomainController:    {true, false, true, "", "10.0.20348"},
+		winprofiles.BannerNoise:         {true, false, true, "", "10.0.17763"},
 	}
 	var specs []winrmsim.HostSpec
 	for _, p := range winrmsim.Profiles() {
@@ -309,7 +315,9 @@ func TestWinRMTransportErrors(t *testing.T) {
 func TestWinRMPlainHTTP(t *testing.T) {
 	sim := startSim(t, winrmsim.Config{Hosts: []winrmsim.HostSpec{{Name: "plain", Profile: winprofiles.Server2016}}})
 	logs := captureLogs(t)
-	sess, err := winrm.Dial(context.Background(), simHost(sim.Hosts()[0], false, ""), simOptions(simPassword))
+	h := simHost(sim.Hosts()[0], false, "")
+	h.WinRM.AllowBasicOverHTTP = true
+	sess, err := winrm.Dial(context.Background(), h, simOptions(simPassword))
 	if err != nil {
 		t.Fatal(err)
 	}
