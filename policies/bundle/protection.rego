@@ -146,3 +146,16 @@ warnings contains {
 	input.hss.agent_running == true
 	not _cloud
 }
+
+# HSS lists the matched server under another name: it was matched by IP
+# address (or by hss_host_id), so it may be another server.
+warnings contains {
+	"check": "protection",
+	"message": sprintf("HSS knows this server as %q, not %q: it was matched by IP address (or by hss_host_id); check that it is the same server", [input.hss.host_name, input.host.name]),
+	"remediation": "Set hss_host_id in the inventory to the HSS host id of this server (source: hss_01_0568)",
+	"severity": "low",
+} if {
+	is_string(input.hss.host_name)
+	input.hss.host_name != ""
+	input.hss.host_name != input.host.name
+}

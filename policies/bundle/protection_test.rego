@@ -85,3 +85,13 @@ test_agent_unknown_names_the_probe_error if {
 	vs := protection.violations with input as object.union(fx.linux, {"hss": h, "error": "probe output: agent: unexpected line"})
 	fx.messages(vs) == {"whether the HSS agent runs could not be read (probe output: agent: unexpected line), and the scan read no cloud facts"}
 }
+
+test_hss_name_differs_warns if {
+	ws := protection.warnings with input as object.union(fx.linux, {"hss": object.union(fx.linux.hss, {"host_name": "db-07"})})
+	fx.has(ws, `HSS knows this server as "db-07"`)
+}
+
+test_hss_name_same_does_not_warn if {
+	ws := protection.warnings with input as object.union(fx.linux, {"hss": object.union(fx.linux.hss, {"host_name": fx.linux.host.name})})
+	not fx.has(ws, "HSS knows this server as")
+}

@@ -12,7 +12,17 @@ import future.keywords.not
 
 import data.factorgate.lib
 
-_mode := lib.params.auth_mode
+# A host whose 2FA is already on in SMS/email mode is judged by the topic it
+# uses (the scan reads that topic for it), whatever mode the audit is for:
+# a deleted or unconfirmed topic makes such a host enabled_ineligible.
+_host_sms if {
+	input.hss.two_factor.enabled == true
+	input.hss.two_factor.auth_type == "sms"
+}
+
+_mode := "sms" if {
+	_host_sms
+} else := lib.params.auth_mode
 
 # _ok is the requirement; the findings below say why it does not hold.
 _ok if _mode == "code"

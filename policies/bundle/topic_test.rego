@@ -49,3 +49,22 @@ test_unknown_mode_fails if {
 	vs := topic.violations with input as fx.linux with data.factorgate.params as {"auth_mode": "email"}
 	fx.has(vs, "auth_mode is email")
 }
+
+_sms_host(t) := object.union(fx.linux, {
+	"hss": object.union(fx.linux.hss, {"two_factor": {"enabled": true, "auth_type": "sms", "topic_urn": "urn:smn:eu-de:p1:2fa"}}),
+	"topic": t,
+})
+
+test_host_in_sms_mode_is_judged_by_its_topic_in_code_mode if {
+	vs := topic.violations with input as _sms_host(object.union(_good, {"exists": false}))
+	fx.messages(vs) == {"SMS/email mode: SMN topic urn:smn:eu-de:p1:2fa does not exist"}
+}
+
+test_host_in_sms_mode_with_unconfirmed_topic_fails if {
+	vs := topic.violations with input as _sms_host(object.union(_good, {"confirmed": false}))
+	fx.has(vs, "has no confirmed SMS or email subscription")
+}
+
+test_host_in_sms_mode_with_its_topic_confirmed_passes if {
+	count(topic.violations) == 0 with input as _sms_host(_good)
+}
