@@ -24,12 +24,16 @@ var eligible79 = []string{
 	"PermitRootLogin yes",
 }
 
-// scanOne scans srv through the real engine and ssh transport and returns
-// its facts.
-func scanOne(t *testing.T, srv *sshdtest.Server) *contract.Facts {
+// scanOne scans srv through the real engine and ssh transport, as the
+// inventory host h or else as sshdHost(srv), and returns its facts.
+func scanOne(t *testing.T, srv *sshdtest.Server, h ...inventory.Host) *contract.Facts {
 	t.Helper()
+	host := sshdHost(srv)
+	if len(h) > 0 {
+		host = h[0]
+	}
 	var got []*contract.Facts
-	if err := Scan(context.Background(), []inventory.Host{sshdHost(srv)}, Options{NoSSHConfig: true, Env: noEnv},
+	if err := Scan(context.Background(), []inventory.Host{host}, Options{NoSSHConfig: true, Env: noEnv},
 		func(f *contract.Facts) { got = append(got, f) }); err != nil {
 		t.Fatal(err)
 	}

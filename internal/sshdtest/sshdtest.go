@@ -265,6 +265,40 @@ func (s *Server) AddPasswordUser(t testing.TB) (name, password string) {
 	return name, password
 }
 
+// AddUser creates a local user without a password for the test, lets it
+// log in to s with KeyFile (sshd reads authorized_keys as the user), and
+// removes it afterwards. The server's configuration and host key stay
+// readable by root alone, as on a Red Hat host. Creating users needs root:
+// elsewhere the test is skipped.
+func (s *Server) AddUser(t testing.TB) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a second user needs root to create it")
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "fgu" + hex.EncodeToString(b[:])[:9]
+	if out, err := exec.Command("useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("userdel", "-f", name).Run() })
+	// No password, yet not locked ("!"), which sshd refuses without PAM.
+	if out, err := exec.Command("usermod", "-p", "*", name).CombinedOutput(); err != nil {
+		t.Fatalf("usermod: %v: %s", err, out)
+	}
+	// The user must reach authorized_keys; the directories above Dir
+	// (t.TempDir's own) are root's 0700.
+	for d := s.Dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(s.Dir, "authorized_keys"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
 // KnownHostsLine is the known_hosts line for this server's host key.
 func (s *Server) KnownHostsLine() string { return knownhosts.Line([]string{s.Addr}, s.HostKey) }
 

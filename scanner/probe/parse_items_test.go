@@ -2,6 +2,9 @@ package probe
 
 import (
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -113,5 +116,23 @@ func TestParseLinuxErrorsSayWhy(t *testing.T) {
 	err = ParseLinux(out[:len(out)/2], banner, &f)
 	if !errors.Is(err, ErrLinuxTruncated) || !strings.HasPrefix(err.Error(), "probe output was cut short") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestSudoersDropIn keeps deploy/sudoers.d/factorgate the rule the facts
+// name for a stock sshd (no -f) whose OpenSSH 7.x needs a connection.
+func TestSudoersDropIn(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "sudoers.d", "factorgate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sudoersLine("ops", "/usr/sbin/sshd", nil) + ", " + sudoersCommand("/usr/sbin/sshd", []string{"-C", sshdAnyConnSpec})
+	if !strings.Contains(string(b), "\n"+want+"\n") {
+		t.Errorf("deploy/sudoers.d/factorgate lacks the line\n%s", want)
+	}
+	if visudo, err := exec.LookPath("visudo"); err == nil {
+		if out, err := exec.Command(visudo, "-cf", filepath.Join("..", "..", "deploy", "sudoers.d", "factorgate")).CombinedOutput(); err != nil {
+			t.Errorf("visudo -cf: %v: %s", err, out)
+		}
 	}
 }
