@@ -50,7 +50,13 @@ type Config struct {
 	// value): e.g. "UsePAM yes". No Match line here.
 	Settings []string
 	// Extra lines are appended to sshd_config (Match blocks go here).
+	// In Settings and Extra, $DIR stands for the server's folder.
 	Extra []string
+	// Files are written in the server's folder before it starts, by
+	// path relative to it (folders made as needed), e.g. included files.
+	Files map[string]string
+	// Args are more command-line options of sshd (e.g. "-o", "UsePAM=yes").
+	Args []string
 }
 
 // Env79 names the environment variable holding the path of a real
@@ -164,6 +170,13 @@ var listening = regexp.MustCompile(`Server listening on 127\.0\.0\.1 port (\d+)`
 
 func (s *Server) start(t testing.TB, cfg Config, port int) error {
 	yn := map[bool]string{true: "yes", false: "no"}
+	for name, text := range cfg.Files {
+		p := filepath.Join(s.Dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, p, []byte(text), 0o644)
+	}
 	lines := append([]string{}, cfg.Settings...)
 	lines = append(lines,
 		fmt.Sprintf("ListenAddress 127.0.0.1:%d", port),
@@ -179,10 +192,13 @@ func (s *Server) start(t testing.TB, cfg Config, port int) error {
 		"LogLevel VERBOSE",
 	)
 	lines = append(lines, cfg.Extra...)
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, "$DIR", s.Dir)
+	}
 	conf := s.ConfigFile
 	writeFile(t, conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 
-	cmd := exec.Command(s.Binary, "-D", "-e", "-f", conf)
+	cmd := exec.Command(s.Binary, append([]string{"-D", "-e", "-f", conf}, cfg.Args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

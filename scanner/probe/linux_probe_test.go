@@ -193,6 +193,11 @@ func TestLinuxProbeOnThisHost(t *testing.T) {
 	if f.HSS == nil || f.HSS.AgentInstalled == nil {
 		t.Errorf("agent facts of this host unknown: %+v", f.HSS)
 	}
+	// Run by go test, not through sshd: the probe says so and falls back to
+	// the sshd on the PATH (when there is one).
+	if f.SSHD != nil && f.SSHD.Listener == "path" && (f.SSHD.ListenerError == nil || !strings.HasPrefix(*f.SSHD.ListenerError, "no sshd among the probe's ancestors")) {
+		t.Errorf("listener error = %v, want no sshd among the ancestors", lxStr(f.SSHD.ListenerError))
+	}
 }
 
 // TestLinuxProbeThroughRealSSHD runs the probe through Debian's real sshd on
@@ -240,6 +245,10 @@ func TestLinuxProbeThroughRealSSHD(t *testing.T) {
 	}
 	if f.OS == nil || f.OS.ID == nil || f.SELinux == nil || f.HSS == nil || f.HSS.AgentInstalled == nil {
 		t.Errorf("facts missing: os %+v selinux %+v hss %+v", f.OS, f.SELinux, f.HSS)
+	}
+	// The sshd that answered is the test's, with its own configuration.
+	if s := f.SSHD; s == nil || s.Listener != "process" || lxStr(s.Binary) != srv.Binary || lxStr(s.Config) != srv.ConfigFile {
+		t.Errorf("sshd facts %+v, want %s with %s found from the process", s, srv.Binary, srv.ConfigFile)
 	}
 }
 

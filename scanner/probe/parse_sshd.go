@@ -358,11 +358,12 @@ func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.S
 	if mainPath == "" {
 		mainPath = "/etc/ssh/sshd_config"
 	}
-	mainText, files, readable := sshdConfigFiles(p, mainPath)
-	if readable {
+	fileText, files, readable := sshdConfigFiles(p, mainPath)
+	mainText := fileText
+	if opts := l.options(); len(opts) > 0 {
 		// The listener's -o options come before its file: sshd reads
 		// them first, and the first value wins.
-		mainText = strings.Join(l.options(), "\n") + "\n" + mainText
+		mainText = strings.Join(opts, "\n") + "\n" + fileText
 	}
 	if s == nil && readable {
 		if kv, complete := parseSSHDConfig(mainText, files, crAlias); complete {
@@ -384,8 +385,8 @@ func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.S
 		s.ListenerError = &l.err
 	}
 	if readable {
-		// -o lines belong to no block: count lines in the file itself.
-		blocks, complete := sshdMatchBlocks(mainPath, strings.Join(strings.Split(mainText, "\n")[len(l.options())+1:], "\n"), files, crAlias)
+		// -o options belong to no block: lines count in the file itself.
+		blocks, complete := sshdMatchBlocks(mainPath, fileText, files, crAlias)
 		if complete {
 			matchEffective(p, blocks)
 			s.MatchBlocks = blocks

@@ -191,35 +191,31 @@ func matchAllConnections(criteria string) bool {
 }
 
 // matchPattern is OpenSSH's match_pattern: * matches any run of
-// characters, ? any one character.
+// characters, ? any one character. It backtracks only to the last *, so
+// its time is bounded by len(s)*len(pattern) whatever the pattern.
 func matchPattern(s, pattern string) bool {
-	for {
-		if pattern == "" {
-			return s == ""
-		}
-		switch pattern[0] {
-		case '*':
-			pattern = pattern[1:]
-			if pattern == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if matchPattern(s[i:], pattern) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
+	si, pi := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == s[si]):
+			si++
+			pi++
+		case pi < len(pattern) && pattern[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
 		default:
-			if s == "" || s[0] != pattern[0] {
-				return false
-			}
+			return false
 		}
-		s, pattern = s[1:], pattern[1:]
 	}
+	for pi < len(pattern) && pattern[pi] == '*' {
+		pi++
+	}
+	return pi == len(pattern)
 }
 
 // matchPatternList is OpenSSH's match_pattern_list: 1 when s matches a
