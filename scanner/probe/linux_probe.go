@@ -23,17 +23,49 @@ import (
 //	@@factorgate:done@@
 //
 // RC is the exit status of the section's command (127: not installed).
-// Sections, in order: id-u, os-release, uname-r, redhat-release,
+// Sections, in order: id-u, id-un, os-release, uname-r, redhat-release,
 // debian_version, ssh-V, pkg-dpkg / pkg-rpm (whichever tool exists),
-// sshd-T, sshd-T-sudo (only when not root and the plain one failed; sudo -n
-// never prompts; never in [LinuxNoSudo]), one "sshd_config PATH" per configuration file (the main
-// file, then every file its Include lines name, globs expanded by sh; before
-// the files of each Include pattern an "sshd_include PATTERN" section whose
-// status is 1 when the pattern's directory cannot be listed, or when the
-// Include line is in a file already nested sshdIncludeMaxDepth deep, as
-// deep as sshd follows),
-// getenforce, selinux-enforce, selinuxfs, selinux-config, hss-dir,
-// hss-procs, hss-service, proc-mount.
+// sshd-listener, sshd-T, sshd-T-any, sshd-T-sudo, sshd-T-any-sudo, one
+// "sshd_config PATH" per configuration file, each followed by its
+// "sshd-T-C SPEC LINE PATH" sections, getenforce, selinux-enforce,
+// selinuxfs, selinux-config, hss-dir, hss-procs, hss-service, proc-mount.
+//
+// # The sshd that answered
+//
+// sshd-listener finds the sshd that serves the probe's own connection: it
+// walks the parent chain of the probe's shell through /proc/PID/stat up to
+// the topmost of the sshd processes above it (sshd, sshd-session since
+// OpenSSH 9.8, sshd-auth), the listener. Its executable is
+// /proc/PID/exe (readable by root), else argv[0] of /proc/PID/cmdline; its
+// options are read from its command line (since OpenSSH 8.2 the listener's
+// title, "sshd: /usr/sbin/sshd -D -f FILE [listener] ...", where a blank
+// inside an argument cannot be told apart). The section prints "pid N",
+// "from exe|cmdline", "binary PATH" and "arg X" for each of its -f, -o, -h
+// and -c options with their values, which every sshd -T of the probe takes
+// too. When the ancestry cannot be read (hidepid, no sshd above: the probe
+// run by hand), the section fails with "error WHY" and names the first
+// sshd on the PATH, whose compiled-in configuration the probe then reads.
+//
+// sshd-T is `BINARY -T [the listener's options]`. OpenSSH 7.x refuses it
+// when Match blocks need a connection; sshd-T-any then asks for the fixed
+// connection [sshdAnyConnSpec]. sshd-T-sudo and sshd-T-any-sudo are the
+// same through `sudo -n` (never a prompt), only when the scan user is not
+// root and the plain ones failed, and never in [LinuxNoSudo].
+//
+// The configuration files are the listener's -f file (else
+// /etc/ssh/sshd_config), then every file its Include lines name (arguments
+// split as sshd splits them, quotes included, relative to /etc/ssh, globs
+// expanded by sh); before the files of each Include pattern an
+// "sshd_include PATTERN" section whose status is 1 when the pattern's
+// directory cannot be listed, or when the Include line is in a file
+// already nested sshdIncludeMaxDepth deep, as deep as sshd follows.
+//
+// For each Match block of a file that sets a password-login keyword, at
+// most sshdMatchMax in all, and only when sshd -T ran, the probe derives
+// with a fixed awk program ([sshdMatchAwk]) a connection the block
+// matches and prints what `sshd -T -C SPEC` resolves for it as "sshd-T-C
+// SPEC LINE PATH". Nothing from the inventory reaches the script: SPEC
+// comes from the host's own configuration and is passed as one argument.
 //
 // [ParseLinux] reads the output back. It is the probe of a host whose
 // inventory leaves ssh.sudo unset or true; [LinuxNoSudo] is the one of

@@ -151,6 +151,7 @@ func TestParseLinuxProbeCaptures(t *testing.T) {
 		{"ubuntu2004", "os=ubuntu/20.04 openssh=8.2(banner) pw=yes kbd=no pam=yes empty=no root=prohibit-password from=sshd_config selinux=no/disabled/null agent=yes/yes"},
 		{"debian10", "os=debian/10.13 openssh=7.9(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
 		{"debian12-local-nonroot", "os=debian/12.11 openssh=9.2(banner) pw=yes kbd=no pam=yes empty=no root=prohibit-password from=sshd_config selinux=no/disabled/null agent=no/no"},
+		{"debian12-sshd79", "os=debian/12.11 openssh=7.9(banner) pw=yes kbd=yes pam=yes empty=no root=yes from=sshd -T -C selinux=no/disabled/null agent=no/no"},
 		{"debian12", "os=debian/12.5 openssh=9.2(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
 	}
 	for _, tt := range tests {
