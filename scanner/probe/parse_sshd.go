@@ -32,6 +32,13 @@ const (
 	sshdIncludeMaxDepthText = "16"
 )
 
+// sshdMaxFileReads bounds how many files (the same file included again
+// counts again) the parsers walk for one configuration. sshd refuses a
+// configuration whose Includes loop, but probe output is only text: a file
+// that includes itself three times would take 3^16 walks. Beyond the
+// bound the result is unknown.
+const sshdMaxFileReads = 1024
+
 // sshdKeywords are the keywords read from sshd -T and sshd_config.
 var sshdKeywords = map[string]bool{
 	kwPasswordAuthentication: true, kwKbdInteractiveAuthentication: true,
@@ -168,7 +175,12 @@ func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[str
 	// first read); inAll: they are in a `Match all` block (the per-connection
 	// read). A file included while inactive can never become active.
 	var walk func(text string, depth int, active, inAll bool)
+	reads := 0
 	walk = func(text string, depth int, active, inAll bool) {
+		if reads++; reads > sshdMaxFileReads {
+			complete = false
+			return
+		}
 		never := !active
 		for _, line := range strings.Split(text, "\n") {
 			k, v := splitSSHDConfigLine(line)

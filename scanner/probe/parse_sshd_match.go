@@ -75,8 +75,9 @@ func splitSSHDArgs(s string) []string {
 // skipped: sshd never applies them (SSHCFG_NEVERMATCH) unless the outer
 // block is `Match all`.
 //
-// It returns false when a file it needs could not be read or Includes nest
-// deeper than sshd follows; the blocks read so far are returned anyway.
+// It returns false when a file it needs could not be read, Includes nest
+// deeper than sshd follows or read more than sshdMaxFileReads files; the
+// blocks read so far are returned anyway.
 func sshdMatchBlocks(mainPath, mainText string, files []sshdConfigFile, crAlias bool) ([]contract.MatchBlock, bool) {
 	byPath := map[string]sshdConfigFile{}
 	for _, f := range files {
@@ -88,7 +89,12 @@ func sshdMatchBlocks(mainPath, mainText string, files []sshdConfigFile, crAlias 
 	complete := true
 	// cur is the open block (nil outside any), where keyword lines go.
 	var walk func(file, text string, depth int, cur *contract.MatchBlock, never bool)
+	reads := 0
 	walk = func(file, text string, depth int, cur *contract.MatchBlock, never bool) {
+		if reads++; reads > sshdMaxFileReads {
+			complete = false
+			return
+		}
 		var own *contract.MatchBlock // a block opened in this file
 		for i, line := range strings.Split(text, "\n") {
 			k, v := splitSSHDConfigLine(line)

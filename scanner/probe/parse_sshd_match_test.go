@@ -350,3 +350,17 @@ func FuzzSSHDMatchBlocks(f *testing.F) {
 		}
 	})
 }
+
+// TestSSHDConfigIncludeLoopBounded: a file that includes itself several
+// times (sshd refuses it; probe output can still say so) is read within a
+// bound, and the result is unknown.
+func TestSSHDConfigIncludeLoopBounded(t *testing.T) {
+	loop := "Include /etc/ssh/a.conf\nInclude /etc/ssh/a.conf\nInclude /etc/ssh/a.conf\nMatch User x\nPasswordAuthentication no\n"
+	files := []sshdConfigFile{{path: "/etc/ssh/a.conf", text: loop, ok: true}}
+	if _, complete := parseSSHDConfig(loop, files, true); complete {
+		t.Error("parseSSHDConfig: an include loop read as complete")
+	}
+	if _, complete := sshdMatchBlocks("/etc/ssh/a.conf", loop, files, true); complete {
+		t.Error("sshdMatchBlocks: an include loop read as complete")
+	}
+}
