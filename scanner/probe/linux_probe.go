@@ -39,7 +39,9 @@ import (
 // /proc/PID/exe (readable by root), else argv[0] of /proc/PID/cmdline; its
 // options are read from its command line (since OpenSSH 8.2 the listener's
 // title, "sshd: /usr/sbin/sshd -D -f FILE [listener] ...", where a blank
-// inside an argument cannot be told apart). The section prints "pid N",
+// inside an argument cannot be told apart: there an -o option is kept only
+// in its KEYWORD=VALUE form, and -f, -h, -c take the next word). The
+// section prints "pid N",
 // "from exe|cmdline", "binary PATH" and "arg X" for each of its -f, -o, -h
 // and -c options with their values, which every sshd -T of the probe takes
 // too. When the ancestry cannot be read (hidepid, no sshd above: the probe
@@ -61,7 +63,9 @@ import (
 // already nested sshdIncludeMaxDepth deep, as deep as sshd follows.
 //
 // For each Match block of a file that sets a password-login keyword, at
-// most sshdMatchMax in all, and only when sshd -T ran, the probe derives
+// most sshdMatchMax in all, and only when sshd -T ran without sudo (the
+// sudoers line the facts name allows no -C with a connection read from the
+// host's files, see [sudoersLine]), the probe derives
 // with a fixed awk program ([sshdMatchAwk]) a connection the block
 // matches and prints what `sshd -T -C SPEC` resolves for it as "sshd-T-C
 // SPEC LINE PATH". Nothing from the inventory reaches the script: SPEC
@@ -153,7 +157,7 @@ fg_incdir() {
 	fi
 }
 fg_match() {
-	[ "$fg_tok" = no ] && return 0
+	[ "$fg_tok" = plain ] || return 0
 	fg_ml=$(awk "$fg_awkmatch" "$1" 2>/dev/null) || return 0
 	set -f
 	IFS=$fg_nl
@@ -162,11 +166,7 @@ fg_match() {
 		[ "$fg_mn" -ge ` + sshdMatchMaxText + ` ] && break
 		fg_mn=$((fg_mn + 1))
 		IFS=$fg_nl
-		if [ "$fg_tok" = sudo ]; then
-			fgs "sshd-T-C ${fg_m#* } ${fg_m%% *} $1" sudo -n "$fg_sshd" -T $fg_la -C "${fg_m#* }"
-		else
-			fgs "sshd-T-C ${fg_m#* } ${fg_m%% *} $1" "$fg_sshd" -T $fg_la -C "${fg_m#* }"
-		fi
+		fgs "sshd-T-C ${fg_m#* } ${fg_m%% *} $1" "$fg_sshd" -T $fg_la -C "${fg_m#* }"
 	done
 	IFS=$fg_ifs
 	set +f
@@ -220,8 +220,10 @@ fg_lread() {
 	fg_lexe=$(readlink "/proc/$fg_lpid/exe" 2>/dev/null)
 	fg_lexe=${fg_lexe% (deleted)}
 	fg_cl=$(tr '\0' '\n' <"/proc/$fg_lpid/cmdline" 2>/dev/null)
+	fg_title=
 	case $fg_cl in
 	'sshd: '*)
+		fg_title=yes
 		fg_cl=${fg_cl#sshd: }
 		fg_cl=${fg_cl%%' [listener]'*}
 		fg_cl=$(printf '%s\n' "$fg_cl" | tr ' ' '\n')
@@ -239,20 +241,34 @@ fg_lread() {
 	fg_a0=$1
 	shift
 	fg_la=
-	OPTIND=1
-	while getopts ':46C:E:b:c:f:g:h:k:o:p:u:DGQRTdeiqrtV' fg_op; do
-		case $fg_op in
-		f)
-			case $OPTARG in /*) ;; *)
-				fg_lerr="sshd process $fg_lpid reads a relative configuration path: $OPTARG"
-				return 1
+	if [ -n "$fg_title" ]; then
+		while [ $# -gt 1 ]; do
+			fg_op=$1
+			shift
+			case $fg_op in
+			-f | -h | -c)
+				fg_la="$fg_la$fg_op$fg_nl$1$fg_nl"
+				shift
+				;;
+			-o)
+				case $1 in *=*) fg_la="$fg_la-o$fg_nl$1$fg_nl" ;; esac
+				shift
 				;;
 			esac
-			fg_la="$fg_la-f$fg_nl$OPTARG$fg_nl"
-			;;
-		o | h | c) fg_la="$fg_la-$fg_op$fg_nl$OPTARG$fg_nl" ;;
-		esac
-	done
+		done
+	else
+		OPTIND=1
+		while getopts ':46C:E:b:c:f:g:h:k:o:p:u:DGQRTdeiqrtV' fg_op; do
+			case $fg_op in
+			f | o | h | c) fg_la="$fg_la-$fg_op$fg_nl$OPTARG$fg_nl" ;;
+			esac
+		done
+	fi
+	case $fg_nl$fg_la in *"$fg_nl-f$fg_nl"[!/]*)
+		fg_lerr="sshd process $fg_lpid reads its configuration from a relative path"
+		return 1
+		;;
+	esac
 	if [ -n "$fg_lexe" ] && [ -x "$fg_lexe" ]; then
 		fg_lbin=$fg_lexe
 		fg_lfrom=exe

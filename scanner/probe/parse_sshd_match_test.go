@@ -364,3 +364,51 @@ func TestSSHDConfigIncludeLoopBounded(t *testing.T) {
 		t.Error("sshdMatchBlocks: an include loop read as complete")
 	}
 }
+
+// TestLinuxProbeListenerCommandLine runs the probe's fg_lread with sh on
+// command lines of a listening sshd, as /proc/PID/cmdline holds them: the
+// argument vector, or since OpenSSH 8.2 the listener's title, where only
+// KEYWORD=VALUE -o options survive the blanks.
+func TestLinuxProbeListenerCommandLine(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	self, err := os.Executable() // an executable absolute path for argv[0]
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, cmdline, want string
+	}{
+		{"argv", self + "\x00-D\x00-f\x00/etc/ssh/alt config\x00-o\x00AuthorizedKeysCommand /x %u\x00-e\x00",
+			"ok " + self + " [-f] [/etc/ssh/alt config] [-o] [AuthorizedKeysCommand /x %u]"},
+		{"argv, bundled", self + "\x00-Def/srv/sshd_config\x00-oUsePAM=no\x00",
+			"ok " + self + " [-f] [/srv/sshd_config] [-o] [UsePAM=no]"},
+		{"title", "sshd: " + self + " -D -o AuthorizedKeysCommand /x %u -o UsePAM=no -f /srv/sshd_config [listener] 0 of 10-100 startups\x00\x00\x00",
+			"ok " + self + " [-o] [UsePAM=no] [-f] [/srv/sshd_config]"},
+		{"relative config", self + "\x00-f\x00sshd_config\x00", "error sshd process 1 reads its configuration from a relative path"},
+		{"argv[0] not found", "/nonexistent/sshd\x00-D\x00", "error cannot tell the executable of sshd process 1 (argv[0] /nonexistent/sshd)"},
+	}
+	defs, _, _ := strings.Cut(Linux, "fg_uid=")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(dir+"/cmdline", []byte(tt.cmdline), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(defs, `"/proc/$fg_lpid/cmdline"`) || !strings.Contains(defs, `"/proc/$fg_lpid/exe"`) {
+				t.Fatal("fg_lread no longer reads /proc/$fg_lpid/cmdline and exe")
+			}
+			script := strings.ReplaceAll(defs, `"/proc/$fg_lpid/`, `"`+dir+`/`) +
+				"fg_lpid=1\nif fg_lread; then printf 'ok %s' \"$fg_lbin\"; IFS=$fg_nl; set -f; for a in $fg_la; do printf ' [%s]' \"$a\"; done; else printf 'error %s' \"$fg_lerr\"; fi\n"
+			out, err := exec.Command(sh, "-c", script).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tt.want {
+				t.Errorf("got  %s\nwant %s", out, tt.want)
+			}
+		})
+	}
+}
