@@ -412,3 +412,57 @@ func TestLinuxProbeListenerCommandLine(t *testing.T) {
 		})
 	}
 }
+
+// TestLinuxProbeAncestryWalk runs the probe's walk under a chain of
+// processes named as OpenSSH 9.8 names them (a listener "sshd", then the
+// per-connection "sshd-session"), copies of sh, itself started by a shell
+// under another "sshd": the listener found is the topmost sshd of the
+// chain right above the probe, with its executable.
+func TestLinuxProbeAncestryWalk(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	body, err := os.ReadFile(sh)
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(dir+"/decoy", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"sshd", "sshd-session", "decoy/sshd"} {
+		if err := os.WriteFile(dir+"/"+name, body, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defs, _, _ := strings.Cut(Linux, "fg_uid=")
+	walk := defs + "fg_sshd=\nif fg_walk && fg_lread; then echo found $fg_lpid $fg_lbin; else echo \"$fg_lerr\"; fi\n"
+	if err := os.WriteFile(dir+"/walk.sh", []byte(walk), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Each level runs the next and then true, so that no shell replaces
+	// itself with its last command.
+	listener := "echo listener $$; " + dir + "/sshd-session -c '" + sh + " " + dir + "/walk.sh; true'; true"
+	if err := os.WriteFile(dir+"/listener.sh", []byte(listener+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	decoy := sh + " -c '" + dir + "/sshd " + dir + "/listener.sh; true'; true"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, dir+"/decoy/sshd", "-c", decoy).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("output %q", out)
+	}
+	pid := strings.TrimPrefix(lines[0], "listener ")
+	if want := "found " + pid + " " + dir + "/sshd"; lines[1] != want {
+		t.Errorf("walk said %q, want %q", lines[1], want)
+	}
+}
