@@ -255,7 +255,10 @@ func (rt *runtime) probeHost(ctx context.Context, d transport.Dialer, h inventor
 		err = probe.ParseLinux(out.Stdout, banner, f)
 	}
 	if err != nil {
-		msg := fmt.Sprintf("probe output: %v", err)
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "probe output") {
+			msg = "probe output: " + msg
+		}
 		if out.ExitCode != 0 {
 			msg += fmt.Sprintf(" (the probe exited %d", out.ExitCode)
 			if s := strings.TrimSpace(string(out.Stderr)); s != "" {

@@ -58,10 +58,14 @@ func TestScanRealSSHD(t *testing.T) {
 	if f.SELinux == nil || f.SELinux.Installed == nil || *f.SELinux.Installed {
 		t.Errorf("selinux = %+v, want installed: false", f.SELinux)
 	}
+	// The settings are those of the sshd that answered: the test's own
+	// server with its own configuration, found from the probe's process
+	// ancestry, never the machine's /usr/sbin/sshd with /etc/ssh/sshd_config.
+	if f.SSHD == nil || deref(f.SSHD.Binary) != srv.Binary || deref(f.SSHD.Config) != srv.ConfigFile || f.SSHD.Listener != "process" {
+		t.Fatalf("sshd = %+v, want %s with %s found from the process", f.SSHD, srv.Binary, srv.ConfigFile)
+	}
 	if os.Geteuid() == 0 {
-		// The probe's `sshd -T` reads the system's sshd_config (this
-		// machine's), not the test server's: compare with it.
-		out, err := exec.Command(sshdtest.Binary, "-T").Output()
+		out, err := exec.Command(srv.Binary, "-T", "-f", srv.ConfigFile).Output()
 		if err != nil {
 			t.Fatalf("sshd -T: %v", err)
 		}
@@ -70,14 +74,14 @@ func TestScanRealSSHD(t *testing.T) {
 			k, v, _ := strings.Cut(line, " ")
 			want[k] = v == "yes"
 		}
-		if f.SSHD == nil || f.SSHD.PasswordAuthentication == nil || f.SSHD.UsePAM == nil || f.SSHD.KbdInteractiveAuthentication == nil || f.SSHD.PermitEmptyPasswords == nil {
+		if f.SSHD.PasswordAuthentication == nil || f.SSHD.UsePAM == nil || f.SSHD.KbdInteractiveAuthentication == nil || f.SSHD.PermitEmptyPasswords == nil {
 			t.Fatalf("sshd = %+v, want every setting read", f.SSHD)
 		}
 		got := map[string]bool{"passwordauthentication": *f.SSHD.PasswordAuthentication, "usepam": *f.SSHD.UsePAM,
 			"kbdinteractiveauthentication": *f.SSHD.KbdInteractiveAuthentication, "permitemptypasswords": *f.SSHD.PermitEmptyPasswords}
 		for k, v := range got {
 			if want[k] != v {
-				t.Errorf("sshd.%s = %v, sshd -T says %v", k, v, want[k])
+				t.Errorf("sshd.%s = %v, sshd -T -f %s says %v", k, v, srv.ConfigFile, want[k])
 			}
 		}
 	}

@@ -93,7 +93,7 @@ func TestScanFleetSurvivesBadHosts(t *testing.T) {
 		{"stall", false, "probe: no answer within 1s"},
 		{"refused", false, "dial " + hosts[3].Address + ":" + strconv.Itoa(hosts[3].Port) + ": connection refused"},
 		{"liar", false, "host key mismatch: [127.0.0.1]:" + strconv.Itoa(hosts[4].Port) + " offered ssh-ed25519 SHA256:"},
-		{"echo", true, "probe output: "},
+		{"echo", true, "probe output was not factorgate's: no @@factorgate:linux-probe v1@@ header in 1 lines; it starts \"not a probe output\""},
 		{"good", true, ""},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,8 @@
-// Package sshdtest starts Debian's real OpenSSH server, /usr/sbin/sshd, on a
-// free loopback port for tests, with its own host key, configuration,
-// authorized_keys and known_hosts in the test's temporary directory.
+// Package sshdtest starts a real OpenSSH server on a free loopback port for
+// tests, with its own host key, configuration, authorized_keys and
+// known_hosts in the test's temporary directory: Debian's /usr/sbin/sshd by
+// default, or another sshd binary by its absolute path ([Config.Binary]),
+// such as the upstream OpenSSH 7.9p1 that [Require79] finds.
 //
 // Use [Start] in a test; it skips the test when sshd is not installed,
 // unless FACTORGATE_REQUIRE_SSHD=1 (set by CI), which turns the skip into a
@@ -37,11 +39,51 @@ const Binary = "/usr/sbin/sshd"
 
 // Config is what the started sshd allows.
 type Config struct {
+	// Binary is the absolute path of the sshd to run (sshd re-executes
+	// itself from it); "" runs [Binary].
+	Binary string
 	// PasswordAuthentication and KbdInteractive turn the password methods on.
 	PasswordAuthentication bool
 	KbdInteractive         bool
-	// Extra lines are appended to sshd_config.
+	// Settings are written at the top of sshd_config, before the lines
+	// Start writes itself, so they win (sshd takes a keyword's first
+	// value): e.g. "UsePAM yes". No Match line here.
+	Settings []string
+	// Extra lines are appended to sshd_config (Match blocks go here).
+	// In Settings and Extra, $DIR stands for the server's folder.
 	Extra []string
+	// Files are written in the server's folder before it starts, by
+	// path relative to it (folders made as needed), e.g. included files.
+	Files map[string]string
+	// Args are more command-line options of sshd (e.g. "-o", "UsePAM=yes").
+	Args []string
+}
+
+// Env79 names the environment variable holding the path of a real
+// upstream OpenSSH 7.9p1 sshd (built by /work/shared/openssh/build.sh).
+const Env79 = "FACTORGATE_SSHD79"
+
+// Require79 returns the path of the OpenSSH 7.9p1 sshd that Env79 names.
+// It skips t when Env79 is unset or the file is missing, or fails it when
+// FACTORGATE_REQUIRE_TOOLS=1.
+func Require79(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv(Env79)
+	why := Env79 + " is unset"
+	if p != "" {
+		if _, err := os.Stat(p); err == nil {
+			if !filepath.IsAbs(p) {
+				t.Fatalf("%s=%s: want an absolute path (sshd re-executes itself from it)", Env79, p)
+			}
+			return p
+		}
+		why = Env79 + "=" + p + " does not exist"
+	}
+	if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("FACTORGATE_REQUIRE_TOOLS=1 but %s (build it with /work/shared/openssh/build.sh DEST)", why)
+	}
+	t.Skipf("%s: the OpenSSH 7.9p1 tests need it (build it with /work/shared/openssh/build.sh DEST)", why)
+	return ""
 }
 
 // Server is one running sshd.
@@ -55,8 +97,11 @@ type Server struct {
 	// KnownHosts is a known_hosts file holding HostKey for Addr.
 	KnownHosts string
 	HostKey    ssh.PublicKey
-	// Dir holds every file of the server.
-	Dir string
+	// Dir holds every file of the server; ConfigFile is its sshd_config
+	// and Binary the sshd that runs.
+	Dir        string
+	ConfigFile string
+	Binary     string
 
 	cmd *exec.Cmd
 	log *syncBuffer
@@ -78,9 +123,15 @@ func Require(t testing.TB) {
 // it listens.
 func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	Require(t)
+	bin := cfg.Binary
+	if bin == "" {
+		Require(t)
+		bin = Binary
+	} else if !filepath.IsAbs(bin) {
+		t.Fatalf("sshdtest: Binary %q is not an absolute path", bin)
+	}
 	dir := t.TempDir()
-	s := &Server{Dir: dir, Host: "127.0.0.1"}
+	s := &Server{Dir: dir, Host: "127.0.0.1", Binary: bin, ConfigFile: filepath.Join(dir, "sshd_config")}
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
@@ -119,24 +170,35 @@ var listening = regexp.MustCompile(`Server listening on 127\.0\.0\.1 port (\d+)`
 
 func (s *Server) start(t testing.TB, cfg Config, port int) error {
 	yn := map[bool]string{true: "yes", false: "no"}
-	lines := []string{
+	for name, text := range cfg.Files {
+		p := filepath.Join(s.Dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, p, []byte(text), 0o644)
+	}
+	lines := append([]string{}, cfg.Settings...)
+	lines = append(lines,
 		fmt.Sprintf("ListenAddress 127.0.0.1:%d", port),
-		"HostKey " + filepath.Join(s.Dir, "host_ed25519"),
-		"PidFile none",
+		"HostKey "+filepath.Join(s.Dir, "host_ed25519"),
+		"PidFile "+filepath.Join(s.Dir, "sshd.pid"),
 		"UsePAM no",
 		"StrictModes no",
-		"AuthorizedKeysFile " + filepath.Join(s.Dir, "authorized_keys"),
+		"AuthorizedKeysFile "+filepath.Join(s.Dir, "authorized_keys"),
 		"PubkeyAuthentication yes",
-		"PasswordAuthentication " + yn[cfg.PasswordAuthentication],
-		"KbdInteractiveAuthentication " + yn[cfg.KbdInteractive],
+		"PasswordAuthentication "+yn[cfg.PasswordAuthentication],
+		"KbdInteractiveAuthentication "+yn[cfg.KbdInteractive],
 		"PermitRootLogin prohibit-password",
 		"LogLevel VERBOSE",
-	}
+	)
 	lines = append(lines, cfg.Extra...)
-	conf := filepath.Join(s.Dir, "sshd_config")
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, "$DIR", s.Dir)
+	}
+	conf := s.ConfigFile
 	writeFile(t, conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 
-	cmd := exec.Command(Binary, "-D", "-e", "-f", conf)
+	cmd := exec.Command(s.Binary, append([]string{"-D", "-e", "-f", conf}, cfg.Args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -217,6 +279,40 @@ func (s *Server) AddPasswordUser(t testing.TB) (name, password string) {
 		t.Fatalf("chpasswd: %v: %s", err, out)
 	}
 	return name, password
+}
+
+// AddUser creates a local user without a password for the test, lets it
+// log in to s with KeyFile (sshd reads authorized_keys as the user), and
+// removes it afterwards. The server's configuration and host key stay
+// readable by root alone, as on a Red Hat host. Creating users needs root:
+// elsewhere the test is skipped.
+func (s *Server) AddUser(t testing.TB) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a second user needs root to create it")
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "fgu" + hex.EncodeToString(b[:])[:9]
+	if out, err := exec.Command("useradd", "-M", "-d", "/nonexistent", "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("userdel", "-f", name).Run() })
+	// No password, yet not locked ("!"), which sshd refuses without PAM.
+	if out, err := exec.Command("usermod", "-p", "*", name).CombinedOutput(); err != nil {
+		t.Fatalf("usermod: %v: %s", err, out)
+	}
+	// The user must reach authorized_keys; the directories above Dir
+	// (t.TempDir's own) are root's 0700.
+	for d := s.Dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(s.Dir, "authorized_keys"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
 
 // KnownHostsLine is the known_hosts line for this server's host key.

@@ -151,6 +151,7 @@ func TestParseLinuxProbeCaptures(t *testing.T) {
 		{"ubuntu2004", "os=ubuntu/20.04 openssh=8.2(banner) pw=yes kbd=no pam=yes empty=no root=prohibit-password from=sshd_config selinux=no/disabled/null agent=yes/yes"},
 		{"debian10", "os=debian/10.13 openssh=7.9(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
 		{"debian12-local-nonroot", "os=debian/12.11 openssh=9.2(banner) pw=yes kbd=no pam=yes empty=no root=prohibit-password from=sshd_config selinux=no/disabled/null agent=no/no"},
+		{"debian12-sshd79", "os=debian/12.11 openssh=7.9(banner) pw=yes kbd=yes pam=yes empty=no root=yes from=sshd -T -C selinux=no/disabled/null agent=no/no"},
 		{"debian12", "os=debian/12.5 openssh=9.2(banner) pw=yes kbd=no pam=yes empty=no root=without-password from=sshd -T selinux=no/disabled/null agent=no/no"},
 	}
 	for _, tt := range tests {
@@ -192,6 +193,11 @@ func TestLinuxProbeOnThisHost(t *testing.T) {
 	}
 	if f.HSS == nil || f.HSS.AgentInstalled == nil {
 		t.Errorf("agent facts of this host unknown: %+v", f.HSS)
+	}
+	// Run by go test, not through sshd: the probe says so and falls back to
+	// the sshd on the PATH (when there is one).
+	if f.SSHD != nil && f.SSHD.Listener == "path" && (f.SSHD.ListenerError == nil || !strings.HasPrefix(*f.SSHD.ListenerError, "no sshd among the probe's ancestors")) {
+		t.Errorf("listener error = %v, want no sshd among the ancestors", lxStr(f.SSHD.ListenerError))
 	}
 }
 
@@ -240,6 +246,10 @@ func TestLinuxProbeThroughRealSSHD(t *testing.T) {
 	}
 	if f.OS == nil || f.OS.ID == nil || f.SELinux == nil || f.HSS == nil || f.HSS.AgentInstalled == nil {
 		t.Errorf("facts missing: os %+v selinux %+v hss %+v", f.OS, f.SELinux, f.HSS)
+	}
+	// The sshd that answered is the test's, with its own configuration.
+	if s := f.SSHD; s == nil || s.Listener != "process" || lxStr(s.Binary) != srv.Binary || lxStr(s.Config) != srv.ConfigFile {
+		t.Errorf("sshd facts %+v, want %s with %s found from the process", s, srv.Binary, srv.ConfigFile)
 	}
 }
 

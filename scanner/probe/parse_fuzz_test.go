@@ -40,8 +40,22 @@ func FuzzParseLinuxProbe(f *testing.F) {
 		if s := facts.SELinux; s != nil && s.Mode != nil && selinuxMode(*s.Mode) == "" {
 			t.Fatalf("selinux mode %q", *s.Mode)
 		}
-		if s := facts.SSHD; s != nil && s.Source != "sshd -T" && s.Source != "sshd_config" {
-			t.Fatalf("sshd source %q", s.Source)
+		if s := facts.SSHD; s != nil {
+			base, _, _ := strings.Cut(s.Source, sshdSudoersHint)
+			switch base {
+			case sshdSourceT, sshdSourceTAny, sshdSourceConfig, sshdSourceNone:
+			default:
+				t.Fatalf("sshd source %q", s.Source)
+			}
+			if (s.Listener == listenerPath) != (s.ListenerError != nil) || (s.Listener != listenerPath && s.Listener != listenerProcess) {
+				t.Fatalf("listener %q with error %v", s.Listener, s.ListenerError)
+			}
+			if strings.ContainsAny(s.Source, "\n") {
+				t.Fatalf("sshd source spans lines: %q", s.Source)
+			}
+		}
+		if o := facts.OpenSSH; o != nil && o.Version != nil && (o.Software == nil || !strings.HasPrefix(*o.Software, "OpenSSH_")) && o.Source == "banner" {
+			t.Fatalf("OpenSSH version %s from a banner whose software field is %v", *o.Version, o.Software)
 		}
 	})
 }

@@ -53,7 +53,7 @@ func TestOpenSSHFacts(t *testing.T) {
 		{"banner alone", "SSH-2.0-OpenSSH_7.4", nil, "7.4 7.4 banner"},
 		{"banner wins over a different package", "SSH-2.0-OpenSSH_7.4", []sec{dpkg}, "7.4 7.4 banner"},
 		{"banner wins over a different client", "SSH-2.0-OpenSSH_7.4", []sec{sshV9}, "7.4 7.4 banner"},
-		{"anonymous banner: the package, never ssh -V", "SSH-2.0-Server", []sec{sshV, dpkg}, "8.2p1 8.2 package"},
+		{"anonymous banner: not OpenSSH, the package does not stand in", "SSH-2.0-Server", []sec{sshV, dpkg}, "nil banner: not OpenSSH"},
 		{"anonymous banner, client only: unknown", "SSH-2.0-Server", []sec{sshV}, "nil banner: not OpenSSH"},
 		{"dropbear: the package is not what answers", "SSH-2.0-dropbear_2020.81", []sec{sshV, dpkg}, "nil banner: not OpenSSH"},
 		{"libssh: the package is not what answers", "SSH-2.0-libssh_0.9.6", []sec{rpm}, "nil banner: not OpenSSH"},

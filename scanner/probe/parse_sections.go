@@ -55,7 +55,8 @@ func (p *probeOutput) ok(name string) (string, bool) {
 func splitProbeSections(out []byte) (*probeOutput, error) {
 	p := &probeOutput{byName: map[string]int{}}
 	header := false
-	cur := -1 // index of the open section
+	first := "" // the first non-blank line, for the error of output that is not the probe's
+	cur := -1   // index of the open section
 	var body []string
 	n := 0
 	for len(out) > 0 {
@@ -71,6 +72,9 @@ func splitProbeSections(out []byte) (*probeOutput, error) {
 		n++
 		s := strings.TrimSuffix(string(line), "\r")
 		if !header {
+			if first == "" {
+				first = strings.TrimSpace(s)
+			}
 			if s == probeHeader {
 				header = true
 			}
@@ -80,7 +84,7 @@ func splitProbeSections(out []byte) (*probeOutput, error) {
 			if strings.TrimSpace(s) == "" {
 				continue
 			}
-			return nil, fmt.Errorf("linux probe output line %d: text after the end marker: %w", n, ErrLinuxProbeOutput)
+			return nil, fmt.Errorf("%w: line %d: text after the end marker: %.60q", ErrLinuxProbeOutput, n, s)
 		}
 		switch {
 		case cur >= 0 && strings.HasPrefix(s, "|"):
@@ -90,7 +94,7 @@ func splitProbeSections(out []byte) (*probeOutput, error) {
 			rcText, name, _ := strings.Cut(rest, " ")
 			rc, err := strconv.Atoi(rcText)
 			if err != nil || rc < 0 || name != p.sections[cur].name {
-				return nil, fmt.Errorf("linux probe output line %d: bad end marker %.60q: %w", n, s, ErrLinuxProbeOutput)
+				return nil, fmt.Errorf("%w: line %d: bad end marker %.60q", ErrLinuxProbeOutput, n, s)
 			}
 			p.sections[cur].text = strings.Join(body, "\n")
 			p.sections[cur].rc = rc
@@ -106,16 +110,35 @@ func splitProbeSections(out []byte) (*probeOutput, error) {
 		case cur < 0 && s == probeDone:
 			p.complete = true
 		default:
-			return nil, fmt.Errorf("linux probe output line %d: unexpected line %.60q: %w", n, s, ErrLinuxProbeOutput)
+			return nil, fmt.Errorf("%w: line %d: unexpected line %.60q", ErrLinuxProbeOutput, n, s)
 		}
 	}
 	p.lines = n
 	if !header {
-		return nil, fmt.Errorf("linux probe output: no %s header in %d lines: %w", probeHeader, n, ErrLinuxProbeOutput)
+		if first == "" && len(out) > 0 {
+			first = strings.TrimSpace(string(out))
+		}
+		if first == "" {
+			return nil, fmt.Errorf("%w: no %s header in %d lines, nothing printed", ErrLinuxProbeOutput, probeHeader, n)
+		}
+		return nil, fmt.Errorf("%w: no %s header in %d lines; it starts %.80q", ErrLinuxProbeOutput, probeHeader, n, first)
 	}
 	if cur >= 0 {
 		// The open section is incomplete: keep what arrived, marked not done.
 		p.sections[cur].text = strings.Join(body, "\n")
 	}
 	return p, nil
+}
+
+// lastSection names, for a truncated output, the section it stopped in or
+// after.
+func (p *probeOutput) lastSection() string {
+	if len(p.sections) == 0 {
+		return " (no section arrived)"
+	}
+	last := p.sections[len(p.sections)-1]
+	if !last.done {
+		return fmt.Sprintf(" (inside section %.60q)", last.name)
+	}
+	return fmt.Sprintf(" (after section %.60q)", last.name)
 }

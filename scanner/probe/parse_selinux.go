@@ -36,7 +36,10 @@ func parseSELinuxConfig(text string) string {
 // Mode comes from getenforce; without it, from /sys/fs/selinux/enforce (1
 // enforcing, 0 permissive), and a kernel with no selinuxfs mounted runs
 // without SELinux: disabled. ConfigMode is SELINUX= of /etc/selinux/config,
-// nil when the file is absent or sets none. SELinux is not installed when
+// nil when the file sets none. Without the file (Ubuntu's selinux-utils
+// brings getenforce and no policy) nothing can turn SELinux on at boot:
+// when it is installed and disabled now, ConfigMode is "disabled" too; in another mode
+// what the next boot brings is unknown (nil). SELinux is not installed when
 // there is no getenforce, no selinuxfs and no config file: that is
 // {installed: false, mode: "disabled"}.
 func selinuxFacts(p *probeOutput) *contract.SELinux {
@@ -85,6 +88,9 @@ func selinuxFacts(p *probeOutput) *contract.SELinux {
 		s.Mode, s.Source = contract.Ptr("disabled"), "not installed"
 	case (ge != nil && !geMissing) || (fs != nil && fs.rc == 0) || (cfg != nil && cfg.rc == 0):
 		s.Installed = contract.Ptr(true)
+		if cfgMissing && s.Mode != nil && *s.Mode == "disabled" {
+			s.ConfigMode = contract.Ptr("disabled")
+		}
 	}
 	return s
 }

@@ -16,6 +16,7 @@ const (
 	kwUsePAM                          = "usepam"
 	kwPermitEmptyPasswords            = "permitemptypasswords"
 	kwPermitRootLogin                 = "permitrootlogin"
+	kwAuthenticationMethods           = "authenticationmethods"
 	kwInclude                         = "include"
 	kwMatch                           = "match"
 )
@@ -31,11 +32,19 @@ const (
 	sshdIncludeMaxDepthText = "16"
 )
 
+// sshdMaxFileReads bounds how many files (the same file included again
+// counts again) the parsers walk for one configuration. sshd refuses a
+// configuration whose Includes loop, but probe output is only text: a file
+// that includes itself three times would take 3^16 walks. Beyond the
+// bound the result is unknown.
+const sshdMaxFileReads = 1024
+
 // sshdKeywords are the keywords read from sshd -T and sshd_config.
 var sshdKeywords = map[string]bool{
 	kwPasswordAuthentication: true, kwKbdInteractiveAuthentication: true,
 	kwChallengeResponseAuthentication: true, kwUsePAM: true,
 	kwPermitEmptyPasswords: true, kwPermitRootLogin: true,
+	kwAuthenticationMethods: true,
 }
 
 // sshdDefaults are OpenSSH's compiled defaults for the keywords the facts
@@ -119,13 +128,14 @@ type sshdConfigFile struct {
 var sshdMatchKeywords = map[string]bool{
 	kwPasswordAuthentication: true, kwKbdInteractiveAuthentication: true,
 	kwPermitEmptyPasswords: true, kwPermitRootLogin: true,
+	kwAuthenticationMethods: true,
 }
 
 // parseSSHDConfig resolves the keywords the facts carry from sshd_config
 // text the way sshd does for every connection: keywords case-insensitive,
 // "keyword value" or "keyword=value", Include lines replaced in place by the
-// files their patterns (relative to /etc/ssh) match, in lexical order, at
-// most sshdIncludeMaxDepth deep.
+// files their patterns (quoted as sshd quotes arguments, relative to
+// /etc/ssh) match, in lexical order, at most sshdIncludeMaxDepth deep.
 //
 // Match blocks follow OpenSSH's servconf.c:
 //
@@ -165,7 +175,12 @@ func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[str
 	// first read); inAll: they are in a `Match all` block (the per-connection
 	// read). A file included while inactive can never become active.
 	var walk func(text string, depth int, active, inAll bool)
+	reads := 0
 	walk = func(text string, depth int, active, inAll bool) {
+		if reads++; reads > sshdMaxFileReads {
+			complete = false
+			return
+		}
 		never := !active
 		for _, line := range strings.Split(text, "\n") {
 			k, v := splitSSHDConfigLine(line)
@@ -187,8 +202,7 @@ func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[str
 					complete = false
 					continue
 				}
-				for _, pat := range strings.Fields(v) {
-					pat = strings.Trim(pat, `"`)
+				for _, pat := range splitSSHDArgs(v) {
 					if !strings.HasPrefix(pat, "/") {
 						pat = "/etc/ssh/" + pat
 					}
@@ -259,10 +273,17 @@ func splitSSHDConfigLine(line string) (keyword, value string) {
 	if strings.HasPrefix(value, "=") {
 		value = strings.TrimLeft(value[1:], " \t")
 	}
-	if keyword != kwInclude && keyword != kwMatch {
+	switch keyword {
+	case kwInclude, kwMatch:
+	case kwAuthenticationMethods:
+		// Lists separated by blanks, as sshd -T prints them.
+		value = strings.Join(splitSSHDArgs(value), " ")
+	default:
 		// One-argument keywords: the first word, quotes removed.
-		if f := strings.Fields(value); len(f) > 0 {
-			value = strings.Trim(f[0], `"`)
+		f := splitSSHDArgs(value)
+		value = ""
+		if len(f) > 0 {
+			value = f[0]
 		}
 	}
 	return keyword, value
@@ -282,11 +303,47 @@ func sshdYesNo(v string, ok bool) *bool {
 	return nil
 }
 
-// sshdFacts builds the sshd facts: from sshd -T (plain, else through sudo)
-// when it ran, else from the configuration files with the compiled
-// defaults of the version at hand for keywords they leave unset.
+// Sources of the sshd settings, as Facts' sshd.source reports them.
+const (
+	sshdSourceT = "sshd -T"
+	// sshdSourceTAny: sshd -T refused to run without a connection (OpenSSH
+	// 7.x with Match blocks), so the settings are those sshd -T -C
+	// resolved for a connection that only Match blocks for every
+	// connection match (sshdAnyConnSpec).
+	sshdSourceTAny   = "sshd -T -C"
+	sshdSourceConfig = "sshd_config"
+	sshdSourceNone   = "none"
+	// sshdSudoersHint follows the source when sshd -T could not run for
+	// a scan user other than root: the exact sudoers line that lets the
+	// probe run it (split(source, "sudoers: ")[1] in Rego).
+	sshdSudoersHint = "; sshd -T needs root, sudoers: "
+)
+
+// sshdFacts builds the sshd facts of the sshd that answered the scan's
+// connection (the sshd-listener section: Binary, Config, Listener and
+// ListenerError).
+//
+// The settings come from sshd -T (plain, else through sudo) when it ran,
+// else from the configuration files (the listener's -f file, else
+// /etc/ssh/sshd_config, with its -o options first) with the compiled
+// defaults of the version at hand for keywords they leave unset, else they
+// are unknown (Source "none"). When sshd -T could not run and the scan
+// user is not root, Source ends with the sudoers line that would let it
+// ([sshdSudoersHint]). MatchBlocks lists the Match blocks that set a
+// password-login keyword, with what sshd -T -C resolved for a connection
+// each matches (Effective), when the configuration could be read.
+//
+// It returns nil when the probe never reached its sshd sections.
 func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.SSHD {
-	for _, name := range []string{"sshd-T", "sshd-T-sudo"} {
+	if !p.reachedSSHD() {
+		return nil
+	}
+	l := listenerFacts(p)
+	crAlias := o != nil && o.Major != nil && (*o.Major > 8 || *o.Major == 8 && *o.Minor >= 7)
+
+	var s *contract.SSHD
+	tRan := false
+	for _, name := range []string{"sshd-T", "sshd-T-any", "sshd-T-sudo", "sshd-T-any-sudo"} {
 		text, ok := p.ok(name)
 		if !ok {
 			continue
@@ -295,15 +352,80 @@ func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.S
 		if !ok {
 			continue
 		}
-		s := sshdFromSettings(kv, "sshd -T")
+		source := sshdSourceT
+		if strings.Contains(name, "-any") {
+			source = sshdSourceTAny
+		}
+		s = sshdFromSettings(kv, source)
 		if _, ok := kv[kwUsePAM]; !ok {
 			// sshd -T prints usepam whenever sshd was built with PAM;
 			// without PAM support it cannot use PAM.
 			s.UsePAM = contract.Ptr(false)
 		}
-		return s
+		tRan = true
+		break
 	}
 
+	mainPath := l.config()
+	if mainPath == "" {
+		mainPath = "/etc/ssh/sshd_config"
+	}
+	fileText, files, readable := sshdConfigFiles(p, mainPath)
+	mainText := fileText
+	if opts := l.options(); len(opts) > 0 {
+		// The listener's -o options come before its file: sshd reads
+		// them first, and the first value wins.
+		mainText = strings.Join(opts, "\n") + "\n" + fileText
+	}
+	if s == nil && readable {
+		if kv, complete := parseSSHDConfig(mainText, files, crAlias); complete {
+			s = sshdFromSettings(withSSHDDefaults(kv, os, o, crAlias), sshdSourceConfig)
+			s.Config = &mainPath
+		}
+	}
+	if s == nil {
+		s = &contract.SSHD{Source: sshdSourceNone}
+	}
+	if l.binary != "" {
+		s.Binary = &l.binary
+	}
+	if cfg := l.config(); cfg != "" {
+		s.Config = &cfg
+	}
+	s.Listener = l.how
+	if l.how != listenerProcess {
+		s.ListenerError = &l.err
+	}
+	if readable {
+		// -o options belong to no block: lines count in the file itself.
+		blocks, complete := sshdMatchBlocks(mainPath, fileText, files, crAlias)
+		if complete {
+			matchEffective(p, blocks)
+			s.MatchBlocks = blocks
+		}
+	}
+	if !tRan && l.binary != "" {
+		if uid, ok := p.ok("id-u"); ok && strings.TrimSpace(uid) != "0" && strings.TrimSpace(uid) != "" {
+			user, ok := p.ok("id-un")
+			user = strings.TrimSpace(user)
+			if !ok || user == "" || strings.ContainsAny(user, " \t,:=") {
+				user = "#" + strings.TrimSpace(uid)
+			}
+			line := sudoersLine(user, l.binary, l.args)
+			if t := p.section("sshd-T"); t != nil && strings.Contains(t.text, "connection test specification") {
+				// This sshd needs a connection to print its settings.
+				line += ", " + sudoersCommand(l.binary, append(append([]string{}, l.args...), "-C", sshdAnyConnSpec))
+			}
+			s.Source += sshdSudoersHint + line
+		}
+	}
+	return s
+}
+
+// sshdConfigFiles returns the configuration files the probe read, the text
+// of the main one, and whether the configuration can be resolved from
+// them: the main file was read and every Include directory listed.
+func sshdConfigFiles(p *probeOutput, mainPath string) (string, []sshdConfigFile, bool) {
 	var files []sshdConfigFile
 	for _, sec := range p.sections {
 		if path, ok := strings.CutPrefix(sec.name, "sshd_config "); ok && sec.done {
@@ -312,23 +434,25 @@ func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.S
 		if strings.HasPrefix(sec.name, "sshd_include ") && (!sec.done || sec.rc != 0) {
 			// A directory of included files could not be listed: the
 			// files it holds are unknown, and so is the result.
-			return nil
+			return "", files, false
 		}
 	}
-	if len(files) == 0 || files[0].path != "/etc/ssh/sshd_config" || !files[0].ok {
-		return nil
+	if len(files) == 0 || files[0].path != mainPath || !files[0].ok {
+		return "", files, false
 	}
-	crAlias := o != nil && o.Major != nil && (*o.Major > 8 || *o.Major == 8 && *o.Minor >= 7)
-	kv, complete := parseSSHDConfig(files[0].text, files, crAlias)
-	if !complete {
-		return nil
-	}
+	return files[0].text, files, true
+}
+
+// withSSHDDefaults fills the keywords kv leaves unset with OpenSSH's
+// compiled defaults for the version at hand (see [sshdDefaults]).
+func withSSHDDefaults(kv map[string]string, os *contract.OS, o *contract.OpenSSH, crAlias bool) map[string]string {
 	d := defaultsFor(o, os)
 	defaults := map[string]string{
 		kwPasswordAuthentication:       "yes",
 		kwKbdInteractiveAuthentication: "yes",
 		kwUsePAM:                       "no",
 		kwPermitEmptyPasswords:         "no",
+		kwAuthenticationMethods:        "any",
 	}
 	if !crAlias && o != nil && o.Major != nil {
 		// Only an sshd known to be older than 8.7 has a separate
@@ -343,7 +467,7 @@ func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.S
 	if _, set := kv[kwPermitRootLogin]; !set && d.permitRootLogin != nil {
 		kv[kwPermitRootLogin] = *d.permitRootLogin
 	}
-	return sshdFromSettings(kv, "sshd_config")
+	return kv
 }
 
 // sshdFromSettings maps resolved keyword values to the facts.
@@ -366,6 +490,9 @@ func sshdFromSettings(kv map[string]string, source string) *contract.SSHD {
 	} else {
 		s.KbdInteractiveAuthentication = sshdYesNo(get(kwKbdInteractiveAuthentication))
 	}
+	if v, ok := kv[kwAuthenticationMethods]; ok && v != "" {
+		s.AuthenticationMethods = &v
+	}
 	if v, ok := kv[kwPermitRootLogin]; ok {
 		switch v = strings.ToLower(v); v {
 		case "yes", "no", "prohibit-password", "without-password", "forced-commands-only":
@@ -373,4 +500,14 @@ func sshdFromSettings(kv map[string]string, source string) *contract.SSHD {
 		}
 	}
 	return s
+}
+
+// reachedSSHD reports whether the probe got to its sshd sections.
+func (p *probeOutput) reachedSSHD() bool {
+	for _, sec := range p.sections {
+		if sec.done && (sec.name == "sshd-T" || strings.HasPrefix(sec.name, "sshd_config ")) {
+			return true
+		}
+	}
+	return false
 }

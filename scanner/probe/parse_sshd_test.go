@@ -141,10 +141,10 @@ func TestSSHDFacts(t *testing.T) {
 		{"config 9.x: KbdInteractive no", []sec{{"sshd_config /etc/ssh/sshd_config", "KbdInteractiveAuthentication no\nUsePAM yes", 0}},
 			debian, v(9, 2), "yes no yes no prohibit-password sshd_config"},
 		{"include directory unlistable", []sec{{"sshd_config /etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes", 0}, {"sshd_include /etc/ssh/sshd_config.d/*.conf", "/etc/ssh/sshd_config.d: cannot list", 1}},
-			debian, v(9, 2), "null"},
+			debian, v(9, 2), "null null null null null none"},
 		{"include directory listed", []sec{{"sshd_config /etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes", 0}, {"sshd_include /etc/ssh/sshd_config.d/*.conf", "", 0}, {"sshd_config /etc/ssh/sshd_config.d/50.conf", "PasswordAuthentication no", 0}},
 			debian, v(9, 2), "no yes yes no prohibit-password sshd_config"},
-		{"unreadable config", []sec{{"sshd-T", "x", 1}, {"sshd_config /etc/ssh/sshd_config", "Permission denied", 1}}, debian, v(8, 0), "null"},
+		{"unreadable config", []sec{{"sshd-T", "x", 1}, {"sshd_config /etc/ssh/sshd_config", "Permission denied", 1}}, debian, v(8, 0), "null null null null null none"},
 		{"nothing", []sec{{"id-u", "0", 0}}, debian, v(8, 0), "null"},
 	}
 	for _, tt := range tests {
@@ -266,7 +266,7 @@ func TestLinuxProbeIncludeDepth(t *testing.T) {
 		secs = append(secs, sec{"sshd_config " + f.path, f.text, 0})
 	}
 	secs = append(secs, sec{"sshd_include /etc/ssh/d/x.conf", "Include nested deeper than 16 files", 1})
-	if s := sshdFacts(mustSplit(t, secs...), nil, nil); s != nil {
-		t.Errorf("sshd facts = %+v, want null when Includes nest too deep", s)
+	if s := sshdFacts(mustSplit(t, secs...), nil, nil); s == nil || s.PasswordAuthentication != nil || s.Source != sshdSourceNone || s.MatchBlocks != nil {
+		t.Errorf("sshd facts = %+v, want every setting and the Match blocks null when Includes nest too deep", s)
 	}
 }

@@ -41,6 +41,12 @@ func TestLinuxNoSudo(t *testing.T) {
 		}
 		script := strings.Replace(probe, "\nexport LC_ALL=C\n", "\n"+shadow+"export LC_ALL=C\n", 1)
 		script = strings.Replace(script, sshdPaths, sshd, 1)
+		// The PATH's sshd, even when this test runs under an sshd session.
+		const walk = "if fg_walk && fg_lread; then"
+		if !strings.Contains(script, walk) {
+			t.Fatal("the probe no longer walks its ancestry with: " + walk)
+		}
+		script = strings.Replace(script, walk, "if false; then", 1)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		out, err := exec.CommandContext(ctx, sh, "-c", script).Output()
 		cancel()
