@@ -95,7 +95,7 @@ type SSHD struct {
 	// AuthenticationMethods is the effective AuthenticationMethods value as
 	// sshd -T prints it ("any", or comma-separated method lists separated by
 	// spaces, e.g. "publickey,password publickey,keyboard-interactive").
-	AuthenticationMethods *string `json:"authentication_methods,omitempty"`
+	AuthenticationMethods *string `json:"authentication_methods"`
 	// Source is "sshd -T" or "sshd_config".
 	Source string `json:"source"`
 	// Binary and Config name the sshd executable and configuration file
@@ -109,8 +109,9 @@ type SSHD struct {
 	Listener      string  `json:"listener,omitempty"`
 	ListenerError *string `json:"listener_error,omitempty"`
 	// MatchBlocks are the Match blocks of the configuration that set a
-	// password-login keyword; nil is unknown (not read), empty is none.
-	MatchBlocks []MatchBlock `json:"match_blocks,omitempty"`
+	// password-login keyword; null is unknown (the configuration could not
+	// be read whole), empty is none.
+	MatchBlocks []MatchBlock `json:"match_blocks"`
 }
 
 // MatchBlock is one sshd_config Match block that sets a password-login

@@ -401,7 +401,7 @@ func sshdFacts(p *probeOutput, os *contract.OS, o *contract.OpenSSH) *contract.S
 		blocks, complete := sshdMatchBlocks(mainPath, fileText, files, crAlias)
 		if complete {
 			matchEffective(p, blocks)
-			s.MatchBlocks = blocks
+			s.MatchBlocks = append([]contract.MatchBlock{}, blocks...) // read: [] when none
 		}
 	}
 	if !tRan && l.binary != "" {
