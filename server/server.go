@@ -81,6 +81,11 @@ type Config struct {
 	Webhook Webhook
 	// Logger logs runs and deliveries; nil discards.
 	Logger *slog.Logger
+	// AllowedHosts are the host names (a port may follow) that requests
+	// may name in their Host header, beside localhost and the address the
+	// server listens on; a request for any other host is refused with 421.
+	// Names compare without regard to case.
+	AllowedHosts []string
 }
 
 // Server runs scheduled audits and serves their results.
@@ -91,6 +96,7 @@ type Server struct {
 	metrics  *metrics
 	hook     *webhookSender
 	mux      *http.ServeMux
+	guard    *hostGuard
 	mu       sync.Mutex
 	stopping bool
 	// recorded is the inventory the last run recorded, if any.
@@ -140,14 +146,20 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sched: sched, log: log, metrics: newMetrics(), hook: hook, runCtx: context.Background()}
+	guard, err := newHostGuard(cfg.AllowedHosts, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{cfg: cfg, sched: sched, log: log, metrics: newMetrics(), hook: hook, guard: guard, runCtx: context.Background()}
 	s.routes()
 	return s, nil
 }
 
 // Handler returns the HTTP handler of the server, for tests and for
-// mounting it elsewhere; [Server.Run] serves it.
-func (s *Server) Handler() http.Handler { return s.mux }
+// mounting it elsewhere. It answers requests for localhost and
+// [Config.AllowedHosts]; [Server.Run] serves it, answering the address it
+// listens on as well.
+func (s *Server) Handler() http.Handler { return s.guard.wrap(s, s.mux) }
 
 // Run starts the schedule and serves HTTP on ln until ctx is canceled, then
 // stops as the package comment says. It returns nil after a clean stop, or
@@ -169,8 +181,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.runCtx = runCtx
 	s.mu.Unlock()
 
+	guard, err := newHostGuard(s.cfg.AllowedHosts, ln.Addr())
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           s.mux,
+		Handler:           guard.wrap(s, s.mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -190,7 +206,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		go job.Run()
 	}
 
-	var err error
 	select {
 	case <-ctx.Done():
 		s.log.Info("stopping", "grace", s.cfg.ShutdownGrace)

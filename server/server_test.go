@@ -473,7 +473,7 @@ func TestServeNeverOverlaps(t *testing.T) {
 	rec := httptest.NewRecorder()
 	waitFor(t, "a skipped tick", func() bool {
 		rec = httptest.NewRecorder()
-		st.srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		st.srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/metrics", nil))
 		return strings.Contains(rec.Body.String(), `factorgate_runs_total{outcome="skipped"} 1`)
 	})
 	if n := b.calls.Load(); n != 1 {
