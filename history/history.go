@@ -24,9 +24,9 @@
 // # Drift
 //
 // [Diff] compares two runs: hosts whose status changed, violations that
-// appeared and were fixed, hosts added and removed, and the drift [Event]s an
-// operator is alerted on (a host entered enabled_ineligible, or fell from
-// eligible).
+// appeared, changed their message and were fixed, hosts added and removed,
+// and the drift [Event]s an operator is alerted on (a host entered
+// enabled_ineligible, fell from eligible, or disappeared).
 package history
 
 import (

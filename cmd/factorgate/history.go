@@ -11,8 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
@@ -165,7 +165,7 @@ func historyCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:      "list",
-				Usage:     "list runs: id, time, inventory, counts by status, duration",
+				Usage:     "list runs: id, start, status, hosts of each status (ELIG eligible, ENAB enabled, INEL ineligible, EN-IN enabled_ineligible, UNRE unreachable), duration, inventory",
 				UsageText: "factorgate history list [--limit N] [--format table|json]",
 				Flags:     listFlags(),
 				Action:    historyList,
@@ -243,23 +243,88 @@ func historyList(c *cli.Context) error {
 	return writeRunTable(w, runs)
 }
 
-// writeRunTable writes runs as an aligned table.
+// lineWidth is the width text outputs of history keep to.
+const lineWidth = 80
+
+// runCountColumns are the count columns of history list: a short heading
+// (the command's help says what each means) and the status it counts.
+var runCountColumns = []struct{ head, status string }{
+	{"ELIG", contract.StatusEligible}, {"ENAB", contract.StatusEnabled}, {"INEL", contract.StatusIneligible},
+	{"EN-IN", contract.StatusEnabledIneligible}, {"UNRE", contract.StatusUnreachable},
+}
+
+// writeRunTable writes runs as an aligned table within lineWidth columns:
+// the inventory, last, is shortened to fit (and left out when it cannot),
+// keeping its end, and a run's error follows on a line of its own.
 func writeRunTable(w io.Writer, runs []history.Run) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tSTATUS\tINVENTORY\tHOSTS\tELIGIBLE\tENABLED\tINELIGIBLE\tENABLED_INELIGIBLE\tUNREACHABLE\tDURATION\tERROR")
+	head := []string{"RUN", "STARTED (UTC)", "STATUS"}
+	for _, c := range runCountColumns {
+		head = append(head, c.head)
+	}
+	head = append(head, "TOOK", "INVENTORY")
+	rows := [][]string{head}
+	errs := []string{""}
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d", r.ID, r.StartedAt.Format(time.RFC3339), r.Status, dashIfEmpty(r.Inventory), r.Hosts)
-		for _, st := range []string{contract.StatusEligible, contract.StatusEnabled, contract.StatusIneligible, contract.StatusEnabledIneligible, contract.StatusUnreachable} {
-			fmt.Fprintf(tw, "\t%d", r.Counts[st])
+		row := []string{r.ID.String(), r.StartedAt.UTC().Format("2006-01-02 15:04"), runStatusText(r)}
+		for _, c := range runCountColumns {
+			row = append(row, strconv.Itoa(r.Counts[c.status]))
 		}
 		dur := "-"
 		if r.FinishedAt != nil {
 			dur = roundRunDuration(r.Duration).String()
 		}
-		fmt.Fprintf(tw, "\t%s\t%s\n", dur, dashIfEmpty(truncateRunes(r.Error, 60)))
+		row = append(row, dur, dashIfEmpty(termText(r.Inventory)))
+		rows = append(rows, row)
+		errs = append(errs, termText(r.Error))
 	}
-	return tw.Flush()
+	last := len(head) - 1
+	widths := make([]int, len(head))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	used := 0
+	for _, wd := range widths[:last] {
+		used += wd + 2
+	}
+	invWidth := min(widths[last], lineWidth-used)
+	if invWidth < len("INVENTORY") {
+		last, invWidth = len(head), 0 // no room: list the inventories with --format json
+	}
+	numeric := func(i int) bool { return i >= 3 && i < 3+len(runCountColumns) }
+	var b strings.Builder
+	for n, row := range rows {
+		b.Reset()
+		for i, c := range row[:min(last+1, len(row))] {
+			if i == last {
+				b.WriteString(truncateRunesLeft(c, invWidth))
+				break
+			}
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if numeric(i) && n > 0 {
+				b.WriteString(pad + c)
+			} else {
+				b.WriteString(c + pad)
+			}
+			if i < len(row)-1 {
+				b.WriteString("  ")
+			}
+		}
+		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
+			return err
+		}
+		if errs[n] != "" {
+			if _, err := fmt.Fprintln(w, "  error: "+truncateRunes(errs[n], lineWidth-len("  error: "))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
+
+// runStatusText is a run's status as history list shows it.
+func runStatusText(r history.Run) string { return string(r.Status) }
 
 func roundRunDuration(d time.Duration) time.Duration {
 	switch {
@@ -281,6 +346,14 @@ func dashIfEmpty(s string) string {
 func truncateRunes(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// truncateRunesLeft keeps the end of s, the file name of a path.
+func truncateRunesLeft(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return "…" + string(r[len(r)-n+1:])
 	}
 	return s
 }
