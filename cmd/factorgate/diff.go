@@ -69,6 +69,9 @@ func diffAction(c *cli.Context) error {
 		if runs[i], err = s.GetRun(c.Context, id); err != nil {
 			return err
 		}
+		if err := completeRun(s, runs[i]); err != nil {
+			return err
+		}
 	}
 	d := history.Diff(runs[0], runs[1])
 	w := c.App.Writer

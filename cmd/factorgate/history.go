@@ -194,11 +194,13 @@ func historyCommand() *cli.Command {
 			},
 			{
 				Name:      "import",
-				Usage:     "record a saved JSON report (check --format json) as a run",
-				UsageText: "factorgate history import REPORT.json [--inventory NAME]",
+				Usage:     "record a saved JSON report (check --format json) as a run, or as one shard of a run",
+				UsageText: "factorgate history import REPORT.json [--inventory NAME] [--shard K/N --audit-id ID]",
 				Flags: []cli.Flag{
 					historyFlag(),
 					&cli.StringFlag{Name: "inventory", Usage: "the inventory the report was made from, as shown by list"},
+					&cli.StringFlag{Name: "shard", Usage: "record the report as shard `K/N` of the run of --audit-id; the run is complete once all N are in"},
+					&cli.StringFlag{Name: "audit-id", Usage: "the `ID` all shards of one audit share (a Job's name)"},
 				},
 				Action: historyImport,
 			},
@@ -289,14 +291,15 @@ func writeRunTable(w io.Writer, runs []history.Run) error {
 		used += wd + 2
 	}
 	invWidth := min(widths[last], lineWidth-used)
+	cells := len(head)
 	if invWidth < len("INVENTORY") {
-		last, invWidth = len(head), 0 // no room: list the inventories with --format json
+		cells = last // no room: --format json lists the inventories
 	}
 	numeric := func(i int) bool { return i >= 3 && i < 3+len(runCountColumns) }
 	var b strings.Builder
 	for n, row := range rows {
 		b.Reset()
-		for i, c := range row[:min(last+1, len(row))] {
+		for i, c := range row[:cells] {
 			if i == last {
 				b.WriteString(truncateRunesLeft(c, invWidth))
 				break
@@ -307,9 +310,7 @@ func writeRunTable(w io.Writer, runs []history.Run) error {
 			} else {
 				b.WriteString(c + pad)
 			}
-			if i < len(row)-1 {
-				b.WriteString("  ")
-			}
+			b.WriteString("  ")
 		}
 		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
 			return err
@@ -324,7 +325,17 @@ func writeRunTable(w io.Writer, runs []history.Run) error {
 }
 
 // runStatusText is a run's status as history list shows it.
-func runStatusText(r history.Run) string { return string(r.Status) }
+func runStatusText(r history.Run) string { return r.StatusText() }
+
+// completeRun fails for a sharded run some of whose shards are not in yet:
+// it is shown and compared once they all are.
+func completeRun(s *history.Store, run *history.Run) error {
+	if run.Partial() {
+		return fmt.Errorf("run %d (audit %s) has %s recorded in %s: it is shown once every shard is in (factorgate history list shows the runs)",
+			run.ID, run.AuditID, run.StatusText(), s.Name())
+	}
+	return nil
+}
 
 func roundRunDuration(d time.Duration) time.Duration {
 	switch {
@@ -384,6 +395,9 @@ func historyShow(c *cli.Context) error {
 	}
 	run, err := s.GetRun(c.Context, id)
 	if err != nil {
+		return err
+	}
+	if err := completeRun(s, run); err != nil {
 		return err
 	}
 	return writeHistoryOutput(c, func(w io.Writer) error {
@@ -450,6 +464,10 @@ func historyImport(c *cli.Context) error {
 			return fmt.Errorf("history import: %s: decisions[%d] (%s): unknown status %q", path, i, d.Host, d.Status)
 		}
 	}
+	sh, sharded, err := shardFlags(c, "history import")
+	if err != nil {
+		return err
+	}
 	at := r.GeneratedAt
 	if at.IsZero() {
 		at = time.Now()
@@ -459,13 +477,56 @@ func historyImport(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	id, err := s.Record(c.Context, history.Meta{StartedAt: at, Inventory: c.String("inventory"), Source: "import"},
-		history.Result{Decisions: r.Decisions, NotScanned: r.NotScanned, FinishedAt: at})
+	meta := history.Meta{StartedAt: at, Inventory: c.String("inventory"), Source: "import"}
+	res := history.Result{Decisions: r.Decisions, NotScanned: r.NotScanned, FinishedAt: at}
+	if !sharded {
+		id, err := s.Record(c.Context, meta, res)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.App.Writer, "Recorded run %d (%d hosts) in %s.\n", id, len(r.Decisions), s.Name())
+		return err
+	}
+	id, err := s.RecordShard(c.Context, meta, sh, res)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(c.App.Writer, "Recorded run %d (%d hosts) in %s.\n", id, len(r.Decisions), s.Name())
+	run, err := s.GetRun(c.Context, id)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.App.Writer, "Recorded shard %s (%d hosts) of run %d in %s: %s.\n", sh, len(r.Decisions), id, s.Name(), run.StatusText())
 	return err
+}
+
+// parseShard reads a shard as users write it: "K/N", 1 <= K <= N.
+func parseShard(v string) (k, n int, err error) {
+	ks, ns, ok := strings.Cut(v, "/")
+	k, kerr := strconv.Atoi(ks)
+	n, nerr := strconv.Atoi(ns)
+	if !ok || kerr != nil || nerr != nil || n < 1 || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("%q: want K/N with 1 <= K <= N, e.g. 2/4", v)
+	}
+	return k, n, nil
+}
+
+// shardFlags reads --shard and --audit-id, which come together; sharded is
+// false when neither is given.
+func shardFlags(c *cli.Context, verb string) (sh history.Shard, sharded bool, err error) {
+	spec, id := c.String("shard"), c.String("audit-id")
+	switch {
+	case spec == "" && id == "":
+		return sh, false, nil
+	case spec == "":
+		return sh, false, usageErrorf("%s: --audit-id needs --shard K/N", verb)
+	case strings.TrimSpace(id) == "":
+		return sh, false, usageErrorf("%s: --shard needs --audit-id, the ID all shards of the audit share", verb)
+	}
+	k, n, err := parseShard(spec)
+	if err != nil {
+		return sh, false, usageErrorf("%s: --shard %v", verb, err)
+	}
+	return history.Shard{AuditID: id, K: k, N: n}, true, nil
 }
 
 // parseAge reads an age as a Go duration or a number of days ("90d") or
