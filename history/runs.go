@@ -136,11 +136,18 @@ func (s *Store) MarkInterrupted(ctx context.Context, id RunID, reason string) er
 // when the one process that records runs of source starts: a run of its
 // left running was cut short by a crash.
 func (s *Store) InterruptStale(ctx context.Context, source string) (int, error) {
+	return s.interruptStale(ctx, Scope{Source: source})
+}
+
+func (s *Store) interruptStale(ctx context.Context, sc Scope) (int, error) {
 	// A sharded run is running until its last shard comes, from any
 	// process: no one process's crash leaves it so.
 	query, args := `SELECT id FROM runs WHERE status = ? AND shards = 0`, []any{string(StatusRunning)}
-	if source != "" {
-		query, args = query+` AND source = ?`, append(args, source)
+	if sc.Source != "" {
+		query, args = query+` AND source = ?`, append(args, sc.Source)
+	}
+	if sc.Inventory != "" {
+		query, args = query+` AND inventory = ?`, append(args, sc.Inventory)
 	}
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
