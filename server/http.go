@@ -69,28 +69,6 @@ func (s *Server) storeError(w http.ResponseWriter, err error) {
 	httpError(w, http.StatusInternalServerError, "the history cannot be read")
 }
 
-// indexFormat is the format of /: HTML, or table text in a build without it.
-func indexFormat() string {
-	if _, err := report.New("html"); err == nil {
-		return "html"
-	}
-	return "table"
-}
-
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	run, err := s.cfg.Store.LatestIn(r.Context(), s.scope())
-	if errors.Is(err, history.ErrNotFound) {
-		w.Header().Set("Retry-After", "60")
-		httpError(w, http.StatusServiceUnavailable, "No audit has finished yet: see /runs for the runs in progress.")
-		return
-	}
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	s.writeReport(w, run, indexFormat())
-}
-
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 	limit := 50
 	if v := r.URL.Query().Get("limit"); v != "" {

@@ -112,6 +112,7 @@ type Server struct {
 	stopping bool
 	// recorded is the inventory the last run recorded, if any.
 	recorded string
+	drift    driftCache
 	inflight sync.WaitGroup
 	runCtx   context.Context
 }

@@ -41,7 +41,8 @@ func serveCommand() *cli.Command {
 		UsageText: "factorgate serve -i INVENTORY [--schedule '@every 6h'] [--db URL] [--listen 127.0.0.1:8080] [--webhook URL]",
 		Description: "Audits the inventory on the schedule (and once at start), never two runs at once,\n" +
 			"records each run in the history (--db), and serves:\n" +
-			"  /                  the latest finished run as an HTML report\n" +
+			"  /                  the dashboard: latest run, trend of hosts per status, drift\n" +
+			"                     events, recent runs with links to their reports\n" +
 			"  /runs              the runs as JSON;  /runs/RUN?format=F  one run in any report format\n" +
 			"  /runs/RUN/drift    the drift from the run before\n" +
 			"  /metrics           Prometheus metrics;  /healthz  200 while the history answers\n" +
