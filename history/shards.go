@@ -100,10 +100,10 @@ func (s *Store) RecordShard(ctx context.Context, m Meta, sh Shard, r Result) (Ru
 		rows[i] = hostRow{facts: facts[d.Host], decision: d}
 	}
 	fail := func(err error) (RunID, error) {
-		return 0, fmt.Errorf("history: audit %s shard %s: %w", sh.AuditID, sh, err)
+		return 0, fmt.Errorf("history: audit %q shard %s: %w", sh.AuditID, sh, err)
 	}
 	failDB := func(err error) (RunID, error) {
-		return 0, fmt.Errorf("history: audit %s shard %s: %s", sh.AuditID, sh, oneLine(err))
+		return 0, fmt.Errorf("history: audit %q shard %s: %s", sh.AuditID, sh, oneLine(err))
 	}
 
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -137,7 +137,7 @@ func (s *Store) RecordShard(ctx context.Context, m Meta, sh Shard, r Result) (Ru
 	case runSource != noNUL(m.Source):
 		return fail(fmt.Errorf("run %d was recorded by %q, not %q: %w", id, runSource, m.Source, ErrShardMismatch))
 	case inventory != "" && runInv != "" && runInv != noNUL(inventory):
-		return fail(fmt.Errorf("run %d audits %s, not %s: %w", id, runInv, inventory, ErrShardMismatch))
+		return fail(fmt.Errorf("run %d audits %q, not %q: %w", id, runInv, inventory, ErrShardMismatch))
 	}
 	rid := RunID(id)
 
@@ -187,7 +187,7 @@ func (s *Store) checkHostsFree(ctx context.Context, tx *sql.Tx, id RunID, sh Sha
 			return fmt.Errorf("history: run %d: %s", id, oneLine(err))
 		}
 		if mine[host] {
-			return fmt.Errorf("history: audit %s shard %s: host %s is in shard %d/%d too: %w", sh.AuditID, sh, host, k, sh.N, ErrShardMismatch)
+			return fmt.Errorf("history: audit %q shard %s: host %q is in shard %d/%d too: %w", sh.AuditID, sh, host, k, sh.N, ErrShardMismatch)
 		}
 	}
 	return res.Err()

@@ -191,7 +191,7 @@ func TestRecordShardMismatch(t *testing.T) {
 		}{
 			{"host in another shard", Meta{Source: "check", Inventory: "a.yaml"}, Shard{"x", 2, 2}, parts[0], "is in shard 1/2 too"},
 			{"another N", Meta{Source: "check"}, Shard{"x", 2, 3}, parts[1], "has 2 shards, not 3"},
-			{"another inventory", Meta{Source: "check", Inventory: "b.yaml"}, Shard{"x", 2, 2}, parts[1], "audits a.yaml, not b.yaml"},
+			{"another inventory", Meta{Source: "check", Inventory: "b.yaml"}, Shard{"x", 2, 2}, parts[1], `audits "a.yaml", not "b.yaml"`},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

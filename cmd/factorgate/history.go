@@ -332,7 +332,7 @@ func runStatusText(r history.Run) string { return r.StatusText() }
 func completeRun(s *history.Store, run *history.Run) error {
 	if run.Partial() {
 		return fmt.Errorf("run %d (audit %s) has %s recorded in %s: it is shown once every shard is in (factorgate history list shows the runs)",
-			run.ID, run.AuditID, run.StatusText(), s.Name())
+			run.ID, termText(run.AuditID), run.StatusText(), s.Name())
 	}
 	return nil
 }

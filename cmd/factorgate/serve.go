@@ -29,7 +29,7 @@ func serveCommand() *cli.Command {
 		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "serve the reports, /metrics and /healthz on `ADDR`"},
 		&cli.StringSliceFlag{Name: "allowed-host", Usage: "answer requests for `HOST` (a name, a port may follow) beside localhost and the --listen address; others get 421 (repeatable)"},
 		&cli.StringFlag{Name: "webhook", Usage: "POST drift events (a host entered enabled_ineligible or fell from eligible) as JSON to `URL`; default $" + envWebhookURL + ", which keeps a token out of argv"},
-		&cli.StringFlag{Name: "webhook-secret-file", Usage: "sign webhook bodies (X-Factorgate-Signature: sha256=HMAC) with the key in `FILE`; default the key in $" + envWebhookSecret},
+		&cli.StringFlag{Name: "webhook-secret-file", Usage: "sign webhook deliveries (X-Factorgate-Signature: sha256=HMAC of X-Factorgate-Timestamp, \".\" and the body) with the key in `FILE`; default the key in $" + envWebhookSecret},
 		&cli.IntFlag{Name: "webhook-attempts", Value: 5, Usage: "give up a webhook delivery after `N` attempts (5xx, 429 and network errors are retried with backoff)"},
 		&cli.DurationFlag{Name: "webhook-timeout", Value: 10 * time.Second, Usage: "bound each webhook attempt"},
 		&cli.StringFlag{Name: "retention", Usage: "after each run, delete the runs that started more than `AGE` ago (90d, 2w, 36h; the newest finished run is kept); default keep all"},
