@@ -514,11 +514,14 @@ func (s *Store) Resolve(ctx context.Context, ref string) (RunID, error) {
 }
 
 // Prune deletes the runs that started before cutoff, with their hosts, and
-// returns how many it deleted. It keeps runs still running, the newest run
+// returns how many it deleted. It keeps runs still running (but not a
+// sharded run whose missing shards never came), the newest run
 // that finished ok, and the newest that finished ok in each scope of keep:
 // those drift and the metrics of serve start from.
 func (s *Store) Prune(ctx context.Context, cutoff time.Time, keep ...Scope) (int, error) {
-	query := `DELETE FROM runs WHERE started_at < ? AND status <> ?`
+	// A sharded run still waiting for shards after the cutoff was given up:
+	// its missing shards never came.
+	query := `DELETE FROM runs WHERE started_at < ? AND (status <> ? OR shards > 0)`
 	args := []any{s.timeArg(cutoff), string(StatusRunning)}
 	for _, sc := range append([]Scope{{}}, keep...) {
 		id, err := s.newestOK(ctx, 0, sc)

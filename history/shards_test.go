@@ -301,3 +301,33 @@ func ExampleStore_RecordShard() {
 	// run 1: 1 of 2 shards
 	// run 1: ok, 2 hosts, 1 ineligible
 }
+
+// TestPruneGivenUpShards: a sharded run whose missing shards never came is
+// pruned like a finished run; one that is complete is kept while it is the
+// newest.
+func TestPruneGivenUpShards(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		_, parts := shardFleet(6, 2)
+		partial, err := s.RecordShard(ctx, Meta{StartedAt: t0, Source: "check"}, Shard{AuditID: "old", K: 1, N: 2}, parts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var done RunID
+		for k := 1; k <= 2; k++ {
+			if done, err = s.RecordShard(ctx, Meta{StartedAt: t0.Add(time.Hour), Source: "check"}, Shard{AuditID: "new", K: k, N: 2}, parts[k-1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.Prune(ctx, t0.Add(48*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("Prune = %d, %v; want 1", n, err)
+		}
+		if _, err := s.GetRun(ctx, partial); !errors.Is(err, ErrNotFound) {
+			t.Errorf("the given-up sharded run: %v, want deleted", err)
+		}
+		if _, err := s.GetRun(ctx, done); err != nil {
+			t.Errorf("the complete sharded run, the newest: %v", err)
+		}
+	})
+}

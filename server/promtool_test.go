@@ -45,6 +45,13 @@ func TestMetricsPromtool(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/metrics: %d", code)
 	}
+	promtoolCheck(t, bin, body)
+}
+
+// promtoolCheck pipes body into `promtool check metrics`, which must find
+// nothing to say.
+func promtoolCheck(t *testing.T, bin string, body []byte) {
+	t.Helper()
 	cmd := exec.Command(bin, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
 	out, err := cmd.CombinedOutput()
