@@ -170,27 +170,29 @@ func (s *Store) RecordShard(ctx context.Context, m Meta, sh Shard, r Result) (Ru
 }
 
 // checkHostsFree fails when a host of rows is in another shard of run id.
+// It asks for those hosts only, a batch at a time.
 func (s *Store) checkHostsFree(ctx context.Context, tx *sql.Tx, id RunID, sh Shard, rows []hostRow) error {
-	mine := make(map[string]bool, len(rows))
+	hosts := make([]any, 0, len(rows))
 	for _, r := range rows {
-		mine[noNUL(r.decision.Host)] = true
+		hosts = append(hosts, noNUL(r.decision.Host))
 	}
-	res, err := tx.QueryContext(ctx, s.q(`SELECT host, shard FROM run_hosts WHERE run_id = ? AND shard <> ?`), int64(id), sh.K)
-	if err != nil {
-		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
-	}
-	defer res.Close()
-	for res.Next() {
+	for len(hosts) > 0 {
+		batch := hosts[:min(len(hosts), hostBatch*5)]
+		hosts = hosts[len(batch):]
+		query := `SELECT host, shard FROM run_hosts WHERE run_id = ? AND shard <> ? AND host IN (` +
+			strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ") + `) ORDER BY host LIMIT 1`
 		var host string
 		var k int
-		if err := res.Scan(&host, &k); err != nil {
+		err := tx.QueryRowContext(ctx, s.q(query), append([]any{int64(id), sh.K}, batch...)...).Scan(&host, &k)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			continue
+		case err != nil:
 			return fmt.Errorf("history: run %d: %s", id, oneLine(err))
 		}
-		if mine[host] {
-			return fmt.Errorf("history: audit %q shard %s: host %q is in shard %d/%d too: %w", sh.AuditID, sh, host, k, sh.N, ErrShardMismatch)
-		}
+		return fmt.Errorf("history: audit %q shard %s: host %q is in shard %d/%d too: %w", sh.AuditID, sh, host, k, sh.N, ErrShardMismatch)
 	}
-	return res.Err()
+	return nil
 }
 
 // closeShardedRun updates run id from its shards: how many are in and,
