@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/internal/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 // TestOpenNeverShowsPassword opens histories named by URLs that hold a
@@ -86,6 +87,31 @@ func TestOpenNeverShowsPassword(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "no_such_db") {
 			t.Errorf("Open = %v, want an error naming the database and not the password", err)
 		}
+	})
+	// A server that lets the user in and refuses the schema: the error of
+	// the migration is the driver's, and names no password either.
+	t.Run("migration refused", func(t *testing.T) {
+		admin := pgtest.NewDatabase(t)
+		role := fmt.Sprintf("fg_ro_%d", os.Getpid())
+		conn, err := pgx.Connect(context.Background(), admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "CREATE ROLE "+role+" LOGIN"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+role) })
+		u, err := url.Parse(admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.UserPassword(role, pw)
+		_, err = Open(context.Background(), u.String())
+		if err == nil || strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "permission denied for schema public") {
+			t.Errorf("Open = %v, want the schema refused, without the password", err)
+		}
+		t.Log(err)
 	})
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
