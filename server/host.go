@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // A web page can reach a serve bound to loopback through DNS rebinding: its
@@ -124,10 +125,22 @@ func (g *hostGuard) allows(h string) bool {
 func (g *hostGuard) wrap(s *Server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.allows(r.Host) {
-			s.log.Warn("request for an unknown host refused", "host", fmt.Sprintf("%.100q", r.Host), "path", fmt.Sprintf("%.200q", r.URL.Path))
+			// The handler quotes what it logs; keep it short.
+			s.log.Warn("request for an unknown host refused", "host", clip(r.Host, 100), "path", clip(r.URL.Path, 200))
 			httpError(w, http.StatusMisdirectedRequest, "This factorgate serve does not answer for that host name (serve --allowed-host adds one).")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clip is s cut to n bytes at most, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
