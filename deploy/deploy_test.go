@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -164,7 +167,7 @@ func TestKubernetesManifests(t *testing.T) {
 				if dig(d, "spec", "concurrencyPolicy") != "Forbid" {
 					t.Errorf("%s: CronJob concurrencyPolicy = %v, want Forbid", path, dig(d, "spec", "concurrencyPolicy"))
 				}
-			case "Deployment":
+			case "Deployment", "Job":
 				pod = dig(d, "spec", "template", "spec")
 			default:
 				continue
@@ -198,6 +201,86 @@ func TestKubernetesManifests(t *testing.T) {
 	for _, k := range []string{"CronJob", "Secret", "Deployment"} {
 		if !kinds[k] {
 			t.Errorf("no %s in kubernetes/", k)
+		}
+	}
+}
+
+// TestServeDeploymentHosts: a serve that listens beyond loopback answers
+// the names of its Service, which its Host guard refuses unless allowed.
+func TestServeDeploymentHosts(t *testing.T) {
+	var svc, ns string
+	var args []string
+	for _, d := range k8sDocs(t, "kubernetes/serve.yaml") {
+		switch d["kind"] {
+		case "Service":
+			svc, ns = dig(d, "metadata", "name").(string), dig(d, "metadata", "namespace").(string)
+		case "Deployment":
+			for _, a := range dig(d, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)["args"].([]any) {
+				args = append(args, a.(string))
+			}
+		}
+	}
+	line := " " + strings.Join(args, " ") + " "
+	for _, name := range []string{svc, svc + "." + ns + ".svc", svc + "." + ns + ".svc.cluster.local"} {
+		if !strings.Contains(line, " --allowed-host "+name+" ") {
+			t.Errorf("serve args %q: no --allowed-host %s", args, name)
+		}
+	}
+}
+
+// TestShardedJob: the sharded audit is an Indexed Job of N pods, each of
+// which records shard JOB_COMPLETION_INDEX+1 of N under the Job's name. Its
+// command, run by a shell as the pod runs it, gives each index its shard.
+func TestShardedJob(t *testing.T) {
+	docs := k8sDocs(t, "kubernetes/cronjob-sharded.yaml")
+	if len(docs) != 1 || docs[0]["kind"] != "CronJob" {
+		t.Fatalf("want one CronJob, got %d documents", len(docs))
+	}
+	job := dig(docs[0], "spec", "jobTemplate", "spec")
+	if dig(job, "completionMode") != "Indexed" {
+		t.Errorf("completionMode = %v, want Indexed", dig(job, "completionMode"))
+	}
+	n, _ := dig(job, "completions").(int)
+	if n < 2 || dig(job, "parallelism") != n {
+		t.Errorf("completions %v, parallelism %v: want the same N >= 2", dig(job, "completions"), dig(job, "parallelism"))
+	}
+	c := dig(job, "template", "spec", "containers").([]any)[0]
+	env := map[string]any{}
+	for _, e := range dig(c, "env").([]any) {
+		env[dig(e, "name").(string)] = e
+	}
+	if dig(env["SHARDS"], "value") != strconv.Itoa(n) {
+		t.Errorf("SHARDS = %v, want the completions, %d", dig(env["SHARDS"], "value"), n)
+	}
+	if p := dig(env["AUDIT_ID"], "valueFrom", "fieldRef", "fieldPath"); p != "metadata.labels['batch.kubernetes.io/job-name']" {
+		t.Errorf("AUDIT_ID comes from %v, want the Job's name label", p)
+	}
+	var cmd []string
+	for _, a := range append(dig(c, "command").([]any), dig(c, "args").([]any)...) {
+		cmd = append(cmd, a.(string))
+	}
+	if len(cmd) != 3 || cmd[0] != "/busybox/sh" || cmd[1] != "-c" || !strings.HasPrefix(cmd[2], "exec factorgate check ") {
+		t.Fatalf("command %q: want /busybox/sh -c 'exec factorgate check ...'", cmd)
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to run the command with")
+	}
+	// The shell line as the pod runs it, with printf in factorgate's place
+	// to show the arguments it would get.
+	line := strings.Replace(cmd[2], "exec factorgate", "printf '%s\\n'", 1)
+	for index := 0; index < n; index++ {
+		run := exec.Command(sh, "-c", line)
+		run.Env = []string{"JOB_COMPLETION_INDEX=" + strconv.Itoa(index), "SHARDS=" + strconv.Itoa(n), "AUDIT_ID=factorgate-audit-sharded-29123456"}
+		out, err := run.Output()
+		if err != nil {
+			t.Fatalf("index %d: %v", index, err)
+		}
+		args := strings.Split(strings.TrimSpace(string(out)), "\n")
+		want := []string{"check", "-i", "/etc/factorgate/fleet.yaml", "--record", "--fail-on", "none",
+			"--shard", fmt.Sprintf("%d/%d", index+1, n), "--audit-id", "factorgate-audit-sharded-29123456"}
+		if strings.Join(args[:len(want)], " ") != strings.Join(want, " ") {
+			t.Errorf("index %d: factorgate %q, want %q...", index, args, want)
 		}
 	}
 }

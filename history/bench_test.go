@@ -64,3 +64,41 @@ func jsonRoundTrip(b *testing.B, facts []contract.Facts, decisions []contract.De
 	}
 	return time.Since(start) / n
 }
+
+// BenchmarkRecordShards records a 2000-host fleet as N shards, one after the
+// other, on each backend. x_whole is the time of the N shards against the
+// baseline measured in the same run: recording the same fleet as one run
+// (three times, averaged).
+//
+//	go test -run '^$' -bench RecordShards -benchtime 3x ./history
+func BenchmarkRecordShards(b *testing.B) {
+	all, _ := shardFleet(2000, 1)
+	for _, be := range backends {
+		for _, n := range []int{4, 32} {
+			b.Run(fmt.Sprintf("%s/%d_shards", be.name, n), func(b *testing.B) {
+				_, parts := shardFleet(2000, n)
+				s := openT(b, be.dsn(b))
+				ctx := context.Background()
+				const wholeRuns = 3
+				whole := time.Now()
+				for range wholeRuns {
+					if _, err := s.Record(ctx, Meta{Source: "check"}, all); err != nil {
+						b.Fatal(err)
+					}
+				}
+				baseline := time.Since(whole) / wholeRuns
+				b.ResetTimer()
+				start := time.Now()
+				for i := range b.N {
+					for k := 1; k <= n; k++ {
+						if _, err := s.RecordShard(ctx, Meta{Source: "check"}, Shard{AuditID: fmt.Sprint("bench-", i), K: k, N: n}, parts[k-1]); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				per := time.Since(start) / time.Duration(b.N)
+				b.ReportMetric(float64(per)/float64(baseline), "x_whole")
+			})
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package history
 
 import (
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/factorgate/factorgate/contract"
 )
@@ -39,12 +41,15 @@ type Drift struct {
 	Changed []StatusChange `json:"changed"`
 	// Appeared are violations a host in both runs has now and had not;
 	// Fixed are those it had and has no more; Waived are those it had and
-	// that a waiver now covers. A violation is its check and its message:
-	// the same check failing for another reason appears. A host unreachable
-	// in the newer run has nothing fixed or waived: nothing is known of it.
-	Appeared []HostFinding `json:"appeared"`
-	Fixed    []HostFinding `json:"fixed"`
-	Waived   []HostFinding `json:"waived"`
+	// that a waiver now covers; ChangedViolations are those it has in both
+	// runs with another message. A violation is its host and its check:
+	// the same check failing for another reason is changed, neither fixed
+	// nor appeared. A host unreachable in the newer run has nothing fixed
+	// or waived: nothing is known of it.
+	Appeared          []HostFinding   `json:"appeared"`
+	Fixed             []HostFinding   `json:"fixed"`
+	Waived            []HostFinding   `json:"waived"`
+	ChangedViolations []FindingChange `json:"changed_violations"`
 	// Added are hosts only in the newer run, Removed only in the older.
 	Added   []HostStatus `json:"added"`
 	Removed []HostStatus `json:"removed"`
@@ -76,6 +81,16 @@ type HostFinding struct {
 	contract.Finding
 }
 
+// FindingChange is a check a host fails in both runs, for another reason:
+// From is the violation in the older run, To in the newer. When a check
+// gave a host several violations, their messages are joined with "; ".
+type FindingChange struct {
+	Host  string           `json:"host"`
+	Check string           `json:"check"`
+	From  contract.Finding `json:"from"`
+	To    contract.Finding `json:"to"`
+}
+
 // HostStatus is a host and its status.
 type HostStatus struct {
 	Host   string `json:"host"`
@@ -84,15 +99,15 @@ type HostStatus struct {
 
 // Empty reports whether nothing changed.
 func (d *Drift) Empty() bool {
-	return len(d.Events)+len(d.Changed)+len(d.Appeared)+len(d.Fixed)+len(d.Waived)+len(d.Added)+len(d.Removed) == 0
+	return len(d.Events)+len(d.Changed)+len(d.Appeared)+len(d.Fixed)+len(d.Waived)+len(d.ChangedViolations)+len(d.Added)+len(d.Removed) == 0
 }
 
 // Diff returns the drift from run a to run b. Both must carry their reports
 // (as [Store.GetRun] returns them). Every list is sorted by host, then
-// check, then message.
+// check.
 func Diff(a, b *Run) Drift {
 	d := Drift{Schema: DriftSchema, From: a.ID, To: b.ID, Events: []Event{}, Changed: []StatusChange{}, Appeared: []HostFinding{},
-		Fixed: []HostFinding{}, Waived: []HostFinding{}, Added: []HostStatus{}, Removed: []HostStatus{}}
+		Fixed: []HostFinding{}, Waived: []HostFinding{}, ChangedViolations: []FindingChange{}, Added: []HostStatus{}, Removed: []HostStatus{}}
 	old := decisionsOf(a)
 	cur := decisionsOf(b)
 	for _, nd := range sortedHosts(cur) {
@@ -111,11 +126,15 @@ func Diff(a, b *Run) Drift {
 				d.Events = append(d.Events, Event{Kind: kind, Host: nd, From: o.Status, To: n.Status, Violations: nonNil(n.Violations)})
 			}
 		}
-		was := byFinding(o.Violations)
-		is := byFinding(n.Violations)
+		was := byCheck(o.Violations)
+		is := byCheck(n.Violations)
 		for _, k := range sortedKeys(is) {
-			if _, ok := was[k]; !ok {
+			old, ok := was[k]
+			switch {
+			case !ok:
 				d.Appeared = append(d.Appeared, HostFinding{Host: nd, Finding: is[k]})
+			case old.Message != is[k].Message:
+				d.ChangedViolations = append(d.ChangedViolations, FindingChange{Host: nd, Check: k, From: old, To: is[k]})
 			}
 		}
 		if n.Status == contract.StatusUnreachable {
@@ -127,7 +146,7 @@ func Diff(a, b *Run) Drift {
 			if _, ok := is[k]; ok {
 				continue
 			}
-			if w, ok := waived[k.check]; ok {
+			if w, ok := waived[k]; ok {
 				d.Waived = append(d.Waived, HostFinding{Host: nd, Finding: w})
 			} else {
 				d.Fixed = append(d.Fixed, HostFinding{Host: nd, Finding: was[k]})
@@ -170,21 +189,27 @@ func decisionsOf(r *Run) map[string]contract.Decision {
 	return m
 }
 
-// findingKey is what makes a violation itself: its check and its message.
-type findingKey struct{ check, message string }
-
-func byFinding(fs []contract.Finding) map[findingKey]contract.Finding {
-	m := make(map[findingKey]contract.Finding, len(fs))
-	for _, f := range fs {
-		m[findingKey{f.Check, f.Message}] = f
-	}
-	return m
-}
-
+// byCheck returns the findings by check: a violation is its host and its
+// check. Several findings of one check become one, their messages sorted
+// and joined with "; ".
 func byCheck(fs []contract.Finding) map[string]contract.Finding {
 	m := make(map[string]contract.Finding, len(fs))
+	msgs := map[string][]string{}
 	for _, f := range fs {
-		m[f.Check] = f
+		if _, ok := m[f.Check]; !ok {
+			m[f.Check] = f
+		}
+		if !slices.Contains(msgs[f.Check], f.Message) {
+			msgs[f.Check] = append(msgs[f.Check], f.Message)
+		}
+	}
+	for c, ms := range msgs {
+		if len(ms) > 1 {
+			sort.Strings(ms)
+			f := m[c]
+			f.Message = strings.Join(ms, "; ")
+			m[c] = f
+		}
 	}
 	return m
 }
@@ -198,17 +223,12 @@ func sortedHosts(m map[string]contract.Decision) []string {
 	return ks
 }
 
-func sortedKeys(m map[findingKey]contract.Finding) []findingKey {
-	ks := make([]findingKey, 0, len(m))
+func sortedKeys(m map[string]contract.Finding) []string {
+	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
-	sort.Slice(ks, func(i, j int) bool {
-		if ks[i].check != ks[j].check {
-			return ks[i].check < ks[j].check
-		}
-		return ks[i].message < ks[j].message
-	})
+	sort.Strings(ks)
 	return ks
 }
 

@@ -42,6 +42,12 @@ func summary(d Drift) string {
 			fmt.Fprintf(&b, " %s/%s", f.Host, f.Check)
 		}
 	}
+	if len(d.ChangedViolations) > 0 {
+		b.WriteString("\nreworded:")
+		for _, c := range d.ChangedViolations {
+			fmt.Fprintf(&b, " %s/%s(%s>%s)", c.Host, c.Check, c.From.Message, c.To.Message)
+		}
+	}
 	for _, l := range []struct {
 		name string
 		hs   []HostStatus
@@ -58,6 +64,14 @@ func TestDiff(t *testing.T) {
 	newReason := runOf(2, "a=ineligible:selinux")
 	v := &newReason.Report.Decisions[0].Violations
 	*v = append(*v, contract.Finding{Check: "selinux", Message: "SELinux is off in the boot line", Severity: "high"})
+	newMessage := runOf(2, "a=ineligible:selinux", "b=enabled_ineligible:selinux")
+	for i := range newMessage.Report.Decisions {
+		newMessage.Report.Decisions[i].Violations[0].Message = "SELinux is off in the boot line"
+	}
+	twoReasons := runOf(1, "a=ineligible")
+	twoReasons.Report.Decisions[0].Violations = newReason.Report.Decisions[0].Violations
+	reordered := runOf(2, "a=ineligible")
+	reordered.Report.Decisions[0].Violations = []contract.Finding{newReason.Report.Decisions[0].Violations[1], newReason.Report.Decisions[0].Violations[0]}
 	waivedRun := runOf(2, "a=eligible")
 	waivedRun.Report.Decisions[0].Waived = []contract.Finding{{Check: "selinux", Message: "waived"}}
 	cases := []struct {
@@ -116,10 +130,24 @@ func TestDiff(t *testing.T) {
 			want: "1->2\nevents:\nchanged: a:ineligible>eligible\nappeared:\nfixed:\nwaived: a/selinux\nadded:\nremoved:",
 		},
 		{
-			name: "the same check failing for a new reason appears",
+			name: "the same check failing with another message is changed, not fixed and appeared",
+			a:    runOf(1, "a=ineligible:selinux,rdp", "b=enabled_ineligible:selinux"),
+			b:    newMessage,
+			want: "1->2\nevents:\nchanged:\nappeared:\nfixed: a/rdp\nwaived:\n" +
+				"reworded: a/selinux(selinux fails>SELinux is off in the boot line) b/selinux(selinux fails>SELinux is off in the boot line)\nadded:\nremoved:",
+		},
+		{
+			name: "a check that gives a second message is changed",
 			a:    runOf(1, "a=ineligible:selinux"),
 			b:    newReason,
-			want: "1->2\nevents:\nchanged:\nappeared: a/selinux\nfixed:\nwaived:\nadded:\nremoved:",
+			want: "1->2\nevents:\nchanged:\nappeared:\nfixed:\nwaived:\nreworded: a/selinux(selinux fails>SELinux is off in the boot line; selinux fails)\nadded:\nremoved:",
+		},
+		{
+			name:  "the same messages in another order are no change",
+			a:     twoReasons,
+			b:     reordered,
+			want:  "1->2\nevents:\nchanged:\nappeared:\nfixed:\nwaived:\nadded:\nremoved:",
+			empty: true,
 		},
 		{
 			name: "a host that became unreachable has nothing fixed",

@@ -14,6 +14,15 @@
 // complete. A run still "running" when its process died is closed by
 // [Store.InterruptStale]; old runs are deleted by [Store.Prune].
 //
+// # Shards
+//
+// An audit split into N shards (shard K of N, each run by its own process)
+// records into one run: each shard calls [Store.RecordShard] with the
+// audit's ID and its [Shard]. The run is complete, and seen by
+// [Store.Latest], drift and metrics, once all N shards are in; until then
+// it is running and [Run.StatusText] says "3 of 4 shards". A shard
+// recorded again replaces itself.
+//
 // # Reading runs back
 //
 // [Store.ListRuns] lists runs newest first without their hosts;
@@ -24,14 +33,15 @@
 // # Drift
 //
 // [Diff] compares two runs: hosts whose status changed, violations that
-// appeared and were fixed, hosts added and removed, and the drift [Event]s an
-// operator is alerted on (a host entered enabled_ineligible, or fell from
-// eligible).
+// appeared, changed their message and were fixed, hosts added and removed,
+// and the drift [Event]s an operator is alerted on (a host entered
+// enabled_ineligible, fell from eligible, or disappeared).
 package history
 
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -79,6 +89,9 @@ type Meta struct {
 	InventoryDigest string
 	// Source says what started the run: "check", "serve", "import".
 	Source string
+	// ScheduledAt is the tick of the schedule the run is for, when a
+	// schedule started it (see [Store.ClaimTick]); zero for none.
+	ScheduledAt time.Time
 }
 
 // Result is what a run produced, handed to [Store.FinishRun].
@@ -125,6 +138,29 @@ type Run struct {
 	// Facts holds the facts kept with the decisions, sorted by host. It is
 	// nil in the runs [Store.ListRuns] returns.
 	Facts []contract.Facts `json:"-"`
+	// AuditID names the audit whose shards make the run, empty for a run
+	// recorded whole (see [Store.RecordShard]).
+	AuditID string `json:"audit_id,omitempty"`
+	// Shards is how many shards make the run (N), zero for a run recorded
+	// whole; ShardsDone is how many are recorded. A sharded run is
+	// "running" until every shard is in.
+	Shards     int `json:"shards,omitempty"`
+	ShardsDone int `json:"shards_done,omitempty"`
+	// ScheduledAt is the tick of the schedule the run is for, if any.
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+}
+
+// Partial reports whether r is a sharded run some of whose shards are not
+// recorded yet: it is shown, diffed and counted once they all are.
+func (r *Run) Partial() bool { return r.Shards > 0 && r.ShardsDone < r.Shards }
+
+// StatusText is the run's status as people read it: "3 of 4 shards" for a
+// sharded run not yet complete, else its status.
+func (r *Run) StatusText() string {
+	if r.Partial() {
+		return fmt.Sprintf("%d of %d shards", r.ShardsDone, r.Shards)
+	}
+	return string(r.Status)
 }
 
 // MarshalJSON writes a run with its duration in seconds.

@@ -23,9 +23,13 @@ func (s *Store) BeginRun(ctx context.Context, m Meta) (RunID, error) {
 		started = now()
 	}
 	var id int64
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (started_at, inventory, inventory_digest, source, status)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`),
-		s.timeArg(started), noNUL(m.Inventory), noNUL(m.InventoryDigest), noNUL(m.Source), string(StatusRunning)).Scan(&id)
+	var scheduled any
+	if !m.ScheduledAt.IsZero() {
+		scheduled = s.timeArg(m.ScheduledAt)
+	}
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (started_at, inventory, inventory_digest, source, status, scheduled_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
+		s.timeArg(started), noNUL(m.Inventory), noNUL(m.InventoryDigest), noNUL(m.Source), string(StatusRunning), scheduled).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("history: begin run: %s", oneLine(err))
 	}
@@ -35,7 +39,7 @@ func (s *Store) BeginRun(ctx context.Context, m Meta) (RunID, error) {
 // AddHost records one judged host of a running run, with its facts (nil when
 // there are none). Adding a host twice keeps the last.
 func (s *Store) AddHost(ctx context.Context, id RunID, facts *contract.Facts, d contract.Decision) error {
-	return s.addHosts(ctx, s.db, id, []hostRow{{facts: facts, decision: d}})
+	return s.addHosts(ctx, s.db, id, 0, []hostRow{{facts: facts, decision: d}})
 }
 
 // hostRow is one host to store.
@@ -52,7 +56,8 @@ type execer interface {
 // hostBatch is how many hosts one INSERT carries.
 const hostBatch = 100
 
-func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, rows []hostRow) error {
+// addHosts adds rows to run id as hosts of shard (0: the run is not sharded).
+func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, shard int, rows []hostRow) error {
 	// One row per host: the last of a host given twice wins, as one
 	// statement may not update the same row twice.
 	last := make(map[string]int, len(rows))
@@ -62,15 +67,15 @@ func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, rows []hostRo
 		}
 		last[r.decision.Host] = i
 	}
-	args := make([]any, 0, hostBatch*5)
+	args := make([]any, 0, hostBatch*6)
 	n := 0
 	flush := func() error {
 		if n == 0 {
 			return nil
 		}
-		stmt := `INSERT INTO run_hosts (run_id, host, status, facts, decision) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ") +
-			` ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, facts = excluded.facts, decision = excluded.decision`
+		stmt := `INSERT INTO run_hosts (run_id, host, status, facts, decision, shard) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ") +
+			` ON CONFLICT (run_id, host) DO UPDATE SET status = excluded.status, facts = excluded.facts, decision = excluded.decision, shard = excluded.shard`
 		if _, err := ex.ExecContext(ctx, s.q(stmt), args...); err != nil {
 			return fmt.Errorf("history: run %d: add hosts: %s", id, oneLine(err))
 		}
@@ -93,7 +98,7 @@ func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, rows []hostRo
 			}
 			fj = string(noNULJSON(b))
 		}
-		args = append(args, int64(id), noNUL(r.decision.Host), noNUL(r.decision.Status), fj, string(noNULJSON(dj)))
+		args = append(args, int64(id), noNUL(r.decision.Host), noNUL(r.decision.Status), fj, string(noNULJSON(dj)), shard)
 		if n++; n == hostBatch {
 			if err := flush(); err != nil {
 				return err
@@ -131,9 +136,18 @@ func (s *Store) MarkInterrupted(ctx context.Context, id RunID, reason string) er
 // when the one process that records runs of source starts: a run of its
 // left running was cut short by a crash.
 func (s *Store) InterruptStale(ctx context.Context, source string) (int, error) {
-	query, args := `SELECT id FROM runs WHERE status = ?`, []any{string(StatusRunning)}
-	if source != "" {
-		query, args = query+` AND source = ?`, append(args, source)
+	return s.interruptStale(ctx, Scope{Source: source})
+}
+
+func (s *Store) interruptStale(ctx context.Context, sc Scope) (int, error) {
+	// A sharded run is running until its last shard comes, from any
+	// process: no one process's crash leaves it so.
+	query, args := `SELECT id FROM runs WHERE status = ? AND shards = 0`, []any{string(StatusRunning)}
+	if sc.Source != "" {
+		query, args = query+` AND source = ?`, append(args, sc.Source)
+	}
+	if sc.Inventory != "" {
+		query, args = query+` AND inventory = ?`, append(args, sc.Inventory)
 	}
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
@@ -198,36 +212,23 @@ func (s *Store) finish(ctx context.Context, id RunID, status Status, msg string,
 	defer tx.Rollback()
 	var started nullTime
 	var cur string
-	err = tx.QueryRowContext(ctx, s.q(`SELECT started_at, status FROM runs WHERE id = ?`), int64(id)).Scan(&started, &cur)
+	var shards int
+	err = tx.QueryRowContext(ctx, s.q(`SELECT started_at, status, shards FROM runs WHERE id = ?`), int64(id)).Scan(&started, &cur, &shards)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("history: run %d: %w", id, ErrNotFound)
 	case err != nil:
 		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	case shards > 0:
+		return fmt.Errorf("history: run %d is made of %d shards: each records itself (RecordShard)", id, shards)
 	case Status(cur) != StatusRunning:
 		return fmt.Errorf("history: run %d already finished (%s)", id, cur)
 	}
-	if err := s.addHosts(ctx, tx, id, rows); err != nil {
+	if err := s.addHosts(ctx, tx, id, 0, rows); err != nil {
 		return err
 	}
-	counts := map[string]int{}
-	total := 0
-	crows, err := tx.QueryContext(ctx, s.q(`SELECT status, COUNT(*) FROM run_hosts WHERE run_id = ? GROUP BY status`), int64(id))
+	counts, total, err := s.countHosts(ctx, tx, id)
 	if err != nil {
-		return fmt.Errorf("history: run %d: %s", id, oneLine(err))
-	}
-	for crows.Next() {
-		var st string
-		var n int
-		if err := crows.Scan(&st, &n); err != nil {
-			crows.Close()
-			return err
-		}
-		counts[st] = n
-		total += n
-	}
-	crows.Close()
-	if err := crows.Err(); err != nil {
 		return err
 	}
 	dur := finished.Sub(started.t)
@@ -255,8 +256,41 @@ func (s *Store) finish(ctx context.Context, id RunID, status Status, msg string,
 	return nil
 }
 
+// countHosts counts the hosts of run id by status.
+func (s *Store) countHosts(ctx context.Context, tx *sql.Tx, id RunID) (map[string]int, int, error) {
+	counts := map[string]int{}
+	total := 0
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT status, COUNT(*) FROM run_hosts WHERE run_id = ? GROUP BY status`), int64(id))
+	if err != nil {
+		return nil, 0, fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, 0, fmt.Errorf("history: run %d: %s", id, oneLine(err))
+		}
+		counts[st] = n
+		total += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("history: run %d: %s", id, oneLine(err))
+	}
+	return counts, total, nil
+}
+
+// jsonText is v as JSON text fit for either dialect.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(noNULJSON(b)), nil
+}
+
 const runColumns = `id, started_at, finished_at, inventory, inventory_digest, source, status, error, duration_ms,
-	hosts, eligible, enabled, ineligible, enabled_ineligible, unreachable, not_scanned`
+	hosts, eligible, enabled, ineligible, enabled_ineligible, unreachable, not_scanned, audit_id, shards, shards_done, scheduled_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -264,13 +298,17 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanRun(sc rowScanner, notScanned *sql.NullString) (*Run, error) {
 	var r Run
 	var id, durMS int64
-	var started, finished nullTime
+	var started, finished, scheduled nullTime
 	var status string
 	c := make([]int, len(contract.Statuses))
 	err := sc.Scan(&id, &started, &finished, &r.Inventory, &r.InventoryDigest, &r.Source, &status, &r.Error, &durMS,
-		&r.Hosts, &c[0], &c[1], &c[2], &c[3], &c[4], notScanned)
+		&r.Hosts, &c[0], &c[1], &c[2], &c[3], &c[4], notScanned, &r.AuditID, &r.Shards, &r.ShardsDone, &scheduled)
 	if err != nil {
 		return nil, err
+	}
+	if scheduled.valid {
+		t := scheduled.t
+		r.ScheduledAt = &t
 	}
 	r.ID, r.Status, r.StartedAt = RunID(id), Status(status), started.t
 	if finished.valid {
@@ -476,11 +514,14 @@ func (s *Store) Resolve(ctx context.Context, ref string) (RunID, error) {
 }
 
 // Prune deletes the runs that started before cutoff, with their hosts, and
-// returns how many it deleted. It keeps runs still running, the newest run
+// returns how many it deleted. It keeps runs still running (but not a
+// sharded run whose missing shards never came), the newest run
 // that finished ok, and the newest that finished ok in each scope of keep:
 // those drift and the metrics of serve start from.
 func (s *Store) Prune(ctx context.Context, cutoff time.Time, keep ...Scope) (int, error) {
-	query := `DELETE FROM runs WHERE started_at < ? AND status <> ?`
+	// A sharded run still waiting for shards after the cutoff was given up:
+	// its missing shards never came.
+	query := `DELETE FROM runs WHERE started_at < ? AND (status <> ? OR shards > 0)`
 	args := []any{s.timeArg(cutoff), string(StatusRunning)}
 	for _, sc := range append([]Scope{{}}, keep...) {
 		id, err := s.newestOK(ctx, 0, sc)

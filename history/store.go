@@ -53,7 +53,23 @@ var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 // quotedURLRE is a connection URL the PostgreSQL driver quotes in an error.
 var quotedURLRE = regexp.MustCompile("`postgres(ql)?://[^`]*`")
 
-// parseDSN returns the dialect of dsn and what its driver opens.
+// quotedRE is a quoted part of an error: url and the driver quote the piece
+// of a URL they could not read, which may be a piece of its password.
+var quotedRE = regexp.MustCompile(`\s*"[^"]*"`)
+
+// userinfoRE finds what reads as user:password@ in a name that is no URL
+// (postgres:/u:p@h, u:p@/path).
+var userinfoRE = regexp.MustCompile(`[^/@\s\\]*:[^/\s\\]*@`)
+
+// bareSchemeRE is a scheme with one slash for two (postgres:/host); a
+// single letter is a Windows drive.
+var bareSchemeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]+):/`)
+
+// keywordDSNRE finds a PostgreSQL key=value connection string.
+var keywordDSNRE = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|passfile|sslmode|sslpassword)\s*=`)
+
+// parseDSN returns the dialect of dsn and what its driver opens. Its errors
+// never quote dsn: it may hold a password, whole or in part.
 func parseDSN(dsn string) (dialect, target string, err error) {
 	switch {
 	case strings.TrimSpace(dsn) == "":
@@ -61,7 +77,10 @@ func parseDSN(dsn string) (dialect, target string, err error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		u, err := url.Parse(dsn)
 		if err != nil {
-			return "", "", fmt.Errorf("bad PostgreSQL URL: %v", redactErr(err))
+			return "", "", fmt.Errorf("bad PostgreSQL URL %s: %s", Redact(dsn), urlProblem(err))
+		}
+		if _, err := url.ParseQuery(u.RawQuery); err != nil {
+			return "", "", fmt.Errorf("bad PostgreSQL URL %s: bad query parameters: %s", Redact(dsn), urlProblem(err))
 		}
 		if u.Host == "" && u.Query().Get("host") == "" {
 			return "", "", fmt.Errorf("PostgreSQL URL %s names no host", Redact(dsn))
@@ -73,8 +92,23 @@ func parseDSN(dsn string) (dialect, target string, err error) {
 		return sqlitePath(strings.TrimPrefix(dsn, "sqlite:"))
 	case schemeRE.MatchString(dsn):
 		return "", "", fmt.Errorf("unknown database URL scheme in %q (want a file path, sqlite:PATH or a postgres:// URL)", Redact(dsn))
+	case keywordDSNRE.MatchString(dsn):
+		return "", "", errors.New("a PostgreSQL key=value connection string is not taken: give a postgres:// URL, its password in PGPASSWORD or ~/.pgpass")
+	}
+	if m := bareSchemeRE.FindStringSubmatch(dsn); m != nil {
+		return "", "", fmt.Errorf("unknown database URL scheme %q (a URL starts with %s://; want a file path, sqlite:PATH or a postgres:// URL)", m[1]+":", strings.ToLower(m[1]))
 	}
 	return sqlitePath(dsn)
+}
+
+// urlProblem is what is wrong with a URL, without the piece of it that url
+// quotes.
+func urlProblem(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return strings.TrimSpace(quotedRE.ReplaceAllString(err.Error(), ""))
 }
 
 func sqlitePath(p string) (string, string, error) {
@@ -82,7 +116,9 @@ func sqlitePath(p string) (string, string, error) {
 	case p == "":
 		return "", "", errors.New("sqlite: names no file")
 	case strings.ContainsAny(p, "?#"):
-		return "", "", fmt.Errorf("SQLite path %q must not contain '?' or '#'", p)
+		return "", "", errors.New("an SQLite path must not contain '?' or '#' (no query or options): name the file alone")
+	case userinfoRE.MatchString(p):
+		return "", "", fmt.Errorf("SQLite path %s holds what reads as a user and password: a PostgreSQL URL starts with postgres://", userinfoRE.ReplaceAllString(p, "xxxxx@"))
 	}
 	return DialectSQLite, p, nil
 }
@@ -90,11 +126,15 @@ func sqlitePath(p string) (string, string, error) {
 // Redact returns dsn with its secrets removed, for messages and logs: the
 // password of its user info becomes "xxxxx", and the query parameters
 // sslkey, sslpassword and any whose name contains "password" (password,
-// passfile_password, ...) are dropped.
+// passfile_password, ...) are dropped. Of a URL that does not parse, it
+// keeps the scheme and the host alone.
 func Redact(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.Opaque != "" {
-		return dsn
+	switch {
+	case err != nil:
+		return redactBroken(dsn)
+	case u.Opaque != "": // sqlite:h.db
+		return userinfoRE.ReplaceAllString(u.Scheme+":"+u.Opaque, "xxxxx@")
 	}
 	if u.RawQuery != "" {
 		q, err := url.ParseQuery(u.RawQuery)
@@ -110,7 +150,31 @@ func Redact(dsn string) string {
 			u.RawQuery = q.Encode()
 		}
 	}
+	u.Fragment, u.RawFragment = "", ""
 	return u.Redacted()
+}
+
+// redactBroken names a URL that does not parse by its scheme, "xxxxx" for
+// any user info (up to the last '@': a password may hold '@', '/' or
+// '#'), and the host, with no path, query or fragment.
+func redactBroken(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return "(a database name that does not parse)"
+	}
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = "xxxxx@" + rest[i+1:]
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, rest)
+	return scheme + "://" + rest
 }
 
 // secretParam reports whether a connection URL parameter holds a secret.
@@ -119,13 +183,38 @@ func secretParam(name string) bool {
 	return strings.Contains(n, "password") || n == "sslkey"
 }
 
-// redactErr drops the text of a URL parse error, which may quote a password.
-func redactErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
+// secretsOf returns the secrets of a PostgreSQL URL: its password and the
+// values of its secret parameters, to be scrubbed from what the driver says.
+func secretsOf(dsn string) []string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil
 	}
-	return err
+	var out []string
+	if p, ok := u.User.Password(); ok && p != "" {
+		out = append(out, p, url.PathEscape(p), url.QueryEscape(p))
+	}
+	q, _ := url.ParseQuery(u.RawQuery)
+	for k, vs := range q {
+		if secretParam(k) {
+			for _, v := range vs {
+				if v != "" {
+					out = append(out, v, url.QueryEscape(v))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// driverError is a driver's error in one line, with the URL it quotes and
+// any secret of dsn removed.
+func driverError(err error, dsn string) string {
+	msg := quotedURLRE.ReplaceAllString(oneLine(err), "the URL")
+	for _, sec := range secretsOf(dsn) {
+		msg = strings.ReplaceAll(msg, sec, "xxxxx")
+	}
+	return msg
 }
 
 func open(ctx context.Context, dsn string, mustExist bool) (*Store, error) {
@@ -163,17 +252,16 @@ func open(ctx context.Context, dsn string, mustExist bool) (*Store, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("history %s: %w", s.name, err)
+		return nil, fmt.Errorf("history %s: %s", s.name, driverError(err, dsn))
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		// The driver quotes the URL it could not use, secrets and all.
-		msg := quotedURLRE.ReplaceAllString(oneLine(err), "the URL")
-		return nil, fmt.Errorf("history %s: %s", s.name, msg)
+		return nil, fmt.Errorf("history %s: %s", s.name, driverError(err, dsn))
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
-		return nil, fmt.Errorf("history %s: %w", s.name, err)
+		return nil, fmt.Errorf("history %s: %s", s.name, driverError(err, dsn))
 	}
 	return s, nil
 }

@@ -655,6 +655,13 @@ func TestRedact(t *testing.T) {
 		{"postgres://db.example/fg?PassWord=hunter2&x_password_y=hunter2", "postgres://db.example/fg"},
 		{"postgres://u:hunter2@db.example/fg?password=hunter2&sslkey=k", "postgres://u:xxxxx@db.example/fg"},
 		{"postgres://db.example/fg?password=hunter2;x=%zz", "postgres://db.example/fg?"},
+		// URLs that do not parse keep their scheme and host alone.
+		{"postgres://fg:hun#ter2@db.example/fg", "postgres://xxxxx@db.example"},
+		{"postgres://fg:hunter2@db.example:5x/fg?password=hunter2", "postgres://xxxxx@db.example:5x"},
+		{"postgres://fg:hun%zzter2@db.example/fg", "postgres://xxxxx@db.example"},
+		{"postgres://fg:hun@ter2@db.example/f\x7fg", "postgres://xxxxx@db.example"},
+		{"sqlite:fg:hunter2@h.db", "xxxxx@h.db"},
+		{"no scheme: %zz hunter2", "(a database name that does not parse)"},
 	}
 	for _, c := range cases {
 		got := Redact(c.dsn)

@@ -51,7 +51,7 @@ func httpError(w http.ResponseWriter, code int, format string, args ...any) {
 }
 
 // storeError answers a history error: 400 for what names no run, 404 for
-// an unknown run, else 500.
+// an unknown run, 409 for a sharded run not yet complete, else 500.
 func (s *Server) storeError(w http.ResponseWriter, err error) {
 	if errors.Is(err, history.ErrBadRun) {
 		httpError(w, http.StatusBadRequest, "%v", err)
@@ -61,30 +61,12 @@ func (s *Server) storeError(w http.ResponseWriter, err error) {
 		httpError(w, http.StatusNotFound, "%v", err)
 		return
 	}
+	if errors.Is(err, errPartial) {
+		httpError(w, http.StatusConflict, "%v", err)
+		return
+	}
 	s.log.Error("history", "err", err)
 	httpError(w, http.StatusInternalServerError, "the history cannot be read")
-}
-
-// indexFormat is the format of /: HTML, or table text in a build without it.
-func indexFormat() string {
-	if _, err := report.New("html"); err == nil {
-		return "html"
-	}
-	return "table"
-}
-
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	run, err := s.cfg.Store.LatestIn(r.Context(), s.scope())
-	if errors.Is(err, history.ErrNotFound) {
-		w.Header().Set("Retry-After", "60")
-		httpError(w, http.StatusServiceUnavailable, "No audit has finished yet: see /runs for the runs in progress.")
-		return
-	}
-	if err != nil {
-		s.storeError(w, err)
-		return
-	}
-	s.writeReport(w, run, indexFormat())
 }
 
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
@@ -105,13 +87,29 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, runs)
 }
 
-// resolve finds the run a path names.
+// errPartial is why a sharded run not yet complete is not shown.
+var errPartial = errors.New("it is shown once every shard is in")
+
+// resolve finds the run a path names: a complete one.
 func (s *Server) resolve(ctx context.Context, ref string) (*history.Run, error) {
 	id, err := s.cfg.Store.Resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return s.cfg.Store.GetRun(ctx, id)
+	return s.complete(ctx, id)
+}
+
+// complete returns run id, or an error wrapping errPartial while some of
+// its shards are not in.
+func (s *Server) complete(ctx context.Context, id history.RunID) (*history.Run, error) {
+	run, err := s.cfg.Store.GetRun(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if run.Partial() {
+		return nil, fmt.Errorf("run %d has %s: %w", run.ID, run.StatusText(), errPartial)
+	}
+	return run, nil
 }
 
 func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +146,7 @@ func (s *Server) handleDrift(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, err)
 		return
 	}
-	prev, err := s.cfg.Store.GetRun(ctx, fromID)
+	prev, err := s.complete(ctx, fromID)
 	if err != nil {
 		s.storeError(w, err)
 		return

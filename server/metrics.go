@@ -12,7 +12,7 @@ import (
 
 // Run outcomes counted by factorgate_runs_total, beside the run statuses
 // ok, failed and interrupted.
-var runOutcomes = []string{string(history.StatusOK), string(history.StatusFailed), string(history.StatusInterrupted), "skipped", "record_error"}
+var runOutcomes = []string{string(history.StatusOK), string(history.StatusFailed), string(history.StatusInterrupted), "skipped", "other_replica", "record_error"}
 
 // metrics are the server's Prometheus metrics, in a registry of their own.
 type metrics struct {
@@ -50,7 +50,7 @@ func newMetrics() *metrics {
 			Name: "factorgate_run_in_progress", Help: "1 while a run is in progress.",
 		}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "factorgate_runs_total", Help: "Runs by outcome: ok, failed, interrupted, skipped (a tick came during a run), record_error (the history could not be written).",
+			Name: "factorgate_runs_total", Help: "Runs by outcome: ok, failed, interrupted, skipped (a tick came during a run), other_replica (another replica ran the tick or was running), record_error (the history could not be written).",
 		}, []string{"outcome"}),
 		driftEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "factorgate_drift_events_total", Help: "Drift events found: hosts that entered enabled_ineligible, fell from eligible or disappeared.",

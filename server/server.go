@@ -9,6 +9,16 @@
 // drift to a webhook (see [Webhook]). Runs never overlap: a tick that comes
 // while a run is in progress is skipped.
 //
+// # Replicas
+//
+// Several servers may share one PostgreSQL history: all serve its pages,
+// and each tick of the schedule runs on exactly one of them, the one that
+// takes a PostgreSQL advisory lock (pg_try_advisory_lock, on a key derived
+// from [Config.Inventory] and [Config.Schedule]) and claims the tick first
+// ([history.Store.ClaimTick]). The others count the tick as
+// other_replica. "@every D" ticks on multiples of D, so that replicas
+// started at other times tick together.
+//
 // # HTTP
 //
 //	GET /                    the latest finished run of serve as an HTML report
@@ -36,6 +46,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
@@ -81,6 +92,11 @@ type Config struct {
 	Webhook Webhook
 	// Logger logs runs and deliveries; nil discards.
 	Logger *slog.Logger
+	// AllowedHosts are the host names (a port may follow) that requests
+	// may name in their Host header, beside localhost and the address the
+	// server listens on; a request for any other host is refused with 421.
+	// Names compare without regard to case.
+	AllowedHosts []string
 }
 
 // Server runs scheduled audits and serves their results.
@@ -91,10 +107,12 @@ type Server struct {
 	metrics  *metrics
 	hook     *webhookSender
 	mux      *http.ServeMux
+	guard    *hostGuard
 	mu       sync.Mutex
 	stopping bool
 	// recorded is the inventory the last run recorded, if any.
 	recorded string
+	drift    driftCache
 	inflight sync.WaitGroup
 	runCtx   context.Context
 }
@@ -111,7 +129,20 @@ func ParseSchedule(spec string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %v", spec, err)
 	}
+	if every, ok := s.(cron.ConstantDelaySchedule); ok {
+		return alignedEvery(every.Delay), nil
+	}
 	return s, nil
+}
+
+// alignedEvery is "@every D" on ticks that are multiples of D since the
+// zero time (for a D that divides a day, from midnight UTC), rather than
+// from the server's start: replicas started at other times tick together.
+type alignedEvery time.Duration
+
+// Next returns the first tick after t.
+func (d alignedEvery) Next(t time.Time) time.Time {
+	return t.Truncate(time.Duration(d)).Add(time.Duration(d))
 }
 
 // New checks cfg and builds a server. It does not start anything.
@@ -140,25 +171,42 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, sched: sched, log: log, metrics: newMetrics(), hook: hook, runCtx: context.Background()}
+	guard, err := newHostGuard(cfg.AllowedHosts, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{cfg: cfg, sched: sched, log: log, metrics: newMetrics(), hook: hook, guard: guard, runCtx: context.Background()}
 	s.routes()
 	return s, nil
 }
 
 // Handler returns the HTTP handler of the server, for tests and for
-// mounting it elsewhere; [Server.Run] serves it.
-func (s *Server) Handler() http.Handler { return s.mux }
+// mounting it elsewhere. It answers requests for localhost and
+// [Config.AllowedHosts]; [Server.Run] serves it, answering the address it
+// listens on as well.
+func (s *Server) Handler() http.Handler { return s.guard.wrap(s, s.mux) }
 
 // Run starts the schedule and serves HTTP on ln until ctx is canceled, then
 // stops as the package comment says. It returns nil after a clean stop, or
 // the error that stopped it (the listener failed).
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RecordTimeout)
-	if n, err := s.cfg.Store.InterruptStale(rec, Source); err != nil {
+	// A run left running is stale only if no replica is running it.
+	release, free, err := s.cfg.Store.TryLock(rec, s.lockName())
+	if err != nil {
 		cancel()
 		return err
-	} else if n > 0 {
-		s.log.Warn("runs left running by an earlier serve marked interrupted", "runs", n)
+	}
+	if free {
+		n, err := s.cfg.Store.InterruptStaleIn(rec, history.Scope{Source: Source, Inventory: s.cfg.Inventory})
+		release()
+		if err != nil {
+			cancel()
+			return err
+		}
+		if n > 0 {
+			s.log.Warn("runs left running by an earlier serve marked interrupted", "runs", n)
+		}
 	}
 	s.metrics.restore(rec, s.cfg.Store, s.scope())
 	cancel()
@@ -169,8 +217,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.runCtx = runCtx
 	s.mu.Unlock()
 
+	guard, err := newHostGuard(s.cfg.AllowedHosts, ln.Addr())
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           s.mux,
+		Handler:           guard.wrap(s, s.mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -183,14 +235,27 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 
 	cl := cronLogger{l: s.log, skipped: func() { s.metrics.runs.WithLabelValues("skipped").Inc() }}
 	c := cron.New(cron.WithParser(specParser), cron.WithLogger(cl))
-	job := cron.NewChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)).Then(cron.FuncJob(s.tick))
-	c.Schedule(s.sched, job)
+	chain := cron.NewChain(cron.Recover(cl), cron.SkipIfStillRunning(cl))
+	// The job learns the tick it was started for from its entry: the
+	// scheduler sets Prev to it before it starts the job.
+	// The run at start goes through the same job, so that a tick that
+	// comes during it is skipped.
+	var entry cron.EntryID
+	var startPending atomic.Bool
+	startPending.Store(s.cfg.RunAtStart)
+	job := chain.Then(cron.FuncJob(func() {
+		if startPending.CompareAndSwap(true, false) {
+			s.tick(time.Time{})
+			return
+		}
+		s.tick(c.Entry(entry).Prev)
+	}))
+	entry = c.Schedule(s.sched, job)
 	c.Start()
 	if s.cfg.RunAtStart {
 		go job.Run()
 	}
 
-	var err error
 	select {
 	case <-ctx.Done():
 		s.log.Info("stopping", "grace", s.cfg.ShutdownGrace)
@@ -244,8 +309,19 @@ func (s *Server) scope() history.Scope {
 // errStopped is why a run cut short by a stop is interrupted.
 var errStopped = fmt.Errorf("factorgate serve was told to stop: %w", context.Canceled)
 
-// tick does one run: begin, audit, record, metrics, drift webhook.
-func (s *Server) tick() {
+// lockName names what replicas of one serve share: the advisory lock that
+// lets one audit run at a time, and the schedule whose ticks they claim.
+// It is derived from the inventory and the schedule, so that replicas
+// started alike agree on it.
+func (s *Server) lockName() string {
+	return "serve\x00" + s.cfg.Inventory + "\x00" + s.cfg.Schedule
+}
+
+// tick does one run: begin, audit, record, metrics, drift webhook. at is
+// the tick of the schedule the run is for, zero for the run at start.
+// Replicas on one PostgreSQL history share the work: a tick runs only on
+// the replica that takes the advisory lock and claims it first.
+func (s *Server) tick(at time.Time) {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -256,13 +332,38 @@ func (s *Server) tick() {
 	s.mu.Unlock()
 	defer s.inflight.Done()
 
-	s.metrics.inProgress.Set(1)
-	defer s.metrics.inProgress.Set(0)
 	rec := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RecordTimeout)
 	}
 	rctx, cancel := rec()
-	id, err := s.cfg.Store.BeginRun(rctx, history.Meta{Inventory: s.cfg.Inventory, Source: Source})
+	release, ok, err := s.cfg.Store.TryLock(rctx, s.lockName())
+	if err == nil && ok && !at.IsZero() {
+		if ok, err = s.cfg.Store.ClaimTick(rctx, s.lockName(), at); err != nil || !ok {
+			release()
+		}
+	}
+	if err != nil {
+		cancel()
+		s.log.Error("cannot claim the run; skipping it", "err", err)
+		s.metrics.runs.WithLabelValues("record_error").Inc()
+		return
+	}
+	if !ok {
+		// Another replica runs it, or is running the one before: its
+		// run is in the history; take the metrics from there.
+		s.log.Info("another replica runs this audit; skipping it", "tick", at)
+		s.metrics.runs.WithLabelValues("other_replica").Inc()
+		s.metrics.restore(rctx, s.cfg.Store, s.scope())
+		cancel()
+		return
+	}
+	cancel()
+	defer release()
+
+	s.metrics.inProgress.Set(1)
+	defer s.metrics.inProgress.Set(0)
+	rctx, cancel = rec()
+	id, err := s.cfg.Store.BeginRun(rctx, history.Meta{Inventory: s.cfg.Inventory, Source: Source, ScheduledAt: at})
 	cancel()
 	if err != nil {
 		s.log.Error("cannot record a new run; skipping it", "err", err)

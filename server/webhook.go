@@ -18,10 +18,13 @@ import (
 )
 
 // Webhook is where drift events are posted. Each delivery is a JSON
-// [Payload] POSTed with Content-Type application/json; with a Secret, the
-// header X-Factorgate-Signature carries "sha256=" and the hex HMAC-SHA256 of
-// the body under that secret. A network error, a 5xx or a 429 is retried
-// with exponential backoff; any other status ends the delivery.
+// [Payload] POSTed with Content-Type application/json. Each attempt carries
+// the header X-Factorgate-Timestamp, the Unix time in seconds it was sent;
+// with a Secret, the header X-Factorgate-Signature carries "sha256=" and the
+// hex HMAC-SHA256, under that secret, of the timestamp, a dot and the body
+// ("1764500000.{...}"), so that a receiver can refuse a delivery replayed
+// later (see [SignatureHeader]). A network error, a 5xx or a 429 is retried
+// with exponential backoff, signed anew; any other status ends the delivery.
 type Webhook struct {
 	// URL receives the POST; empty disables the webhook. It may hold a
 	// token: it is never logged whole.
@@ -39,8 +42,24 @@ type Webhook struct {
 	Client *http.Client
 }
 
-// SignatureHeader carries the HMAC of a signed delivery.
+// SignatureHeader carries the HMAC of a signed delivery: "sha256=" and the
+// hex HMAC-SHA256 of TimestampHeader's value, ".", and the body. A receiver
+// recomputes it, compares it in constant time, and refuses a timestamp more
+// than a few minutes from its clock.
 const SignatureHeader = "X-Factorgate-Signature"
+
+// TimestampHeader carries when an attempt was sent, in Unix seconds.
+const TimestampHeader = "X-Factorgate-Timestamp"
+
+// Sign returns the value of [SignatureHeader] for body sent at timestamp
+// (the value of [TimestampHeader]) under secret.
+func Sign(secret, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
 
 const maxBackoff = time.Minute
 
@@ -48,6 +67,7 @@ type webhookSender struct {
 	cfg  Webhook
 	log  *slog.Logger
 	host string // what logs say of the URL
+	now  func() time.Time
 }
 
 // CheckWebhookURL reports whether u can be a [Webhook] URL. Its error never
@@ -80,7 +100,7 @@ func newWebhookSender(cfg Webhook, log *slog.Logger) (*webhookSender, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	return &webhookSender{cfg: cfg, log: log, host: u.Scheme + "://" + u.Host}, nil
+	return &webhookSender{cfg: cfg, log: log, host: u.Scheme + "://" + u.Host, now: time.Now}, nil
 }
 
 // send delivers p, retrying as [Webhook] says, and reports whether it was
@@ -128,10 +148,10 @@ func (w *webhookSender) attempt(ctx context.Context, body []byte) (retry bool, a
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "factorgate")
+	ts := strconv.FormatInt(w.now().Unix(), 10)
+	req.Header.Set(TimestampHeader, ts)
 	if w.cfg.Secret != "" {
-		mac := hmac.New(sha256.New, []byte(w.cfg.Secret))
-		mac.Write(body)
-		req.Header.Set(SignatureHeader, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		req.Header.Set(SignatureHeader, Sign(w.cfg.Secret, ts, body))
 	}
 	resp, err := w.cfg.Client.Do(req)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/factorgate/factorgate/history"
 	"github.com/urfave/cli/v2"
@@ -18,7 +19,8 @@ func diffCommand() *cli.Command {
 		Usage:     "show drift between two runs",
 		UsageText: "factorgate diff [RUN_A [RUN_B]] [--format table|json] [--fail-on-drift]",
 		Description: "Shows the hosts whose status changed from RUN_A to RUN_B, the violations that\n" +
-			"appeared and those that were fixed, hosts added and removed, and the drift events:\n" +
+			"appeared, changed (the same check failing with another message) and were fixed,\n" +
+			"hosts added and removed, and the drift events:\n" +
 			"a host that entered enabled_ineligible (entered_enabled_ineligible), fell from\n" +
 			"eligible (fell_from_eligible) or was eligible, enabled or enabled_ineligible and\n" +
 			"is gone from RUN_B (disappeared). A RUN is a number, latest (the run that finished\n" +
@@ -65,6 +67,9 @@ func diffAction(c *cli.Context) error {
 			return err
 		}
 		if runs[i], err = s.GetRun(c.Context, id); err != nil {
+			return err
+		}
+		if err := completeRun(s, runs[i]); err != nil {
 			return err
 		}
 	}
@@ -117,28 +122,33 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 			for _, v := range e.Violations {
 				why = append(why, v.Check)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Host, driftEventTitles[e.Kind], dashIfEmpty(e.From), dashIfEmpty(e.To), dashIfEmpty(strings.Join(why, ", ")))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", termText(e.Host), driftEventTitles[e.Kind], dashIfEmpty(termText(e.From)), dashIfEmpty(termText(e.To)), dashIfEmpty(termText(strings.Join(why, ", "))))
 		}
 	})
 	section("Status changes", len(d.Changed), "HOST\tFROM\tTO", func(tw *tabwriter.Writer) {
 		for _, ch := range d.Changed {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", ch.Host, ch.From, ch.To)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", termText(ch.Host), termText(ch.From), termText(ch.To))
 		}
 	})
 	findings := func(title string, fs []history.HostFinding) {
 		section(title, len(fs), "HOST\tCHECK\tMESSAGE", func(tw *tabwriter.Writer) {
 			for _, f := range fs {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Host, f.Check, dashIfEmpty(joinFields(f.Message)))
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", termText(f.Host), termText(f.Check), dashIfEmpty(termText(f.Message)))
 			}
 		})
 	}
 	findings("Violations that appeared", d.Appeared)
+	section("Violations that changed", len(d.ChangedViolations), "HOST\tCHECK\tWAS\tNOW", func(tw *tabwriter.Writer) {
+		for _, c := range d.ChangedViolations {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", termText(c.Host), termText(c.Check), dashIfEmpty(termText(c.From.Message)), dashIfEmpty(termText(c.To.Message)))
+		}
+	})
 	findings("Violations fixed", d.Fixed)
 	findings("Violations now waived", d.Waived)
 	hosts := func(title string, hs []history.HostStatus) {
 		section(title, len(hs), "HOST\tSTATUS", func(tw *tabwriter.Writer) {
 			for _, h := range hs {
-				fmt.Fprintf(tw, "  %s\t%s\n", h.Host, h.Status)
+				fmt.Fprintf(tw, "  %s\t%s\n", termText(h.Host), termText(h.Status))
 			}
 		})
 	}
@@ -149,4 +159,19 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 
 func runStartTime(r *history.Run) string { return r.StartedAt.Format(time.RFC3339) }
 
-func joinFields(s string) string { return strings.Join(strings.Fields(s), " ") }
+// termText makes text from a host safe for one cell of a terminal table:
+// control characters (escape sequences, line breaks, tabs, C1 controls)
+// become spaces, runs of spaces one, and bidirectional controls, which
+// would show the text in another order than it holds, are dropped.
+func termText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
+			return -1
+		case unicode.IsControl(r):
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}

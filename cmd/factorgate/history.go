@@ -11,8 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
@@ -165,7 +165,7 @@ func historyCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:      "list",
-				Usage:     "list runs: id, time, inventory, counts by status, duration",
+				Usage:     "list runs: id, start, status, hosts of each status (ELIG eligible, ENAB enabled, INEL ineligible, EN-IN enabled_ineligible, UNRE unreachable), duration, inventory",
 				UsageText: "factorgate history list [--limit N] [--format table|json]",
 				Flags:     listFlags(),
 				Action:    historyList,
@@ -194,11 +194,13 @@ func historyCommand() *cli.Command {
 			},
 			{
 				Name:      "import",
-				Usage:     "record a saved JSON report (check --format json) as a run",
-				UsageText: "factorgate history import REPORT.json [--inventory NAME]",
+				Usage:     "record a saved JSON report (check --format json) as a run, or as one shard of a run",
+				UsageText: "factorgate history import REPORT.json [--inventory NAME] [--shard K/N --audit-id ID]",
 				Flags: []cli.Flag{
 					historyFlag(),
 					&cli.StringFlag{Name: "inventory", Usage: "the inventory the report was made from, as shown by list"},
+					&cli.StringFlag{Name: "shard", Usage: "record the report as shard `K/N` of the run of --audit-id; the run is complete once all N are in"},
+					&cli.StringFlag{Name: "audit-id", Usage: "the `ID` all shards of one audit share (a Job's name)"},
 				},
 				Action: historyImport,
 			},
@@ -243,22 +245,96 @@ func historyList(c *cli.Context) error {
 	return writeRunTable(w, runs)
 }
 
-// writeRunTable writes runs as an aligned table.
+// lineWidth is the width text outputs of history keep to.
+const lineWidth = 80
+
+// runCountColumns are the count columns of history list: a short heading
+// (the command's help says what each means) and the status it counts.
+var runCountColumns = []struct{ head, status string }{
+	{"ELIG", contract.StatusEligible}, {"ENAB", contract.StatusEnabled}, {"INEL", contract.StatusIneligible},
+	{"EN-IN", contract.StatusEnabledIneligible}, {"UNRE", contract.StatusUnreachable},
+}
+
+// writeRunTable writes runs as an aligned table within lineWidth columns:
+// the inventory, last, is shortened to fit (and left out when it cannot),
+// keeping its end, and a run's error follows on a line of its own.
 func writeRunTable(w io.Writer, runs []history.Run) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tSTATUS\tINVENTORY\tHOSTS\tELIGIBLE\tENABLED\tINELIGIBLE\tENABLED_INELIGIBLE\tUNREACHABLE\tDURATION\tERROR")
+	head := []string{"RUN", "STARTED (UTC)", "STATUS"}
+	for _, c := range runCountColumns {
+		head = append(head, c.head)
+	}
+	head = append(head, "TOOK", "INVENTORY")
+	rows := [][]string{head}
+	errs := []string{""}
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d", r.ID, r.StartedAt.Format(time.RFC3339), r.Status, dashIfEmpty(r.Inventory), r.Hosts)
-		for _, st := range []string{contract.StatusEligible, contract.StatusEnabled, contract.StatusIneligible, contract.StatusEnabledIneligible, contract.StatusUnreachable} {
-			fmt.Fprintf(tw, "\t%d", r.Counts[st])
+		row := []string{r.ID.String(), r.StartedAt.UTC().Format("2006-01-02 15:04"), runStatusText(r)}
+		for _, c := range runCountColumns {
+			row = append(row, strconv.Itoa(r.Counts[c.status]))
 		}
 		dur := "-"
 		if r.FinishedAt != nil {
 			dur = roundRunDuration(r.Duration).String()
 		}
-		fmt.Fprintf(tw, "\t%s\t%s\n", dur, dashIfEmpty(truncateRunes(r.Error, 60)))
+		row = append(row, dur, dashIfEmpty(termText(r.Inventory)))
+		rows = append(rows, row)
+		errs = append(errs, termText(r.Error))
 	}
-	return tw.Flush()
+	last := len(head) - 1
+	widths := make([]int, len(head))
+	for _, row := range rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	used := 0
+	for _, wd := range widths[:last] {
+		used += wd + 2
+	}
+	invWidth := min(widths[last], lineWidth-used)
+	cells := len(head)
+	if invWidth < len("INVENTORY") {
+		cells = last // no room: --format json lists the inventories
+	}
+	numeric := func(i int) bool { return i >= 3 && i < 3+len(runCountColumns) }
+	var b strings.Builder
+	for n, row := range rows {
+		b.Reset()
+		for i, c := range row[:cells] {
+			if i == last {
+				b.WriteString(truncateRunesLeft(c, invWidth))
+				break
+			}
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if numeric(i) && n > 0 {
+				b.WriteString(pad + c)
+			} else {
+				b.WriteString(c + pad)
+			}
+			b.WriteString("  ")
+		}
+		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
+			return err
+		}
+		if errs[n] != "" {
+			if _, err := fmt.Fprintln(w, "  error: "+truncateRunes(errs[n], lineWidth-len("  error: "))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// runStatusText is a run's status as history list shows it.
+func runStatusText(r history.Run) string { return r.StatusText() }
+
+// completeRun fails for a sharded run some of whose shards are not in yet:
+// it is shown and compared once they all are.
+func completeRun(s *history.Store, run *history.Run) error {
+	if run.Partial() {
+		return fmt.Errorf("run %d (audit %s) has %s recorded in %s: it is shown once every shard is in (factorgate history list shows the runs)",
+			run.ID, termText(run.AuditID), run.StatusText(), s.Name())
+	}
+	return nil
 }
 
 func roundRunDuration(d time.Duration) time.Duration {
@@ -281,6 +357,14 @@ func dashIfEmpty(s string) string {
 func truncateRunes(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// truncateRunesLeft keeps the end of s, the file name of a path.
+func truncateRunesLeft(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return "…" + string(r[len(r)-n+1:])
 	}
 	return s
 }
@@ -311,6 +395,9 @@ func historyShow(c *cli.Context) error {
 	}
 	run, err := s.GetRun(c.Context, id)
 	if err != nil {
+		return err
+	}
+	if err := completeRun(s, run); err != nil {
 		return err
 	}
 	return writeHistoryOutput(c, func(w io.Writer) error {
@@ -377,6 +464,10 @@ func historyImport(c *cli.Context) error {
 			return fmt.Errorf("history import: %s: decisions[%d] (%s): unknown status %q", path, i, d.Host, d.Status)
 		}
 	}
+	sh, sharded, err := shardFlags(c, "history import")
+	if err != nil {
+		return err
+	}
 	at := r.GeneratedAt
 	if at.IsZero() {
 		at = time.Now()
@@ -386,13 +477,56 @@ func historyImport(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	id, err := s.Record(c.Context, history.Meta{StartedAt: at, Inventory: c.String("inventory"), Source: "import"},
-		history.Result{Decisions: r.Decisions, NotScanned: r.NotScanned, FinishedAt: at})
+	meta := history.Meta{StartedAt: at, Inventory: c.String("inventory"), Source: "import"}
+	res := history.Result{Decisions: r.Decisions, NotScanned: r.NotScanned, FinishedAt: at}
+	if !sharded {
+		id, err := s.Record(c.Context, meta, res)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.App.Writer, "Recorded run %d (%d hosts) in %s.\n", id, len(r.Decisions), s.Name())
+		return err
+	}
+	id, err := s.RecordShard(c.Context, meta, sh, res)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(c.App.Writer, "Recorded run %d (%d hosts) in %s.\n", id, len(r.Decisions), s.Name())
+	run, err := s.GetRun(c.Context, id)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.App.Writer, "Recorded shard %s (%d hosts) of run %d in %s: %s.\n", sh, len(r.Decisions), id, s.Name(), run.StatusText())
 	return err
+}
+
+// parseShard reads a shard as users write it: "K/N", 1 <= K <= N.
+func parseShard(v string) (k, n int, err error) {
+	ks, ns, ok := strings.Cut(v, "/")
+	k, kerr := strconv.Atoi(ks)
+	n, nerr := strconv.Atoi(ns)
+	if !ok || kerr != nil || nerr != nil || n < 1 || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("%q: want K/N with 1 <= K <= N, e.g. 2/4", v)
+	}
+	return k, n, nil
+}
+
+// shardFlags reads --shard and --audit-id, which come together; sharded is
+// false when neither is given.
+func shardFlags(c *cli.Context, verb string) (sh history.Shard, sharded bool, err error) {
+	spec, id := c.String("shard"), c.String("audit-id")
+	switch {
+	case spec == "" && id == "":
+		return sh, false, nil
+	case spec == "":
+		return sh, false, usageErrorf("%s: --audit-id needs --shard K/N", verb)
+	case strings.TrimSpace(id) == "":
+		return sh, false, usageErrorf("%s: --shard needs --audit-id, the ID all shards of the audit share", verb)
+	}
+	k, n, err := parseShard(spec)
+	if err != nil {
+		return sh, false, usageErrorf("%s: --shard %v", verb, err)
+	}
+	return history.Shard{AuditID: id, K: k, N: n}, true, nil
 }
 
 // parseAge reads an age as a Go duration or a number of days ("90d") or

@@ -27,8 +27,9 @@ func serveCommand() *cli.Command {
 		&cli.StringFlag{Name: "schedule", Value: "@every 6h", Usage: "when to audit: a cron spec ('0 3 * * *', seconds first if six fields) or '@every 6h', '@daily'; 'CRON_TZ=Europe/Paris 0 3 * * *' sets the zone"},
 		&cli.BoolFlag{Name: "run-at-start", Value: true, Usage: "audit once at start, without waiting for the first tick (--run-at-start=false to wait)"},
 		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "serve the reports, /metrics and /healthz on `ADDR`"},
+		&cli.StringSliceFlag{Name: "allowed-host", Usage: "answer requests for `HOST` (a name, a port may follow) beside localhost and the --listen address; others get 421 (repeatable)"},
 		&cli.StringFlag{Name: "webhook", Usage: "POST drift events (a host entered enabled_ineligible or fell from eligible) as JSON to `URL`; default $" + envWebhookURL + ", which keeps a token out of argv"},
-		&cli.StringFlag{Name: "webhook-secret-file", Usage: "sign webhook bodies (X-Factorgate-Signature: sha256=HMAC) with the key in `FILE`; default the key in $" + envWebhookSecret},
+		&cli.StringFlag{Name: "webhook-secret-file", Usage: "sign webhook deliveries (X-Factorgate-Signature: sha256=HMAC of X-Factorgate-Timestamp, \".\" and the body) with the key in `FILE`; default the key in $" + envWebhookSecret},
 		&cli.IntFlag{Name: "webhook-attempts", Value: 5, Usage: "give up a webhook delivery after `N` attempts (5xx, 429 and network errors are retried with backoff)"},
 		&cli.DurationFlag{Name: "webhook-timeout", Value: 10 * time.Second, Usage: "bound each webhook attempt"},
 		&cli.StringFlag{Name: "retention", Usage: "after each run, delete the runs that started more than `AGE` ago (90d, 2w, 36h; the newest finished run is kept); default keep all"},
@@ -40,13 +41,17 @@ func serveCommand() *cli.Command {
 		UsageText: "factorgate serve -i INVENTORY [--schedule '@every 6h'] [--db URL] [--listen 127.0.0.1:8080] [--webhook URL]",
 		Description: "Audits the inventory on the schedule (and once at start), never two runs at once,\n" +
 			"records each run in the history (--db), and serves:\n" +
-			"  /                  the latest finished run as an HTML report\n" +
+			"  /                  the dashboard: latest run, trend of hosts per status, drift\n" +
+			"                     events, recent runs with links to their reports\n" +
 			"  /runs              the runs as JSON;  /runs/RUN?format=F  one run in any report format\n" +
 			"  /runs/RUN/drift    the drift from the run before\n" +
 			"  /metrics           Prometheus metrics;  /healthz  200 while the history answers\n" +
 			"On SIGTERM the run in progress gets --shutdown-grace to finish, then is recorded\n" +
 			"as interrupted, and the HTTP server shuts down gracefully. There is no\n" +
-			"authentication: listen on loopback, or behind a proxy that adds it.",
+			"authentication: listen on loopback, or behind a proxy that adds it. Requests\n" +
+			"whose Host header names neither localhost, the --listen address nor an\n" +
+			"--allowed-host get 421, so that no web page can read the reports through DNS\n" +
+			"rebinding: behind a proxy or on 0.0.0.0, name the host users type.",
 		Flags:  flags,
 		Action: serveAction,
 	}
@@ -67,6 +72,11 @@ func serveAction(c *cli.Context) error {
 		var err error
 		if retention, err = parseAge(v); err != nil {
 			return usageErrorf("serve: --retention %v", err)
+		}
+	}
+	for _, h := range c.StringSlice("allowed-host") {
+		if err := server.CheckAllowedHost(h); err != nil {
+			return usageErrorf("serve: --allowed-host %q: %v", h, err)
 		}
 	}
 	hook, err := webhookConfig(c)
@@ -99,6 +109,7 @@ func serveAction(c *cli.Context) error {
 		Retention:     retention,
 		Webhook:       hook,
 		Logger:        log,
+		AllowedHosts:  c.StringSlice("allowed-host"),
 	})
 	if err != nil {
 		return usageErrorf("serve: %v", err)
