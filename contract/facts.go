@@ -93,9 +93,11 @@ type SSHD struct {
 	PermitEmptyPasswords         *bool   `json:"permit_empty_passwords"`
 	PermitRootLogin              *string `json:"permit_root_login"`
 	// AuthenticationMethods is the effective AuthenticationMethods value as
-	// sshd -T prints it ("any", or comma-separated method lists separated by
+	// sshd -T prints it (the scanner always fills it where it read sshd's
+	// settings; facts written before it existed lack it, which the policy
+	// reads as sshd's default, "any") ("any", or comma-separated method lists separated by
 	// spaces, e.g. "publickey,password publickey,keyboard-interactive").
-	AuthenticationMethods *string `json:"authentication_methods"`
+	AuthenticationMethods *string `json:"authentication_methods,omitempty"`
 	// Source is "sshd -T" or "sshd_config".
 	Source string `json:"source"`
 	// Binary and Config name the sshd executable and configuration file
