@@ -23,6 +23,15 @@ type Inventory struct {
 	// Digest is the hex SHA-256 of the file's bytes.
 	Digest string
 	Hosts  []Host
+	// Discover, when set, asks for more hosts from the cloud: they join
+	// the fleet through [Inventory.Resolve].
+	Discover *Discover
+	// Warnings name the hosts left out of the fleet and why (an Ansible
+	// host reached by a connection factorgate does not speak, an HSS host
+	// with no address), one line each, for the user to see.
+	Warnings []string
+
+	defaults defaults // what discovered hosts are given
 }
 
 // Host is one server of the inventory, with its defaults merged in.

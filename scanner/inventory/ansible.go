@@ -1,0 +1,1205 @@
+package inventory
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Ansible inventories are read as they are: INI or YAML (told apart by
+// content), groups and children, inline host vars, [group:vars], and the
+// group_vars/ and host_vars/ folders beside the file, with Ansible's
+// precedence. [ParseAnsible] documents what is read.
+
+// ParseAnsible reads an Ansible inventory, INI or YAML; [Load] and [Parse]
+// call it for files that are not factorgate inventories. group_vars/ and
+// host_vars/ beside file (YAML or JSON files, or folders of them) are read
+// too, with Ansible's precedence: the group `all`, then each group from the
+// outermost parent to the innermost child (ties by name), from the
+// inventory file, then from group_vars/; then the host's own vars, from the
+// file, then from host_vars/.
+//
+// Each host's groups (its own and their parents, but not `all`) become
+// labels "group.NAME: true", so `--limit group=web` selects the hosts of
+// web and of its children. The connection variables read are
+// ansible_host, ansible_port, ansible_user, ansible_connection (ssh, or
+// winrm for Windows), ansible_ssh_private_key_file, a ProxyJump in
+// ansible_ssh_common_args or ansible_ssh_extra_args (-o ProxyJump=HOPS or
+// -J HOPS), ansible_shell_type (powershell or cmd: Windows over SSH), and
+// for WinRM ansible_winrm_scheme, ansible_winrm_transport (basic, plaintext
+// or ntlm), ansible_winrm_server_cert_validation and
+// ansible_winrm_ca_trust_path. Relative key and CA paths are taken from the
+// inventory's folder.
+//
+// A password is never read from the inventory: a literal ansible_password,
+// ansible_ssh_pass or ansible_become_password (and their aliases) is an
+// [*Error] naming its file and line. A password that the inventory fetches
+// with "{{ lookup('env', 'NAME') }}" or "{{ lookup('file', 'PATH') }}" is
+// read from there, as factorgate's password_env and password_file are;
+// factorgate_password_env and factorgate_password_file say the same
+// plainly. factorgate_known_hosts and factorgate_hss_host_id set those
+// fields.
+//
+// Hosts reached over a connection factorgate does not speak (local,
+// docker, psrp, ...; WinRM by Kerberos, CredSSP or certificate) are left
+// out, each with a line in [Inventory.Warnings].
+func ParseAnsible(file string, data []byte) (*Inventory, error) {
+	return parseAnsible(file, data, false)
+}
+
+// isAnsible tells an Ansible inventory from a factorgate one by content: a
+// YAML mapping whose keys are groups (mappings with hosts, children or vars)
+// is Ansible YAML; anything else but a mapping, in a file not named .yaml,
+// .yml or .json, is Ansible INI (YAML reads some INI files as a list or a
+// string). An empty file is neither (factorgate says why).
+func isAnsible(file string, data []byte) bool {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return false
+	}
+	var doc yaml.Node
+	err := yaml.Unmarshal(data, &doc)
+	if err == nil && len(doc.Content) > 0 && resolve(doc.Content[0]).Kind == yaml.MappingNode {
+		root := resolve(doc.Content[0])
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
+			switch {
+			case k.Value == "defaults" || k.Value == "discover":
+				return false
+			case k.Value == "hosts" && v.Kind == yaml.SequenceNode:
+				return false
+			case v.Kind != yaml.MappingNode && v.Tag != "!!null":
+				return false
+			}
+		}
+		return true
+	}
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".yaml", ".yml", ".json":
+		return false
+	}
+	return true
+}
+
+// aVar is one variable as written: its value and where.
+type aVar struct {
+	val  *yaml.Node
+	file string
+	line int
+}
+
+func (v aVar) str() string {
+	if v.val == nil || v.val.Kind != yaml.ScalarNode || v.val.Tag == "!!null" {
+		return ""
+	}
+	return v.val.Value
+}
+
+type aVars map[string]aVar
+
+type aGroup struct {
+	name     string
+	vars     aVars
+	children []string
+	parents  []string
+	depth    int
+	priority int
+}
+
+type aHost struct {
+	name   string
+	vars   aVars
+	groups []string // the groups it was written under
+	file   string
+	line   int
+}
+
+type ansParser struct {
+	file       string
+	dir        string
+	checkFiles bool
+	sum        hash.Hash
+	groups     map[string]*aGroup
+	hosts      map[string]*aHost
+	hostOrder  []string
+	varFiles   map[string]aVars // "group_vars/NAME" → vars, loaded once
+	warnings   []string
+}
+
+func parseAnsible(file string, data []byte, checkFiles bool) (*Inventory, error) {
+	p := &ansParser{file: file, dir: filepath.Dir(file), checkFiles: checkFiles, sum: sha256.New(),
+		groups: map[string]*aGroup{}, hosts: map[string]*aHost{}, varFiles: map[string]aVars{}}
+	p.sum.Write(data)
+	p.group("all", 0)
+	p.group("ungrouped", 0)
+	var err error
+	if isYAMLInventory(data) {
+		err = p.parseYAML(data)
+	} else {
+		err = p.parseINI(data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := p.reconcile(); err != nil {
+		return nil, err
+	}
+	var hosts []Host
+	for _, name := range p.hostOrder {
+		h, ok, err := p.resolveHost(p.hosts[name])
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			hosts = append(hosts, h)
+		}
+	}
+	if len(hosts) == 0 {
+		return nil, &Error{File: file, Msg: "the Ansible inventory holds no host factorgate can scan"}
+	}
+	return &Inventory{Path: file, Digest: hex.EncodeToString(p.sum.Sum(nil)), Hosts: hosts, Warnings: p.warnings}, nil
+}
+
+func isYAMLInventory(data []byte) bool {
+	var doc yaml.Node
+	return yaml.Unmarshal(data, &doc) == nil && len(doc.Content) > 0 && resolve(doc.Content[0]).Kind == yaml.MappingNode
+}
+
+func (p *ansParser) errAt(file string, line int, format string, args ...any) error {
+	return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *ansParser) group(name string, line int) *aGroup {
+	g := p.groups[name]
+	if g == nil {
+		g = &aGroup{name: name, vars: aVars{}, priority: 1}
+		p.groups[name] = g
+	}
+	return g
+}
+
+func (p *ansParser) addChild(parent, child string) {
+	pg, cg := p.group(parent, 0), p.group(child, 0)
+	if !slices.Contains(pg.children, child) {
+		pg.children = append(pg.children, child)
+	}
+	if !slices.Contains(cg.parents, parent) {
+		cg.parents = append(cg.parents, parent)
+	}
+}
+
+func (p *ansParser) addHost(name, group, file string, line int, vars aVars) {
+	h := p.hosts[name]
+	if h == nil {
+		h = &aHost{name: name, vars: aVars{}, file: file, line: line}
+		p.hosts[name] = h
+		p.hostOrder = append(p.hostOrder, name)
+	}
+	if group != "" && !slices.Contains(h.groups, group) {
+		h.groups = append(h.groups, group)
+	}
+	for k, v := range vars {
+		h.vars[k] = v
+	}
+}
+
+// setVar records one variable, refusing a password written in the file.
+func (p *ansParser) setVar(vars aVars, key string, v aVar) error {
+	if err := checkPasswordVar(key, v); err != nil {
+		return err
+	}
+	vars[key] = v
+	return nil
+}
+
+// The variables that hold a password: a literal one is refused.
+var passwordVars = map[string]bool{
+	"ansible_password": true, "ansible_ssh_pass": true, "ansible_ssh_password": true, "ansible_pass": true,
+	"ansible_become_password": true, "ansible_become_pass": true, "ansible_sudo_pass": true,
+	"ansible_sudo_password": true, "ansible_su_pass": true, "ansible_su_password": true,
+	"ansible_winrm_password": true,
+}
+
+// loginPasswordVars are the password variables of the login itself.
+var loginPasswordVars = []string{"ansible_password", "ansible_ssh_pass", "ansible_ssh_password", "ansible_pass", "ansible_winrm_password"}
+
+func checkPasswordVar(key string, v aVar) error {
+	if !passwordVars[key] {
+		return nil
+	}
+	if v.val != nil && v.val.Tag == "!vault" {
+		if slices.Contains(loginPasswordVars, key) {
+			return &Error{File: v.file, Line: v.line, Msg: key + ": a vault-encrypted password cannot be read by factorgate: fetch it with \"{{ lookup('env', 'NAME') }}\" or set factorgate_password_env"}
+		}
+		return nil // encrypted, and not a login factorgate makes
+	}
+	s := v.str()
+	if s == "" {
+		return nil
+	}
+	if _, _, ok := parseLookup(s); ok {
+		return nil
+	}
+	return &Error{File: v.file, Line: v.line, Msg: key + ": " + noPasswordLiteral + " (here: factorgate_password_env, or \"{{ lookup('env', 'NAME') }}\")"}
+}
+
+// parseLookup reads "{{ lookup('env', 'NAME') }}" and "{{
+// lookup('file', 'PATH') }}" (either quote, spaces free).
+func parseLookup(s string) (kind, arg string, ok bool) {
+	s = strings.TrimSpace(s)
+	inner, ok1 := strings.CutPrefix(s, "{{")
+	inner, ok2 := strings.CutSuffix(inner, "}}")
+	if !ok1 || !ok2 {
+		return "", "", false
+	}
+	inner = strings.TrimSpace(inner)
+	inner, ok1 = strings.CutPrefix(inner, "lookup(")
+	inner, ok2 = strings.CutSuffix(inner, ")")
+	if !ok1 || !ok2 {
+		return "", "", false
+	}
+	parts := strings.Split(inner, ",")
+	if len(parts) != 2 {
+		return "", "", false
+	}
+	unq := func(x string) (string, bool) {
+		x = strings.TrimSpace(x)
+		if len(x) >= 2 && (x[0] == '\'' || x[0] == '"') && x[len(x)-1] == x[0] {
+			return x[1 : len(x)-1], true
+		}
+		return "", false
+	}
+	k, okK := unq(parts[0])
+	a, okA := unq(parts[1])
+	if !okK || !okA || a == "" || (k != "env" && k != "file") {
+		return "", "", false
+	}
+	return k, a, true
+}
+
+// parseINI reads Ansible's INI inventory format.
+func (p *ansParser) parseINI(data []byte) error {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	group, state := "ungrouped", "hosts"
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") {
+				return p.errAt(p.file, lineNo, "section header %q: want [group], [group:vars] or [group:children]", line)
+			}
+			name := line[1 : len(line)-1]
+			state = "hosts"
+			if g, suffix, ok := strings.Cut(name, ":"); ok {
+				switch suffix {
+				case "vars", "children":
+					state = suffix
+				default:
+					return p.errAt(p.file, lineNo, "section [%s]: want [group], [group:vars] or [group:children]", name)
+				}
+				name = g
+			}
+			if name == "" || strings.ContainsFunc(name, unicode.IsSpace) {
+				return p.errAt(p.file, lineNo, "section [%s]: not a group name", line[1:len(line)-1])
+			}
+			group = name
+			p.group(name, lineNo)
+			continue
+		}
+		switch state {
+		case "hosts":
+			if err := p.iniHostLine(line, group, lineNo); err != nil {
+				return err
+			}
+		case "children":
+			if strings.ContainsFunc(line, unicode.IsSpace) {
+				return p.errAt(p.file, lineNo, "[%s:children]: %q is not a group name", group, line)
+			}
+			p.addChild(group, line)
+		case "vars":
+			k, v, ok := strings.Cut(line, "=")
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			if !ok || k == "" {
+				return p.errAt(p.file, lineNo, "[%s:vars]: want key=value", group)
+			}
+			if err := p.setVar(p.group(group, 0).vars, k, aVar{val: iniValue(v), file: p.file, line: lineNo}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return p.errAt(p.file, lineNo+1, "%v", err)
+	}
+	return nil
+}
+
+// iniValue is an INI value as Ansible reads it: a quoted value loses its
+// quotes; anything else is the text as written.
+func iniValue(s string) *yaml.Node {
+	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
+		if u, err := strconv.Unquote(`"` + strings.ReplaceAll(s[1:len(s)-1], `"`, `\"`) + `"`); err == nil {
+			s = u
+		} else {
+			s = s[1 : len(s)-1]
+		}
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+}
+
+func (p *ansParser) iniHostLine(line, group string, lineNo int) error {
+	tokens, err := shellSplit(line)
+	if err != nil {
+		return p.errAt(p.file, lineNo, "%v", err)
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	vars := aVars{}
+	for _, t := range tokens[1:] {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return p.errAt(p.file, lineNo, "host %s: %q: want key=value", tokens[0], t)
+		}
+		if err := p.setVar(vars, k, aVar{val: iniValue(v), file: p.file, line: lineNo}); err != nil {
+			return err
+		}
+	}
+	return p.addHostPattern(tokens[0], group, p.file, lineNo, vars)
+}
+
+// addHostPattern adds the hosts of an Ansible host pattern: a name,
+// name:port, or a name with ranges such as web[01:20].example.com.
+func (p *ansParser) addHostPattern(pattern, group, file string, line int, vars aVars) error {
+	name, port := splitHostPort(pattern)
+	names, err := expandRange(name, 0)
+	if err != nil {
+		return p.errAt(file, line, "host %s: %v", pattern, err)
+	}
+	if port != "" {
+		v := aVar{val: &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: port}, file: file, line: line}
+		if _, set := vars["ansible_port"]; !set {
+			vars = maps(vars)
+			vars["ansible_port"] = v
+		}
+	}
+	for _, n := range names {
+		p.addHost(n, group, file, line, vars)
+	}
+	return nil
+}
+
+func maps(v aVars) aVars {
+	out := make(aVars, len(v)+1)
+	for k, x := range v {
+		out[k] = x
+	}
+	return out
+}
+
+// splitHostPort splits "name:port" (and "[v6]:port"); an IPv6 address or a
+// pattern whose only colons are inside ranges has no port.
+func splitHostPort(s string) (string, string) {
+	if strings.HasPrefix(s, "[") {
+		if end := strings.Index(s, "]:"); end > 0 && !strings.Contains(s[1:end], "[") && strings.Count(s[1:end], ":") >= 2 {
+			if port := s[end+2:]; isDigits(port) {
+				return s[1:end], port
+			}
+		}
+	}
+	i := strings.LastIndex(s, ":")
+	if i < 0 || !isDigits(s[i+1:]) {
+		return s, ""
+	}
+	depth := 0
+	for _, c := range s[:i] {
+		switch c {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case ':':
+			if depth == 0 {
+				return s, "" // an IPv6 address
+			}
+		}
+	}
+	return s[:i], s[i+1:]
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// maxRangeHosts caps what one host pattern may expand to.
+const maxRangeHosts = 100000
+
+// expandRange expands Ansible host ranges: [1:3], [01:10], [a:f], with an
+// optional step [1:9:2].
+func expandRange(s string, n int) ([]string, error) {
+	open := strings.Index(s, "[")
+	closeAt := strings.Index(s, "]")
+	if open < 0 || closeAt < open || !strings.Contains(s[open:closeAt], ":") {
+		return []string{s}, nil
+	}
+	head, spec, tail := s[:open], s[open+1:closeAt], s[closeAt+1:]
+	bounds := strings.Split(spec, ":")
+	if len(bounds) != 2 && len(bounds) != 3 {
+		return nil, fmt.Errorf("range [%s]: want [BEGIN:END] or [BEGIN:END:STEP]", spec)
+	}
+	beg, end, step := bounds[0], bounds[1], 1
+	if beg == "" {
+		beg = "0"
+	}
+	if end == "" {
+		return nil, fmt.Errorf("range [%s]: no end", spec)
+	}
+	if len(bounds) == 3 {
+		var err error
+		if step, err = strconv.Atoi(bounds[2]); err != nil || step < 1 {
+			return nil, fmt.Errorf("range [%s]: bad step", spec)
+		}
+	}
+	var seq []string
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	bi, ei := strings.Index(letters, beg), strings.Index(letters, end)
+	if len(beg) == 1 && len(end) == 1 && bi >= 0 && ei >= 0 {
+		if bi > ei {
+			return nil, fmt.Errorf("range [%s]: begins after it ends", spec)
+		}
+		for i := bi; i <= ei; i += step {
+			seq = append(seq, letters[i:i+1])
+		}
+	} else {
+		b, err1 := strconv.Atoi(beg)
+		e, err2 := strconv.Atoi(end)
+		if err1 != nil || err2 != nil || b < 0 {
+			return nil, fmt.Errorf("range [%s]: want numbers or single letters", spec)
+		}
+		if b > e {
+			return nil, fmt.Errorf("range [%s]: begins after it ends", spec)
+		}
+		width := 0
+		if beg[0] == '0' && len(beg) > 1 {
+			if len(beg) != len(end) {
+				return nil, fmt.Errorf("range [%s]: begin and end must have the same width", spec)
+			}
+			width = len(beg)
+		}
+		if (e-b)/step+n > maxRangeHosts {
+			return nil, fmt.Errorf("range [%s]: more than %d hosts", spec, maxRangeHosts)
+		}
+		for i := b; i <= e; i += step {
+			seq = append(seq, fmt.Sprintf("%0*d", width, i))
+		}
+	}
+	var out []string
+	for _, x := range seq {
+		more, err := expandRange(head+x+tail, n+len(out))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+		if n+len(out) > maxRangeHosts {
+			return nil, fmt.Errorf("range [%s]: more than %d hosts", spec, maxRangeHosts)
+		}
+	}
+	return out, nil
+}
+
+// shellSplit splits a line as Python's shlex.split(line, comments=True)
+// does, which is how Ansible reads an INI host line.
+func shellSplit(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '#':
+			if inWord {
+				out = append(out, cur.String())
+			}
+			return out, nil
+		case c == '\\':
+			inWord = true
+			if i+1 < len(s) {
+				i++
+				cur.WriteByte(s[i])
+			}
+		case c == '\'':
+			inWord = true
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, errors.New("no closing quotation")
+			}
+			cur.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+		case c == '"':
+			inWord = true
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\\\"$`", s[i+1]) >= 0 {
+					i++
+				}
+				cur.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, errors.New("no closing quotation")
+			}
+		default:
+			inWord = true
+			cur.WriteByte(c)
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+// parseYAML reads Ansible's YAML inventory format: top-level groups, each
+// a mapping of hosts, vars and children.
+func (p *ansParser) parseYAML(data []byte) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return &Error{File: p.file, Msg: err.Error()}
+	}
+	root := resolve(doc.Content[0])
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
+		if err := p.yamlGroup(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *ansParser) yamlGroup(k, v *yaml.Node) error {
+	name := k.Value
+	if k.Kind != yaml.ScalarNode || name == "" || strings.ContainsFunc(name, unicode.IsSpace) {
+		return p.errAt(p.file, k.Line, "%q is not a group name", name)
+	}
+	g := p.group(name, k.Line)
+	if v.Tag == "!!null" {
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		return p.errAt(p.file, v.Line, "group %s: want a mapping of hosts, vars and children, got %s", name, kindName(v))
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		sk, sv := resolve(v.Content[i]), resolve(v.Content[i+1])
+		if sv.Tag == "!!null" {
+			continue
+		}
+		if sv.Kind == yaml.ScalarNode && (sk.Value == "hosts" || sk.Value == "children") {
+			// Ansible takes a single name for a one-entry mapping.
+			sv = &yaml.Node{Kind: yaml.MappingNode, Line: sv.Line, Content: []*yaml.Node{sv, {Kind: yaml.ScalarNode, Tag: "!!null"}}}
+		}
+		if sv.Kind != yaml.MappingNode {
+			return p.errAt(p.file, sv.Line, "group %s: %s: want a mapping, got %s", name, sk.Value, kindName(sv))
+		}
+		switch sk.Value {
+		case "vars":
+			if err := p.yamlVars(sv, g.vars, p.file); err != nil {
+				return err
+			}
+		case "children":
+			for j := 0; j+1 < len(sv.Content); j += 2 {
+				ck, cv := resolve(sv.Content[j]), resolve(sv.Content[j+1])
+				if err := p.yamlGroup(ck, cv); err != nil {
+					return err
+				}
+				p.addChild(name, ck.Value)
+			}
+		case "hosts":
+			for j := 0; j+1 < len(sv.Content); j += 2 {
+				hk, hv := resolve(sv.Content[j]), resolve(sv.Content[j+1])
+				vars := aVars{}
+				if hv.Tag != "!!null" {
+					if hv.Kind != yaml.MappingNode {
+						return p.errAt(p.file, hv.Line, "host %s: want a mapping of vars, got %s", hk.Value, kindName(hv))
+					}
+					if err := p.yamlVars(hv, vars, p.file); err != nil {
+						return err
+					}
+				}
+				if err := p.addHostPattern(hk.Value, name, p.file, hk.Line, vars); err != nil {
+					return err
+				}
+			}
+		default:
+			return p.errAt(p.file, sk.Line, "group %s: %s: unknown key (want hosts, vars or children)", name, sk.Value)
+		}
+	}
+	return nil
+}
+
+func (p *ansParser) yamlVars(n *yaml.Node, vars aVars, file string) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if err := p.setVar(vars, k.Value, aVar{val: v, file: file, line: k.Line}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcile puts hosts of no group in ungrouped, groups of no parent under
+// all, and sets each group's depth, refusing loops as Ansible does.
+func (p *ansParser) reconcile() error {
+	for _, name := range p.hostOrder {
+		h := p.hosts[name]
+		if len(h.groups) == 0 || (len(h.groups) == 1 && h.groups[0] == "all") {
+			h.groups = append(h.groups, "ungrouped")
+		}
+	}
+	names := make([]string, 0, len(p.groups))
+	for name := range p.groups {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if g := p.groups[name]; name != "all" && len(g.parents) == 0 {
+			p.addChild("all", name)
+		}
+	}
+	var visit func(g *aGroup, depth int, path []string) error
+	visit = func(g *aGroup, depth int, path []string) error {
+		if slices.Contains(path, g.name) {
+			return &Error{File: p.file, Msg: fmt.Sprintf("group %s is its own child (%s)", g.name, strings.Join(append(path, g.name), " > "))}
+		}
+		if depth < g.depth && depth > 0 {
+			return nil
+		}
+		g.depth = depth
+		for _, c := range g.children {
+			if err := visit(p.groups[c], depth+1, append(path, g.name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, name := range names {
+		g := p.groups[name]
+		if v, ok := g.vars["ansible_group_priority"]; ok {
+			if n, err := strconv.Atoi(v.str()); err == nil {
+				g.priority = n
+			}
+		}
+	}
+	// A loop leaves its groups out of all's tree: look for one from each.
+	state := map[string]int{} // 1: on the path, 2: done
+	var loop func(name string, path []string) error
+	loop = func(name string, path []string) error {
+		switch state[name] {
+		case 1:
+			return &Error{File: p.file, Msg: fmt.Sprintf("group %s is its own child (%s)", name, strings.Join(append(path, name), " > "))}
+		case 2:
+			return nil
+		}
+		state[name] = 1
+		for _, c := range p.groups[name].children {
+			if err := loop(c, append(path, name)); err != nil {
+				return err
+			}
+		}
+		state[name] = 2
+		return nil
+	}
+	for _, name := range names {
+		if err := loop(name, nil); err != nil {
+			return err
+		}
+	}
+	return visit(p.groups["all"], 0, nil)
+}
+
+// hostGroups returns every group h belongs to (its own and their
+// ancestors), all included, sorted as Ansible merges their vars.
+func (p *ansParser) hostGroups(h *aHost) []*aGroup {
+	seen := map[string]bool{}
+	var out []*aGroup
+	var add func(name string)
+	add = func(name string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		g := p.groups[name]
+		out = append(out, g)
+		for _, par := range g.parents {
+			add(par)
+		}
+	}
+	for _, g := range h.groups {
+		add(g)
+	}
+	add("all")
+	slices.SortFunc(out, func(a, b *aGroup) int {
+		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(a.priority, b.priority), cmp.Compare(a.name, b.name))
+	})
+	return out
+}
+
+// vars merges h's variables with Ansible's precedence.
+func (p *ansParser) vars(h *aHost) (aVars, []string, error) {
+	groups := p.hostGroups(h)
+	out := aVars{}
+	merge := func(v aVars) {
+		for k, x := range v {
+			out[k] = x
+		}
+	}
+	var names []string
+	for _, g := range groups {
+		merge(g.vars)
+		if g.name != "all" {
+			names = append(names, g.name)
+		}
+	}
+	for _, g := range groups {
+		v, err := p.varsFiles("group_vars", g.name)
+		if err != nil {
+			return nil, nil, err
+		}
+		merge(v)
+	}
+	merge(h.vars)
+	v, err := p.varsFiles("host_vars", h.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	merge(v)
+	return out, names, nil
+}
+
+// varsFiles loads group_vars/NAME or host_vars/NAME beside the inventory:
+// NAME, NAME.yml, NAME.yaml, NAME.json, or the files of the folder NAME
+// (recursively, sorted), as Ansible's host_group_vars plugin finds them.
+func (p *ansParser) varsFiles(kind, name string) (aVars, error) {
+	key := kind + "/" + name
+	if v, ok := p.varFiles[key]; ok {
+		return v, nil
+	}
+	out := aVars{}
+	p.varFiles[key] = out
+	base := filepath.Join(p.dir, kind, name)
+	var files []string
+	if st, err := os.Stat(base); err == nil && st.IsDir() {
+		err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			n := d.Name()
+			if strings.HasPrefix(n, ".") && path != base {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(n)) {
+			case "", ".yml", ".yaml", ".json":
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, &Error{File: base, Msg: pathless(err).Error()}
+		}
+		slices.Sort(files)
+	} else {
+		for _, ext := range []string{"", ".yml", ".yaml", ".json"} {
+			if st, err := os.Stat(base + ext); err == nil && st.Mode().IsRegular() {
+				files = append(files, base+ext)
+			}
+		}
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, &Error{File: f, Msg: pathless(err).Error()}
+		}
+		p.sum.Write([]byte("\x00" + f + "\x00"))
+		p.sum.Write(data)
+		if bytes.HasPrefix(data, []byte("$ANSIBLE_VAULT")) {
+			return nil, &Error{File: f, Line: 1, Msg: "a vault-encrypted file cannot be read by factorgate: keep secrets out of the variables it reads"}
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			msg := strings.ReplaceAll(err.Error(), "\n", " ")
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				line, _ := strconv.Atoi(m[1])
+				return nil, &Error{File: f, Line: line, Msg: m[2]}
+			}
+			return nil, &Error{File: f, Msg: strings.TrimPrefix(msg, "yaml: ")}
+		}
+		if len(doc.Content) == 0 || resolve(doc.Content[0]).Tag == "!!null" {
+			continue
+		}
+		root := resolve(doc.Content[0])
+		if root.Kind != yaml.MappingNode {
+			return nil, &Error{File: f, Line: root.Line, Msg: "want a mapping of variables, got " + kindName(root)}
+		}
+		if err := p.yamlVars(root, out, f); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// connection kinds Ansible names that factorgate reaches over SSH.
+var sshConnections = map[string]bool{"": true, "ssh": true, "smart": true, "paramiko": true, "paramiko_ssh": true,
+	"ansible.builtin.ssh": true, "ansible.builtin.paramiko_ssh": true}
+
+// resolveHost turns one Ansible host and its merged variables into a
+// factorgate host. ok is false when the host is left out (with a warning).
+func (p *ansParser) resolveHost(ah *aHost) (Host, bool, error) {
+	vars, groups, err := p.vars(ah)
+	if err != nil {
+		return Host{}, false, err
+	}
+	h := Host{Name: ah.name, Line: ah.line, Labels: map[string]string{}}
+	place := func(v aVar) string { return fmt.Sprintf("%s:%d", v.file, v.line) }
+	leftOut := func(v aVar, why string) (Host, bool, error) {
+		p.warnings = append(p.warnings, fmt.Sprintf("%s: host %s left out: %s", place(v), ah.name, why))
+		return Host{}, false, nil
+	}
+	bad := func(v aVar, key, format string, args ...any) error {
+		return &Error{File: v.file, Line: v.line, Msg: key + ": " + fmt.Sprintf(format, args...)}
+	}
+	hostVar := aVar{file: ah.file, line: ah.line}
+	if !validName(ah.name) {
+		return Host{}, false, bad(hostVar, "host "+strconv.Quote(ah.name), "a name may not hold spaces, '=' or ','")
+	}
+	for _, g := range groups {
+		h.Labels[GroupLabel+g] = "true"
+	}
+	get := func(keys ...string) (aVar, bool) {
+		for _, k := range keys {
+			if v, ok := vars[k]; ok && v.val != nil && v.val.Tag != "!!null" {
+				return v, true
+			}
+		}
+		return aVar{}, false
+	}
+	str := func(key string, v aVar) (string, error) {
+		if v.val.Kind != yaml.ScalarNode {
+			return "", bad(v, key, "want a single value, got %s", kindName(v.val))
+		}
+		s := v.val.Value
+		if strings.Contains(s, "{{") || strings.Contains(s, "{%") {
+			return "", bad(v, key, "a template is not read by factorgate: write the value itself")
+		}
+		if strings.ContainsFunc(s, unicode.IsControl) {
+			return "", bad(v, key, "control characters are not allowed")
+		}
+		return s, nil
+	}
+
+	conn := ""
+	connVar, hasConn := get("ansible_connection")
+	if hasConn {
+		if conn, err = str("ansible_connection", connVar); err != nil {
+			return Host{}, false, err
+		}
+	}
+	switch {
+	case sshConnections[conn]:
+		h.Transport = TransportSSH
+	case conn == "winrm" || conn == "ansible.builtin.winrm":
+		h.Transport, h.OS = TransportWinRM, "windows"
+	default:
+		return leftOut(connVar, fmt.Sprintf("ansible_connection %s is not a connection factorgate makes (ssh or winrm)", conn))
+	}
+	if v, ok := get("ansible_shell_type"); ok && h.Transport == TransportSSH {
+		switch s, _ := str("ansible_shell_type", v); s {
+		case "powershell", "cmd":
+			h.OS = "windows"
+		}
+	}
+
+	h.Address = h.Name
+	if v, ok := get("ansible_host", "ansible_ssh_host"); ok {
+		if h.Address, err = str("ansible_host", v); err != nil {
+			return Host{}, false, err
+		}
+		if err := ValidAddress(h.Address); err != nil {
+			return Host{}, false, bad(v, "ansible_host", "%q: %v", h.Address, err)
+		}
+	} else if err := ValidAddress(h.Address); err != nil {
+		return Host{}, false, bad(hostVar, "host "+h.Name, "not an address, and no ansible_host: %v", err)
+	}
+	var port *int
+	if v, ok := get("ansible_port", "ansible_ssh_port"); ok {
+		s, err := str("ansible_port", v)
+		if err != nil {
+			return Host{}, false, err
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 65535 {
+			return Host{}, false, bad(v, "ansible_port", "want a port number 1-65535, got %q", s)
+		}
+		port = &n
+	}
+	user := ""
+	if v, ok := get("ansible_user", "ansible_ssh_user"); ok {
+		if user, err = str("ansible_user", v); err != nil {
+			return Host{}, false, err
+		}
+	}
+	var secret Secret
+	var secretVar aVar
+	for _, k := range loginPasswordVars {
+		if v, ok := get(k); ok {
+			if v.val.Tag == "!vault" {
+				continue
+			}
+			kind, arg, _ := parseLookup(v.str())
+			if kind == "env" {
+				secret = Secret{Env: arg}
+			} else {
+				secret = Secret{File: relTo(p.dir, arg)}
+			}
+			secretVar = v
+			break
+		}
+	}
+	if v, ok := get("factorgate_password_env"); ok {
+		s, err := str("factorgate_password_env", v)
+		if err != nil {
+			return Host{}, false, err
+		}
+		if !envNameRE.MatchString(s) {
+			return Host{}, false, bad(v, "factorgate_password_env", "not an environment variable name (letters, digits and _): name the variable that holds the password, never the password itself")
+		}
+		secret, secretVar = Secret{Env: s}, v
+	}
+	if v, ok := get("factorgate_password_file"); ok {
+		s, err := str("factorgate_password_file", v)
+		if err != nil {
+			return Host{}, false, err
+		}
+		secret, secretVar = Secret{File: relTo(p.dir, s)}, v
+	}
+	if secret.Env != "" && !envNameRE.MatchString(secret.Env) {
+		return Host{}, false, bad(secretVar, "password lookup", "not an environment variable name (letters, digits and _)")
+	}
+	if secret.File != "" && p.checkFiles {
+		if err := checkReadable(secret.File, true); err != nil {
+			return Host{}, false, bad(secretVar, "password file", "%v", err)
+		}
+	}
+	if v, ok := get("factorgate_hss_host_id"); ok {
+		if h.HSSHostID, err = str("factorgate_hss_host_id", v); err != nil {
+			return Host{}, false, err
+		}
+	}
+
+	if h.Transport == TransportSSH {
+		h.SSH.User = user
+		h.SSH.Password = secret
+		if v, ok := get("ansible_ssh_private_key_file", "ansible_private_key_file"); ok {
+			s, err := str("ansible_ssh_private_key_file", v)
+			if err != nil {
+				return Host{}, false, err
+			}
+			h.SSH.IdentityFile = relTo(p.dir, s)
+			if p.checkFiles {
+				if err := checkReadable(h.SSH.IdentityFile, false); err != nil {
+					return Host{}, false, bad(v, "ansible_ssh_private_key_file", "%v", err)
+				}
+			}
+		}
+		if v, ok := get("factorgate_known_hosts"); ok {
+			s, err := str("factorgate_known_hosts", v)
+			if err != nil {
+				return Host{}, false, err
+			}
+			h.SSH.KnownHosts = relTo(p.dir, s)
+		}
+		for _, key := range []string{"ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args"} {
+			v, ok := get(key)
+			if !ok {
+				continue
+			}
+			s, err := str(key, v)
+			if err != nil {
+				return Host{}, false, err
+			}
+			jump, err := proxyJumpOf(s)
+			if err != nil {
+				return Host{}, false, bad(v, key, "%v", err)
+			}
+			if jump != "" {
+				h.SSH.ProxyJump = jump
+			}
+		}
+		if port != nil {
+			h.Port = *port
+		}
+		return h, true, nil
+	}
+
+	// WinRM.
+	h.WinRM = WinRMConfig{User: user, Password: secret, Auth: "basic"}
+	scheme := ""
+	if v, ok := get("ansible_winrm_scheme"); ok {
+		if scheme, err = str("ansible_winrm_scheme", v); err != nil {
+			return Host{}, false, err
+		}
+		if scheme != "http" && scheme != "https" {
+			return Host{}, false, bad(v, "ansible_winrm_scheme", "want http or https, got %q", scheme)
+		}
+	}
+	// Ansible's default: http on port 5985, https anywhere else.
+	h.WinRM.HTTPS = scheme == "https" || (scheme == "" && (port == nil || *port != 5985))
+	h.Port = 5986
+	if !h.WinRM.HTTPS {
+		h.Port = 5985
+	}
+	if port != nil {
+		h.Port = *port
+	}
+	if v, ok := get("ansible_winrm_transport"); ok {
+		var list []string
+		if v.val.Kind == yaml.SequenceNode {
+			for _, it := range v.val.Content {
+				list = append(list, it.Value)
+			}
+		} else {
+			s, err := str("ansible_winrm_transport", v)
+			if err != nil {
+				return Host{}, false, err
+			}
+			list = strings.Split(s, ",")
+		}
+		auth := ""
+		for _, t := range list {
+			switch strings.TrimSpace(t) {
+			case "basic", "plaintext":
+				auth = "basic"
+			case "ntlm":
+				auth = "ntlm"
+			default:
+				continue
+			}
+			break
+		}
+		if auth == "" {
+			return leftOut(v, fmt.Sprintf("ansible_winrm_transport %s: factorgate logs in to WinRM by basic or ntlm only", strings.Join(list, ",")))
+		}
+		h.WinRM.Auth = auth
+	}
+	if v, ok := get("ansible_winrm_server_cert_validation"); ok {
+		s, err := str("ansible_winrm_server_cert_validation", v)
+		if err != nil {
+			return Host{}, false, err
+		}
+		switch s {
+		case "ignore":
+			h.WinRM.Insecure = true
+		case "validate":
+		default:
+			return Host{}, false, bad(v, "ansible_winrm_server_cert_validation", "want validate or ignore, got %q", s)
+		}
+	}
+	if v, ok := get("ansible_winrm_ca_trust_path"); ok {
+		s, err := str("ansible_winrm_ca_trust_path", v)
+		if err != nil {
+			return Host{}, false, err
+		}
+		h.WinRM.CAFile = relTo(p.dir, s)
+		if p.checkFiles {
+			if err := checkReadable(h.WinRM.CAFile, false); err != nil {
+				return Host{}, false, bad(v, "ansible_winrm_ca_trust_path", "%v", err)
+			}
+		}
+	}
+	if h.WinRM.Password.IsZero() {
+		return Host{}, false, bad(hostVar, "host "+h.Name,
+			"a winrm host needs its password's source: ansible_password: \"{{ lookup('env', 'NAME') }}\" or factorgate_password_env: NAME")
+	}
+	return h, true, nil
+}
+
+// proxyJumpOf finds the jump hosts in ssh arguments: -J HOPS, -JHOPS,
+// -o ProxyJump=HOPS, -oProxyJump=HOPS or -o "ProxyJump HOPS". A
+// ProxyCommand is refused: factorgate would otherwise dial the host
+// directly, which is not what the inventory says.
+func proxyJumpOf(args string) (string, error) {
+	tokens, err := shellSplit(args)
+	if err != nil {
+		return "", err
+	}
+	jump := ""
+	option := func(o string) error {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok {
+			k, v, _ = strings.Cut(strings.TrimSpace(o), " ")
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "proxyjump":
+			jump = strings.TrimSpace(v)
+		case "proxycommand":
+			return errors.New("a ProxyCommand is not followed by factorgate: write -o ProxyJump=HOST or -J HOST")
+		}
+		return nil
+	}
+	for i := 0; i < len(tokens); i++ {
+		t := tokens[i]
+		switch {
+		case t == "-J" || t == "-o":
+			if i+1 >= len(tokens) {
+				return "", fmt.Errorf("%s needs a value", t)
+			}
+			i++
+			if t == "-J" {
+				jump = tokens[i]
+			} else if err := option(tokens[i]); err != nil {
+				return "", err
+			}
+		case strings.HasPrefix(t, "-J"):
+			jump = t[2:]
+		case strings.HasPrefix(t, "-o"):
+			if err := option(t[2:]); err != nil {
+				return "", err
+			}
+		}
+	}
+	if jump == "none" {
+		return "", nil
+	}
+	for _, hop := range strings.Split(jump, ",") {
+		if jump != "" && (hop == "" || strings.HasPrefix(hop, "-") || strings.ContainsFunc(hop, unicode.IsSpace)) {
+			return "", fmt.Errorf("ProxyJump %q: write [user@]host[:port], hops separated by commas", jump)
+		}
+	}
+	return jump, nil
+}
