@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,10 +304,11 @@ func (p *ansParser) parseINI(data []byte) error {
 			continue
 		}
 		if line[0] == '[' {
-			if !strings.HasSuffix(line, "]") {
+			m := iniSection.FindStringSubmatch(line)
+			if m == nil {
 				return p.errAt(p.file, lineNo, "section header %q: want [group], [group:vars] or [group:children]", line)
 			}
-			name := line[1 : len(line)-1]
+			name := m[1]
 			state = "hosts"
 			if g, suffix, ok := strings.Cut(name, ":"); ok {
 				switch suffix {
@@ -318,7 +320,7 @@ func (p *ansParser) parseINI(data []byte) error {
 				name = g
 			}
 			if name == "" || strings.ContainsFunc(name, unicode.IsSpace) {
-				return p.errAt(p.file, lineNo, "section [%s]: not a group name", line[1:len(line)-1])
+				return p.errAt(p.file, lineNo, "section [%s]: not a group name", m[1])
 			}
 			group = name
 			p.group(name, lineNo)
@@ -330,10 +332,11 @@ func (p *ansParser) parseINI(data []byte) error {
 				return err
 			}
 		case "children":
-			if strings.ContainsFunc(line, unicode.IsSpace) {
+			m := iniChild.FindStringSubmatch(line)
+			if m == nil {
 				return p.errAt(p.file, lineNo, "[%s:children]: %q is not a group name", group, line)
 			}
-			p.addChild(group, line)
+			p.addChild(group, m[1])
 		case "vars":
 			k, v, ok := strings.Cut(line, "=")
 			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
@@ -350,6 +353,13 @@ func (p *ansParser) parseINI(data []byte) error {
 	}
 	return nil
 }
+
+// Section headers and child group lines, as Ansible's INI plugin reads
+// them: a comment may follow.
+var (
+	iniSection = regexp.MustCompile(`^\[([^\]]*)\]\s*(?:#.*)?$`)
+	iniChild   = regexp.MustCompile(`^([^:\]\s]+)\s*(?:#.*)?$`)
+)
 
 // iniValue is an INI value as Ansible reads it: a quoted value loses its
 // quotes; anything else is the text as written.

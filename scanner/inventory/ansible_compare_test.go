@@ -166,7 +166,7 @@ func fromFactorgate(h Host) conn {
 // host names, group membership (children included), addresses, ports,
 // users, keys, ProxyJump, and WinRM scheme, transport and certificates.
 func TestAnsibleInventoryAsAnsibleReadsIt(t *testing.T) {
-	for _, file := range []string{"testdata/ansible/ini/hosts.ini", "testdata/ansible/yaml/hosts.yml"} {
+	for _, file := range []string{"testdata/ansible/ini/hosts.ini", "testdata/ansible/yaml/hosts.yml", "testdata/ansible/precedence/hosts"} {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			hostvars, groups := ansibleList(t, file)
 			// Each host's groups: those listing it, and their ancestors.
