@@ -151,8 +151,9 @@ func (d *HSSDiscovery) Keep(h contract.CloudHost) bool {
 // inventory's defaults apply to discovered hosts as to written ones.
 //
 // A host written under `hosts:` wins over a discovered host of the same
-// name or address; when it sets no hss_host_id it takes the discovered
-// host's (by name first, else by address when only one HSS host has it).
+// name, the same address (its private or its public IP) or the same
+// hss_host_id; when it sets no hss_host_id it takes the discovered host's
+// (by name first, else by address when only one HSS host has it).
 //
 // HSS hosts that cannot join are left out with a warning in
 // [Inventory.Warnings] (each one line, naming the host): no address of the chosen kind, a name the inventory
@@ -168,9 +169,13 @@ func (inv *Inventory) Resolve(cloudHosts []contract.CloudHost) (*Inventory, erro
 	d := inv.Discover.HSS
 	byName := map[string]int{}
 	byAddr := map[string][]int{}
+	byID := map[string]bool{}
 	for i, h := range inv.Hosts {
 		byName[h.Name] = i
 		byAddr[h.Address] = append(byAddr[h.Address], i)
+		if h.HSSHostID != "" {
+			byID[h.HSSHostID] = true
+		}
 	}
 	sorted := slices.Clone(cloudHosts)
 	slices.SortFunc(sorted, func(a, b contract.CloudHost) int {
@@ -196,14 +201,25 @@ func (inv *Inventory) Resolve(cloudHosts []contract.CloudHost) (*Inventory, erro
 		if d.Address == AddressPublicIP {
 			addr = ch.PublicIP
 		}
+		if byID[ch.HostID] {
+			continue // written with its hss_host_id
+		}
 		if i, ok := byName[ch.HostName]; ok {
 			idByName[i] = ch.HostID
 			continue
 		}
-		if is, ok := byAddr[addr]; ok && addr != "" {
-			for _, i := range is {
-				addrIDs[i] = append(addrIDs[i], ch.HostID)
+		// Either IP of the HSS host is its address: a written host reached
+		// at the public IP stands for a host discovered at the private one.
+		written := false
+		for _, ip := range []string{ch.PrivateIP, ch.PublicIP} {
+			for _, i := range byAddr[ip] {
+				if ip != "" && !slices.Contains(addrIDs[i], ch.HostID) {
+					addrIDs[i] = append(addrIDs[i], ch.HostID)
+				}
+				written = written || ip != ""
 			}
+		}
+		if written {
 			continue
 		}
 		switch {

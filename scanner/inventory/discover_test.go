@@ -49,6 +49,8 @@ discover:
 hosts:
   - {name: db-01, address: db.example.com, ssh: {user: dba}}
   - {name: legacy, address: 10.0.0.9, port: 2222}
+  - {name: front, address: 203.0.113.1}
+  - {name: renamed, address: win.example.com, hss_host_id: id-win1, transport: winrm}
 `, hssFleet)
 	got := map[string]Host{}
 	var order []string
@@ -56,15 +58,16 @@ hosts:
 		got[h.Name] = h
 		order = append(order, h.Name)
 	}
-	if want := []string{"db-01", "legacy", "web-01", "web-02", "win-01"}; !reflect.DeepEqual(order, want) {
+	if want := []string{"db-01", "legacy", "front", "renamed", "web-02"}; !reflect.DeepEqual(order, want) {
 		t.Fatalf("hosts %v, want %v (written first, then discovered by name)", order, want)
 	}
 	ssh := SSHConfig{User: "ops", IdentityFile: "/etc/fg/keys/id"}
 	win := WinRMConfig{User: "Administrator", HTTPS: true, Auth: "basic", Password: Secret{Env: "WIN_PW"}}
 	want := map[string]Host{
-		"web-01": {Name: "web-01", Address: "10.0.0.1", Transport: "ssh", OS: "linux", HSSHostID: "id-web1", Labels: map[string]string{}, Line: 6, SSH: ssh, WinRM: win},
-		"web-02": {Name: "web-02", Address: "10.0.0.2", Transport: "ssh", OS: "linux", HSSHostID: "id-web2", Labels: map[string]string{}, Line: 6, SSH: ssh, WinRM: win},
-		"win-01": {Name: "win-01", Address: "10.0.0.3", Port: 5986, Transport: "winrm", OS: "windows", HSSHostID: "id-win1", Labels: map[string]string{}, Line: 6, SSH: ssh, WinRM: win},
+		// Written at web-01's public IP, written with win-01's id.
+		"front":   {Name: "front", Address: "203.0.113.1", Transport: "ssh", HSSHostID: "id-web1", Labels: map[string]string{}, Line: 10, SSH: ssh, WinRM: win},
+		"renamed": {Name: "renamed", Address: "win.example.com", Port: 5986, Transport: "winrm", OS: "windows", HSSHostID: "id-win1", Labels: map[string]string{}, Line: 11, SSH: ssh, WinRM: win},
+		"web-02":  {Name: "web-02", Address: "10.0.0.2", Transport: "ssh", OS: "linux", HSSHostID: "id-web2", Labels: map[string]string{}, Line: 6, SSH: ssh, WinRM: win},
 		// Written hosts win, and take the id of the HSS host they stand for.
 		"db-01": {Name: "db-01", Address: "db.example.com", Transport: "ssh", HSSHostID: "id-db1", Labels: map[string]string{}, Line: 8,
 			SSH: SSHConfig{User: "dba", IdentityFile: "/etc/fg/keys/id"}, WinRM: win},

@@ -1,6 +1,20 @@
 // Package inventory reads fleet files: the hosts to scan, their defaults,
 // and where their secrets are kept. Load one with [Load], pick hosts with
 // [Inventory.Select]. It dials nothing.
+//
+// # Sources
+//
+// [Load] reads factorgate's YAML inventory, or an Ansible inventory (INI or
+// YAML, with its group_vars/ and host_vars/; see [ParseAnsible]), telling
+// them apart by content. A factorgate inventory may also say `discover:
+// {hss: {}}`: the caller fetches the HSS host list and hands it to
+// [Inventory.Resolve], which adds those hosts to the fleet.
+//
+// # Selection
+//
+// [Inventory.Select] applies --limit; [Shard] (from [ParseShard]) then
+// keeps one of N stable parts of the selection, for audits split across
+// runners.
 package inventory
 
 import (
