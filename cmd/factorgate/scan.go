@@ -37,8 +37,8 @@ func scanCommand() *cli.Command {
 func scanFlags() []cli.Flag {
 	d := scanner.DefaultTimeouts
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE` (YAML)"},
-		&cli.StringSliceFlag{Name: "limit", Usage: "scan only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB (repeatable or comma-separated; a host matching any is scanned)"},
+		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE`: factorgate YAML, or an Ansible inventory (INI or YAML)"},
+		&cli.StringSliceFlag{Name: "limit", Usage: "scan only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB, group=NAME for an Ansible group (repeatable or comma-separated; a host matching any is scanned)"},
 		&cli.IntFlag{Name: "concurrency", Value: scanner.DefaultConcurrency, Usage: "hosts scanned at once"},
 		&cli.BoolFlag{Name: "accept-new", Usage: "record first-seen host keys in known_hosts (a changed key is still refused)"},
 		&cli.BoolFlag{Name: "no-ssh-config", Usage: "ignore ~/.ssh/config"},

@@ -64,7 +64,7 @@ func ParseAnsible(file string, data []byte) (*Inventory, error) {
 
 // isAnsible tells an Ansible inventory from a factorgate one by content: a
 // YAML mapping whose keys are groups (mappings with hosts, children or vars)
-// is Ansible YAML; anything else but a mapping, in a file not named .yaml,
+// and none of factorgate's (defaults, discover, hosts) is Ansible YAML; anything else but a mapping, in a file not named .yaml,
 // .yml or .json, is Ansible INI (YAML reads some INI files as a list or a
 // string). An empty file is neither (factorgate says why).
 func isAnsible(file string, data []byte) bool {
@@ -78,9 +78,7 @@ func isAnsible(file string, data []byte) bool {
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
 			switch {
-			case k.Value == "defaults" || k.Value == "discover":
-				return false
-			case k.Value == "hosts" && v.Kind == yaml.SequenceNode:
+			case k.Value == "defaults" || k.Value == "discover" || k.Value == "hosts":
 				return false
 			case v.Kind != yaml.MappingNode && v.Tag != "!!null":
 				return false

@@ -194,6 +194,7 @@ func TestIsAnsible(t *testing.T) {
 		{"fleet.yaml", "discover: {hss: {}}\n", false},
 		{"fleet.yaml", "hosts: [oops\n", false}, // a broken factorgate file keeps its YAML error
 		{"fleet.yaml", "", false},
+		{"fleet.yaml", "hosts:\n", false},
 		{"hosts.yml", "all:\n  hosts:\n    a:\n", true},
 		{"hosts", "web:\n  hosts: {a: }\n", true},
 		{"hosts", "[web]\na\n", true},
