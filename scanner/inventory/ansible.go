@@ -80,6 +80,8 @@ func isAnsible(file string, data []byte) bool {
 			switch {
 			case k.Value == "defaults" || k.Value == "discover" || k.Value == "hosts":
 				return false
+			case k.Value == "plugin" && v.Kind == yaml.ScalarNode:
+				return true // an inventory plugin's configuration: parseYAML says what to do
 			case v.Kind != yaml.MappingNode && v.Tag != "!!null":
 				return false
 			}
@@ -404,7 +406,7 @@ func (p *ansParser) addHostPattern(pattern, group, file string, line int, vars a
 	if port != "" {
 		v := aVar{val: &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: port}, file: file, line: line}
 		if _, set := vars["ansible_port"]; !set {
-			vars = maps(vars)
+			vars = cloneVars(vars)
 			vars["ansible_port"] = v
 		}
 	}
@@ -414,7 +416,7 @@ func (p *ansParser) addHostPattern(pattern, group, file string, line int, vars a
 	return nil
 }
 
-func maps(v aVars) aVars {
+func cloneVars(v aVars) aVars {
 	out := make(aVars, len(v)+1)
 	for k, x := range v {
 		out[k] = x
@@ -599,6 +601,10 @@ func (p *ansParser) parseYAML(data []byte) error {
 	root := resolve(doc.Content[0])
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
+		if k.Value == "plugin" && v.Kind == yaml.ScalarNode {
+			return p.errAt(p.file, k.Line, "plugin: %s: an inventory plugin's configuration is run by Ansible, not read by factorgate: give factorgate its output, ansible-inventory -i %s --list --yaml > hosts.yml",
+				v.Value, filepath.Base(p.file))
+		}
 		if err := p.yamlGroup(k, v); err != nil {
 			return err
 		}
@@ -1158,7 +1164,9 @@ func (p *ansParser) resolveHost(ah *aHost) (Host, bool, error) {
 }
 
 // proxyJumpOf finds the jump hosts in ssh arguments: -J HOPS, -JHOPS,
-// -o ProxyJump=HOPS, -oProxyJump=HOPS or -o "ProxyJump HOPS". A
+// -o ProxyJump=HOPS, -oProxyJump=HOPS or -o "ProxyJump HOPS", and the
+// ProxyCommand that means the same, "ssh -W %h:%p [-q] [-p PORT] [-l USER]
+// [USER@]HOST". As in ssh, the first value given wins. Any other
 // ProxyCommand is refused: factorgate would otherwise dial the host
 // directly, which is not what the inventory says.
 func proxyJumpOf(args string) (string, error) {
@@ -1166,7 +1174,12 @@ func proxyJumpOf(args string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	jump := ""
+	jump, set := "", false
+	setJump := func(v string) {
+		if !set {
+			jump, set = strings.TrimSpace(v), true
+		}
+	}
 	option := func(o string) error {
 		k, v, ok := strings.Cut(o, "=")
 		if !ok {
@@ -1174,9 +1187,13 @@ func proxyJumpOf(args string) (string, error) {
 		}
 		switch strings.ToLower(strings.TrimSpace(k)) {
 		case "proxyjump":
-			jump = strings.TrimSpace(v)
+			setJump(v)
 		case "proxycommand":
-			return errors.New("a ProxyCommand is not followed by factorgate: write -o ProxyJump=HOST or -J HOST")
+			hop, err := proxyCommandHop(v)
+			if err != nil {
+				return err
+			}
+			setJump(hop)
 		}
 		return nil
 	}
@@ -1189,12 +1206,12 @@ func proxyJumpOf(args string) (string, error) {
 			}
 			i++
 			if t == "-J" {
-				jump = tokens[i]
+				setJump(tokens[i])
 			} else if err := option(tokens[i]); err != nil {
 				return "", err
 			}
 		case strings.HasPrefix(t, "-J"):
-			jump = t[2:]
+			setJump(t[2:])
 		case strings.HasPrefix(t, "-o"):
 			if err := option(t[2:]); err != nil {
 				return "", err
@@ -1210,4 +1227,45 @@ func proxyJumpOf(args string) (string, error) {
 		}
 	}
 	return jump, nil
+}
+
+// proxyCommandHop reads the one ProxyCommand that is a ProxyJump: "ssh -W
+// %h:%p [-q] [-p PORT] [-l USER] [USER@]HOST".
+func proxyCommandHop(cmd string) (string, error) {
+	refuse := errors.New("a ProxyCommand other than \"ssh -W %h:%p [USER@]HOST\" is not followed by factorgate: write -o ProxyJump=HOST or -J HOST")
+	t, err := shellSplit(cmd)
+	if err != nil || len(t) < 2 || t[0] != "ssh" {
+		return "", refuse
+	}
+	var host, port, user string
+	w := false
+	for i := 1; i < len(t); i++ {
+		switch {
+		case t[i] == "-q":
+		case t[i] == "-W" && i+1 < len(t) && t[i+1] == "%h:%p":
+			w = true
+			i++
+		case (t[i] == "-p" || t[i] == "-l") && i+1 < len(t):
+			if t[i] == "-p" {
+				port = t[i+1]
+			} else {
+				user = t[i+1]
+			}
+			i++
+		case !strings.HasPrefix(t[i], "-") && host == "":
+			host = t[i]
+		default:
+			return "", refuse
+		}
+	}
+	if !w || host == "" || (port != "" && !isDigits(port)) {
+		return "", refuse
+	}
+	if user != "" && !strings.Contains(host, "@") {
+		host = user + "@" + host
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return host, nil
 }

@@ -78,6 +78,7 @@ type conn struct {
 
 var (
 	jumpRE   = regexp.MustCompile(`(?:-J\s*|-o\s*ProxyJump=)(\S+)`)
+	proxyRE  = regexp.MustCompile(`ProxyCommand="ssh -W %h:%p -q (\S+)"`)
 	lookupRE = regexp.MustCompile(`^\{\{ lookup\('env', '([A-Za-z_0-9]+)'\) \}\}$`)
 )
 
@@ -119,6 +120,9 @@ func fromAnsible(dir, name string, vars map[string]any, groups []string) (conn, 
 		c.IdentityFile = abs(s("ansible_ssh_private_key_file"))
 		for _, k := range []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"} {
 			if m := jumpRE.FindStringSubmatch(s(k)); m != nil {
+				c.ProxyJump = m[1]
+			}
+			if m := proxyRE.FindStringSubmatch(s(k)); m != nil {
 				c.ProxyJump = m[1]
 			}
 		}

@@ -48,8 +48,8 @@ func TestAnsibleErrors(t *testing.T) {
 			"DIR/hosts.yml:4: ansible_password: a vault-encrypted password cannot be read by factorgate"},
 		{"vault file", map[string]string{"hosts": "web1\n", "group_vars/all.yml": "$ANSIBLE_VAULT;1.1;AES256\n6162\n"},
 			"DIR/group_vars/all.yml:1: a vault-encrypted file cannot be read"},
-		{"proxy command", map[string]string{"hosts": "web1 ansible_ssh_common_args='-o ProxyCommand=\"ssh -W %h:%p bastion\"'\n"},
-			"DIR/hosts:1: ansible_ssh_common_args: a ProxyCommand is not followed by factorgate"},
+		{"proxy command", map[string]string{"hosts": "web1 ansible_ssh_common_args='-o ProxyCommand=\"nc -X connect -x proxy:3128 %h %p\"'\n"},
+			"DIR/hosts:1: ansible_ssh_common_args: a ProxyCommand other than \"ssh -W %h:%p [USER@]HOST\" is not followed by factorgate"},
 		{"bad port", map[string]string{"hosts": "web1 ansible_port=ssh\n"},
 			`DIR/hosts:1: ansible_port: want a port number 1-65535, got "ssh"`},
 		{"template", map[string]string{"hosts": "web1 ansible_host='{{ inventory_hostname }}.example.com'\n"},
@@ -76,6 +76,8 @@ func TestAnsibleErrors(t *testing.T) {
 			"DIR/hosts:1: password file: cannot read the file: no such file or directory"},
 		{"missing ca file", map[string]string{"hosts": "w1 ansible_connection=winrm factorgate_password_env=PW ansible_winrm_ca_trust_path=/nonexistent/ca.pem\n"},
 			"DIR/hosts:1: ansible_winrm_ca_trust_path: cannot read /nonexistent/ca.pem: no such file or directory"},
+		{"inventory plugin", map[string]string{"aws_ec2.yml": "# dynamic\nplugin: amazon.aws.aws_ec2\nregions: [eu-west-1]\n"},
+			"DIR/aws_ec2.yml:2: plugin: amazon.aws.aws_ec2: an inventory plugin's configuration is run by Ansible, not read by factorgate: give factorgate its output, ansible-inventory -i aws_ec2.yml --list --yaml > hosts.yml"},
 		{"bad name", map[string]string{"hosts.yml": "all:\n  hosts:\n    'web 1':\n"},
 			`DIR/hosts.yml:3: host "web 1": a name may not hold spaces`},
 	}
@@ -260,8 +262,11 @@ func TestProxyJumpOf(t *testing.T) {
 		"-o ProxyJump=a,b":   "a,b",
 		"-oProxyJump=a":      "a",
 		`-o "ProxyJump a"`:   "a",
-		"-o StrictHostKeyChecking=yes -o Port=22": "",
-		"-o ProxyJump=none":                       "",
+		"-o StrictHostKeyChecking=yes -o Port=22":               "",
+		"-o ProxyJump=none":                                     "",
+		"-J first -o ProxyJump=second":                          "first",
+		`-o ProxyCommand="ssh -W %h:%p -q ops@bastion"`:         "ops@bastion",
+		`-o 'ProxyCommand=ssh -q -p 2222 -l ops -W %h:%p jump'`: "ops@jump:2222",
 	}
 	for in, want := range good {
 		got, err := proxyJumpOf(in)
@@ -269,7 +274,8 @@ func TestProxyJumpOf(t *testing.T) {
 			t.Errorf("proxyJumpOf(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"-J", "-o ProxyCommand=nc", "-J -oops", "-J a,,b"} {
+	for _, in := range []string{"-J", "-o ProxyCommand=nc", "-J -oops", "-J a,,b",
+		`-o ProxyCommand="ssh -W %h:%p -i key bastion"`, `-o ProxyCommand="ssh bastion nc %h %p"`, `-o ProxyCommand="ssh -W %h:%p"`} {
 		if got, err := proxyJumpOf(in); err == nil {
 			t.Errorf("proxyJumpOf(%q) = %q, want an error", in, got)
 		}
