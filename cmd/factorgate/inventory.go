@@ -85,20 +85,26 @@ func loadFleet(c *cli.Context) (*inventory.Inventory, []inventory.Host, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	listed := -1
 	if inv.Discover != nil {
 		cloudHosts, err := discoverHosts(c, inv)
 		if err != nil {
 			return nil, nil, err
 		}
+		line := inv.Discover.HSS.Line
 		if inv, err = inv.Resolve(cloudHosts); err != nil {
 			return nil, nil, err
 		}
+		if len(inv.Hosts) == 0 {
+			return nil, nil, fmt.Errorf("%s:%d: discover.hss: no host to scan: HSS lists %d, none of which passes the filters", inv.Path, line, len(cloudHosts))
+		}
+		listed = len(cloudHosts)
 	}
 	for _, w := range inv.Warnings {
 		fmt.Fprintln(c.App.ErrWriter, "factorgate: warning: "+w)
 	}
-	if len(inv.Hosts) == 0 {
-		return nil, nil, fmt.Errorf("%s: the inventory holds no host", inv.Path)
+	if listed >= 0 {
+		slog.Info("discover.hss", "listed", listed, "hosts", len(inv.Hosts))
 	}
 	hosts, err := inv.Select(sel.limit)
 	if err != nil {
