@@ -59,7 +59,7 @@ import (
 // docker, psrp, ...; WinRM by Kerberos, CredSSP or certificate) are left
 // out, each with a line in [Inventory.Warnings].
 func ParseAnsible(file string, data []byte) (*Inventory, error) {
-	return parseAnsible(file, data, false)
+	return parseAnsible(file, data, decode(data), false)
 }
 
 // isAnsible tells an Ansible inventory from a factorgate one by content: a
@@ -67,14 +67,11 @@ func ParseAnsible(file string, data []byte) (*Inventory, error) {
 // and none of factorgate's (defaults, discover, hosts) is Ansible YAML; anything else but a mapping, in a file not named .yaml,
 // .yml or .json, is Ansible INI (YAML reads some INI files as a list or a
 // string). An empty file is neither (factorgate says why).
-func isAnsible(file string, data []byte) bool {
+func isAnsible(file string, data []byte, d *decodedYAML) bool {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return false
 	}
-	var doc yaml.Node
-	err := yaml.Unmarshal(data, &doc)
-	if err == nil && len(doc.Content) > 0 && resolve(doc.Content[0]).Kind == yaml.MappingNode {
-		root := resolve(doc.Content[0])
+	if root, ok := d.mapping(); ok {
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
 			switch {
@@ -140,15 +137,15 @@ type ansParser struct {
 	warnings   []string
 }
 
-func parseAnsible(file string, data []byte, checkFiles bool) (*Inventory, error) {
+func parseAnsible(file string, data []byte, d *decodedYAML, checkFiles bool) (*Inventory, error) {
 	p := &ansParser{file: file, dir: filepath.Dir(file), checkFiles: checkFiles, sum: sha256.New(),
 		groups: map[string]*aGroup{}, hosts: map[string]*aHost{}, varFiles: map[string]aVars{}}
 	p.sum.Write(data)
 	p.group("all", 0)
 	p.group("ungrouped", 0)
 	var err error
-	if isYAMLInventory(data) {
-		err = p.parseYAML(data)
+	if root, ok := d.mapping(); ok {
+		err = p.parseYAML(root)
 	} else {
 		err = p.parseINI(data)
 	}
@@ -172,11 +169,6 @@ func parseAnsible(file string, data []byte, checkFiles bool) (*Inventory, error)
 		return nil, &Error{File: file, Msg: "the Ansible inventory holds no host factorgate can scan"}
 	}
 	return &Inventory{Path: file, Digest: hex.EncodeToString(p.sum.Sum(nil)), Hosts: hosts, Warnings: p.warnings}, nil
-}
-
-func isYAMLInventory(data []byte) bool {
-	var doc yaml.Node
-	return yaml.Unmarshal(data, &doc) == nil && len(doc.Content) > 0 && resolve(doc.Content[0]).Kind == yaml.MappingNode
 }
 
 func (p *ansParser) errAt(file string, line int, format string, args ...any) error {
@@ -599,12 +591,7 @@ func shellSplit(s string) ([]string, error) {
 
 // parseYAML reads Ansible's YAML inventory format: top-level groups, each
 // a mapping of hosts, vars and children.
-func (p *ansParser) parseYAML(data []byte) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return &Error{File: p.file, Msg: err.Error()}
-	}
-	root := resolve(doc.Content[0])
+func (p *ansParser) parseYAML(root *yaml.Node) error {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
 		if k.Value == "plugin" && v.Kind == yaml.ScalarNode {

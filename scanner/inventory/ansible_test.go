@@ -208,7 +208,7 @@ func TestIsAnsible(t *testing.T) {
 		{"inventory", "a\nb\n", true},
 	}
 	for _, tt := range tests {
-		if got := isAnsible(tt.file, []byte(tt.body)); got != tt.want {
+		if got := isAnsible(tt.file, []byte(tt.body), decode([]byte(tt.body))); got != tt.want {
 			t.Errorf("isAnsible(%s, %q) = %v, want %v", tt.file, tt.body, got, tt.want)
 		}
 	}

@@ -66,3 +66,33 @@ func checkReadable(path string, secret bool) error {
 	}
 	return f.Close()
 }
+
+// decodedYAML is a file decoded as YAML once, for the checks that tell
+// inventory formats apart and for the parser that reads it.
+type decodedYAML struct {
+	doc yaml.Node
+	err error
+}
+
+func decode(data []byte) *decodedYAML {
+	d := &decodedYAML{}
+	d.err = yaml.Unmarshal(data, &d.doc)
+	return d
+}
+
+// get returns the decoded document, decoding data when d is nil.
+func (d *decodedYAML) get(data []byte) (yaml.Node, error) {
+	if d == nil {
+		d = decode(data)
+	}
+	return d.doc, d.err
+}
+
+// mapping returns the document's root when it is a mapping.
+func (d *decodedYAML) mapping() (*yaml.Node, bool) {
+	if d.err != nil || len(d.doc.Content) == 0 {
+		return nil, false
+	}
+	root := resolve(d.doc.Content[0])
+	return root, root.Kind == yaml.MappingNode
+}

@@ -95,11 +95,12 @@ func Parse(file string, data []byte) (*Inventory, error) {
 }
 
 func parse(file string, data []byte, checkFiles bool) (*Inventory, error) {
-	if isAnsible(file, data) {
-		return parseAnsible(file, data, checkFiles)
+	d := decode(data)
+	if isAnsible(file, data, d) {
+		return parseAnsible(file, data, d, checkFiles)
 	}
 	sum := sha256.Sum256(data)
-	p := &invParser{file: file, checkFiles: checkFiles}
+	p := &invParser{file: file, checkFiles: checkFiles, decoded: d}
 	hosts, err := p.parse(data)
 	if err != nil {
 		return nil, err
@@ -168,6 +169,7 @@ type rawWinRM struct {
 type invParser struct {
 	file       string
 	checkFiles bool
+	decoded    *decodedYAML
 	discover   *Discover
 	defaults   defaults
 }
@@ -183,8 +185,8 @@ func (p *invParser) errf(n *yaml.Node, format string, args ...any) error {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (p *invParser) parse(data []byte) ([]Host, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc, derr := p.decoded.get(data)
+	if err := derr; err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
