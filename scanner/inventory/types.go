@@ -20,7 +20,8 @@ const (
 type Inventory struct {
 	// Path is the file the inventory came from.
 	Path string
-	// Digest is the hex SHA-256 of the file's bytes.
+	// Digest is the hex SHA-256 of the file's bytes (for an Ansible
+	// inventory, with the group_vars/ and host_vars/ files it read).
 	Digest string
 	Hosts  []Host
 	// Discover, when set, asks for more hosts from the cloud: they join
