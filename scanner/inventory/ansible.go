@@ -381,10 +381,11 @@ func (p *ansParser) iniHostLine(line, group string, lineNo int) error {
 		return nil
 	}
 	vars := aVars{}
-	for _, t := range tokens[1:] {
+	for i, t := range tokens[1:] {
 		k, v, ok := strings.Cut(t, "=")
 		if !ok || k == "" {
-			return p.errAt(p.file, lineNo, "host %s: %q: want key=value", tokens[0], t)
+			// The word is not repeated: it may be a password pasted by mistake.
+			return p.errAt(p.file, lineNo, "host %s: word %d after the host is not key=value", tokens[0], i+1)
 		}
 		if err := p.setVar(vars, k, aVar{val: iniValue(v), file: p.file, line: lineNo}); err != nil {
 			return err
