@@ -616,7 +616,7 @@ func (p *ansParser) yamlGroup(k, v *yaml.Node) error {
 		return nil
 	}
 	if v.Kind != yaml.MappingNode {
-		return p.errAt(p.file, v.Line, "group %s: want a mapping of hosts, vars and children, got %s", name, kindName(v))
+		return p.errAt(p.file, v.Line, "group %s: want a mapping of hosts, vars and children, got %s", name, shapeOf(v))
 	}
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		sk, sv := resolve(v.Content[i]), resolve(v.Content[i+1])
@@ -628,7 +628,7 @@ func (p *ansParser) yamlGroup(k, v *yaml.Node) error {
 			sv = &yaml.Node{Kind: yaml.MappingNode, Line: sv.Line, Content: []*yaml.Node{sv, {Kind: yaml.ScalarNode, Tag: "!!null"}}}
 		}
 		if sv.Kind != yaml.MappingNode {
-			return p.errAt(p.file, sv.Line, "group %s: %s: want a mapping, got %s", name, sk.Value, kindName(sv))
+			return p.errAt(p.file, sv.Line, "group %s: %s: want a mapping, got %s", name, sk.Value, shapeOf(sv))
 		}
 		switch sk.Value {
 		case "vars":
@@ -649,7 +649,7 @@ func (p *ansParser) yamlGroup(k, v *yaml.Node) error {
 				vars := aVars{}
 				if hv.Tag != "!!null" {
 					if hv.Kind != yaml.MappingNode {
-						return p.errAt(p.file, hv.Line, "host %s: want a mapping of vars, got %s", hk.Value, kindName(hv))
+						return p.errAt(p.file, hv.Line, "host %s: want a mapping of vars, got %s", hk.Value, shapeOf(hv))
 					}
 					if err := p.yamlVars(hv, vars, p.file); err != nil {
 						return err
@@ -873,7 +873,7 @@ func (p *ansParser) varsFiles(kind, name string) (aVars, error) {
 		}
 		root := resolve(doc.Content[0])
 		if root.Kind != yaml.MappingNode {
-			return nil, &Error{File: f, Line: root.Line, Msg: "want a mapping of variables, got " + kindName(root)}
+			return nil, &Error{File: f, Line: root.Line, Msg: "want a mapping of variables, got " + shapeOf(root)}
 		}
 		if err := p.yamlVars(root, out, f); err != nil {
 			return nil, err
@@ -908,7 +908,7 @@ func (vars hostVars) str(keys ...string) (string, aVar, error) {
 	}
 	key := keys[0]
 	if v.val.Kind != yaml.ScalarNode {
-		return "", v, bad(v, key, "want a single value, got %s", kindName(v.val))
+		return "", v, bad(v, key, "want a single value, got %s", shapeOf(v.val))
 	}
 	s := v.val.Value
 	if strings.Contains(s, "{{") || strings.Contains(s, "{%") {
@@ -1276,4 +1276,20 @@ func proxyCommandHop(cmd string) (string, error) {
 		host += ":" + port
 	}
 	return host, nil
+}
+
+// shapeOf names what a node is without its value, which in an Ansible
+// inventory may be a secret written in the wrong place.
+func shapeOf(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Tag == "!!null":
+		return "nothing"
+	case n.Kind == yaml.ScalarNode:
+		return "a single value"
+	}
+	return "something else"
 }
