@@ -64,7 +64,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Inventory: cfg.Inventory, Started: time.Now().UTC()}
 	opts := cfg.Scan
 	if cfg.Cloud != nil {
-		view, err := cloud.NewView(ctx, cfg.Cloud, cfg.Hosts, cfg.Topic)
+		// Every inventory host is matched, not only those scanned now: a
+		// host left out by --limit or --shard is in the inventory, so it
+		// is not "not scanned".
+		all := cfg.Hosts
+		if cfg.Inventory != nil {
+			all = cfg.Inventory.Hosts
+		}
+		view, err := cloud.NewView(ctx, cfg.Cloud, all, cfg.Topic)
 		if err != nil {
 			return nil, fmt.Errorf("cloud facts: %w", err)
 		}

@@ -36,7 +36,7 @@ func checkCommand() *cli.Command {
 		ArgsUsage: " ",
 		Flags: mergeFlags([]cli.Flag{
 			&cli.StringFlag{Name: "facts", Usage: "judge the saved facts in `FILE` (JSON lines; - for stdin)"},
-		}, checkFlags(), auditFlags(), []cli.Flag{
+		}, checkFlags(), auditFlags(), shardFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "record", Usage: "with -i, keep the run (facts and decisions) in the history of --db"},
 			historyFlag(),
 		}),

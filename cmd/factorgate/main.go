@@ -88,6 +88,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			demoCommand(),
 			scanCommand(),
+			inventoryCommand(),
 			checkCommand(),
 			enableCommand(),
 			disableCommand(),

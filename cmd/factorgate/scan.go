@@ -23,7 +23,7 @@ func scanCommand() *cli.Command {
 			"probe and writes one JSON object of facts per host, as each finishes. An unreachable host\n" +
 			"is a fact too (reachable: false): the scan still exits 0. A bad inventory exits 2.",
 		ArgsUsage: " ",
-		Flags: mergeFlags(scanFlags(), []cli.Flag{
+		Flags: mergeFlags(scanFlags(), shardFlags(), []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends (an interrupted scan keeps the hosts already scanned, and exits 2); default stdout"},
 			&cli.StringFlag{Name: "auth-mode", Usage: "with sms, also check the SMN topic of --topic-urn (cloud credentials needed)"},
 			&cli.StringFlag{Name: "topic-urn", Usage: "the SMN topic `URN` of SMS/email 2FA"},
@@ -37,8 +37,8 @@ func scanCommand() *cli.Command {
 func scanFlags() []cli.Flag {
 	d := scanner.DefaultTimeouts
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE` (YAML)"},
-		&cli.StringSliceFlag{Name: "limit", Usage: "scan only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB (repeatable or comma-separated; a host matching any is scanned)"},
+		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE`: factorgate YAML, or an Ansible inventory (INI or YAML)"},
+		&cli.StringSliceFlag{Name: "limit", Usage: "scan only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB, group=NAME for an Ansible group (repeatable or comma-separated; a host matching any is scanned)"},
 		&cli.IntFlag{Name: "concurrency", Value: scanner.DefaultConcurrency, Usage: "hosts scanned at once"},
 		&cli.BoolFlag{Name: "accept-new", Usage: "record first-seen host keys in known_hosts (a changed key is still refused)"},
 		&cli.BoolFlag{Name: "no-ssh-config", Usage: "ignore ~/.ssh/config"},
@@ -94,22 +94,10 @@ func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 }
 
 // loadHosts loads the inventory named by -i and selects the hosts of
-// --limit. Its errors are one line naming FILE:LINE where the file is at
+// --limit and --shard (see [loadFleet]). Its errors are one line naming FILE:LINE where the file is at
 // fault.
 func loadHosts(c *cli.Context) (*inventory.Inventory, []inventory.Host, error) {
-	path := c.String("inventory")
-	if path == "" {
-		return nil, nil, fmt.Errorf("%s: -i FILE (the inventory) is required", c.Command.Name)
-	}
-	inv, err := inventory.Load(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	hosts, err := inv.Select(c.StringSlice("limit"))
-	if err != nil {
-		return nil, nil, err
-	}
-	return inv, hosts, nil
+	return loadFleet(c)
 }
 
 func runScan(c *cli.Context) error {

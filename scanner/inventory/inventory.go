@@ -1,6 +1,20 @@
 // Package inventory reads fleet files: the hosts to scan, their defaults,
 // and where their secrets are kept. Load one with [Load], pick hosts with
 // [Inventory.Select]. It dials nothing.
+//
+// # Sources
+//
+// [Load] reads factorgate's YAML inventory, or an Ansible inventory (INI or
+// YAML, with its group_vars/ and host_vars/; see [ParseAnsible]), telling
+// them apart by content. A factorgate inventory may also say `discover:
+// {hss: {}}`: the caller fetches the HSS host list and hands it to
+// [Inventory.Resolve], which adds those hosts to the fleet.
+//
+// # Selection
+//
+// [Inventory.Select] applies --limit; [Shard] (from [ParseShard]) then
+// keeps one of N stable parts of the selection, for audits split across
+// runners.
 package inventory
 
 import (
@@ -56,29 +70,49 @@ var ErrNoMatch = errors.New("matches no host")
 // or User "": the scanner then takes them from ~/.ssh/config, else 22 and the
 // current user. Values written in the inventory win over ~/.ssh/config, as
 // OpenSSH's command-line options win over its config file.
+//
+// Load also opens every file the inventory names for a login
+// (identity_file, password_file, ca_file): one that does not exist or
+// cannot be read is an [*Error] naming the line of the field, so a typo
+// stops the run before any host is dialled instead of failing each host.
+// Files that ~/.ssh/config names stay optional, as OpenSSH has them.
+//
+// The file may also be an Ansible inventory, INI or YAML (see
+// [ParseAnsible]); Load tells them apart by their content.
 func Load(file string) (*Inventory, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
-	return Parse(file, data)
+	return parse(file, data, true)
 }
 
-// Parse is [Load] on bytes already read; file names them in
-// errors.
+// Parse is [Load] on bytes already read, without opening the files the
+// inventory names; file names the bytes in errors (and, for an Ansible
+// inventory, is where group_vars/ and host_vars/ are looked for).
 func Parse(file string, data []byte) (*Inventory, error) {
+	return parse(file, data, false)
+}
+
+func parse(file string, data []byte, checkFiles bool) (*Inventory, error) {
+	d := decode(data)
+	if isAnsible(file, data, d) {
+		return parseAnsible(file, data, d, checkFiles)
+	}
 	sum := sha256.Sum256(data)
-	p := &invParser{file: file}
+	p := &invParser{file: file, checkFiles: checkFiles, decoded: d}
 	hosts, err := p.parse(data)
 	if err != nil {
 		return nil, err
 	}
-	return &Inventory{Path: file, Digest: hex.EncodeToString(sum[:]), Hosts: hosts}, nil
+	return &Inventory{Path: file, Digest: hex.EncodeToString(sum[:]), Hosts: hosts, Discover: p.discover, defaults: p.defaults}, nil
 }
 
 // Select returns the hosts matched by any of the limit patterns, in
 // inventory order; no pattern selects every host. A pattern is either a glob
 // on the host name ("web-*") or KEY=GLOB on a label ("env=prod", "env=pr*").
+// "group=GLOB" also matches the groups of an Ansible inventory, which a host
+// carries as labels "group.NAME: true" (see [GroupLabel]).
 // A pattern that selects no host is an error wrapping [ErrNoMatch], so a
 // typo does not silently scan nothing.
 func (inv *Inventory) Select(limit []string) ([]Host, error) {
@@ -100,17 +134,7 @@ func (inv *Inventory) Select(limit []string) ([]Host, error) {
 		}
 		n := 0
 		for i, h := range inv.Hosts {
-			var subject string
-			if isLabel {
-				v, ok := h.Labels[key]
-				if !ok {
-					continue
-				}
-				subject = v
-			} else {
-				subject = h.Name
-			}
-			if ok, _ := path.Match(glob, subject); ok {
+			if matchHost(h, key, glob, isLabel) {
 				chosen[i] = true
 				n++
 			}
@@ -143,7 +167,11 @@ type rawWinRM struct {
 }
 
 type invParser struct {
-	file string
+	file       string
+	checkFiles bool
+	decoded    *decodedYAML
+	discover   *Discover
+	defaults   defaults
 }
 
 func (p *invParser) errf(n *yaml.Node, format string, args ...any) error {
@@ -157,8 +185,8 @@ func (p *invParser) errf(n *yaml.Node, format string, args ...any) error {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (p *invParser) parse(data []byte) ([]Host, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc, derr := p.decoded.get(data)
+	if err := derr; err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[1])
@@ -185,25 +213,38 @@ func (p *invParser) parse(data []byte) ([]Host, error) {
 					return p.sshBlock(v, "defaults.ssh.", &defSSH)
 				case "winrm":
 					return p.winrmBlock(v, "defaults.winrm.", &defWinRM)
+				case "windows_transport":
+					var err error
+					p.defaults.windowsTransport, err = p.enum(v, "defaults."+key, TransportWinRM, TransportSSH)
+					return err
 				}
-				return p.unknown(k, "defaults.", key, "ssh", "winrm")
+				return p.unknown(k, "defaults.", key, "ssh", "winrm", "windows_transport")
 			})
 		case "hosts":
 			hostsNode = v
 			return nil
+		case "discover":
+			return p.discoverBlock(k, v)
 		}
-		return p.unknown(k, "", key, "defaults", "hosts")
+		return p.unknown(k, "", key, "defaults", "hosts", "discover")
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.defaults.ssh, p.defaults.winrm = defSSH, defWinRM
+	if hostsNode == nil && p.discover != nil {
+		return nil, nil // every host comes from discovery
+	}
 	if hostsNode == nil {
-		return nil, p.errf(root, "no `hosts:` list")
+		return nil, p.errf(root, "no `hosts:` list (or `discover:` block)")
 	}
 	if hostsNode.Kind != yaml.SequenceNode {
+		if hostsNode.Tag == "!!null" && p.discover != nil {
+			return nil, nil
+		}
 		return nil, p.errf(hostsNode, "hosts: want a list, got %s", kindName(hostsNode))
 	}
-	if len(hostsNode.Content) == 0 {
+	if len(hostsNode.Content) == 0 && p.discover == nil {
 		return nil, p.errf(hostsNode, "hosts: the list is empty")
 	}
 	seen := map[string]int{}
@@ -390,12 +431,18 @@ func (p *invParser) sshBlock(n *yaml.Node, prefix string, out *rawSSH) error {
 			out.Port, err = p.port(v, prefix+key)
 		case "identity_file":
 			out.IdentityFile, err = p.strp(v, prefix+key)
+			if err == nil {
+				err = p.checkFile(v, prefix+key, *out.IdentityFile, false)
+			}
 		case "known_hosts":
 			out.KnownHosts, err = p.strp(v, prefix+key)
 		case "password_env":
 			out.PasswordEnv, err = p.envName(v, prefix+key)
 		case "password_file":
 			out.PasswordFile, err = p.strp(v, prefix+key)
+			if err == nil {
+				err = p.checkFile(v, prefix+key, *out.PasswordFile, true)
+			}
 		case "proxy_jump":
 			out.ProxyJump, err = p.proxyJump(v, prefix+key)
 		case "agent":
@@ -430,6 +477,9 @@ func (p *invParser) winrmBlock(n *yaml.Node, prefix string, out *rawWinRM) error
 			out.AllowBasicOverHTTP, err = p.boolp(v, prefix+key)
 		case "ca_file":
 			out.CAFile, err = p.strp(v, prefix+key)
+			if err == nil {
+				err = p.checkFile(v, prefix+key, *out.CAFile, false)
+			}
 		case "auth":
 			var s string
 			s, err = p.enum(v, prefix+key, "basic", "ntlm")
@@ -438,6 +488,9 @@ func (p *invParser) winrmBlock(n *yaml.Node, prefix string, out *rawWinRM) error
 			out.PasswordEnv, err = p.envName(v, prefix+key)
 		case "password_file":
 			out.PasswordFile, err = p.strp(v, prefix+key)
+			if err == nil {
+				err = p.checkFile(v, prefix+key, *out.PasswordFile, true)
+			}
 		case "password", "pass", "passwd":
 			err = p.errf(k, "%s%s: %s", prefix, key, noPasswordLiteral)
 		default:

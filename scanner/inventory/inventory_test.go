@@ -25,21 +25,21 @@ func TestLoadInventoryMergesDefaults(t *testing.T) {
 	}
 	want := map[string]Host{
 		"web-01": {Name: "web-01", Address: "10.0.0.5", Port: 22, Transport: "ssh", Labels: map[string]string{"env": "prod", "role": "web"}, Line: 6,
-			SSH:   SSHConfig{User: "ops", IdentityFile: "~/.ssh/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
+			SSH:   SSHConfig{User: "ops", IdentityFile: "testdata/keys/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
 			WinRM: WinRMConfig{User: "Administrator", HTTPS: true, Auth: "basic", Password: Secret{Env: "WINRM_PASSWORD"}}},
 		"web-02": {Name: "web-02", Address: "web-02.example.com", Port: 2222, Transport: "ssh", Labels: map[string]string{"env": "preprod", "role": "web"}, Line: 7,
-			SSH:   SSHConfig{User: "ops", IdentityFile: "~/.ssh/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
+			SSH:   SSHConfig{User: "ops", IdentityFile: "testdata/keys/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
 			WinRM: WinRMConfig{User: "Administrator", HTTPS: true, Auth: "basic", Password: Secret{Env: "WINRM_PASSWORD"}}},
 		"db-01": {Name: "db-01", Address: "10.0.1.7", Port: 22, Transport: "ssh", Labels: map[string]string{"env": "prod", "role": "db"}, Line: 8,
 			HSSHostID: "6b8d2a7e-0000-4000-8000-000000000001",
-			SSH: SSHConfig{User: "dba", IdentityFile: "~/.ssh/id_ed25519", KnownHosts: "~/.ssh/known_hosts",
+			SSH: SSHConfig{User: "dba", IdentityFile: "testdata/keys/id_ed25519", KnownHosts: "~/.ssh/known_hosts",
 				Password: Secret{Env: "DB_PASSWORD"}, ProxyJump: "bastion.example.com", NoSudo: true},
 			WinRM: WinRMConfig{User: "Administrator", HTTPS: true, Auth: "basic", Password: Secret{Env: "WINRM_PASSWORD"}}},
 		"win-01": {Name: "win-01", Address: "10.0.0.9", Port: 5986, Transport: "winrm", OS: "windows", Labels: map[string]string{}, Line: 17,
-			SSH:   SSHConfig{User: "ops", IdentityFile: "~/.ssh/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
+			SSH:   SSHConfig{User: "ops", IdentityFile: "testdata/keys/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
 			WinRM: WinRMConfig{User: "Administrator", HTTPS: true, Auth: "basic", Password: Secret{Env: "WINRM_PASSWORD"}}},
 		"win-02": {Name: "win-02", Address: "fd00::9", Port: 22, Transport: "ssh", OS: "windows", Labels: map[string]string{"env": "test"}, Line: 18,
-			SSH:   SSHConfig{User: "ops", IdentityFile: "~/.ssh/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
+			SSH:   SSHConfig{User: "ops", IdentityFile: "testdata/keys/id_ed25519", KnownHosts: "~/.ssh/known_hosts"},
 			WinRM: WinRMConfig{User: "Administrator", HTTPS: true, Auth: "basic", Password: Secret{Env: "WINRM_PASSWORD"}}},
 	}
 	for _, h := range inv.Hosts {

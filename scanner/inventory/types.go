@@ -20,9 +20,19 @@ const (
 type Inventory struct {
 	// Path is the file the inventory came from.
 	Path string
-	// Digest is the hex SHA-256 of the file's bytes.
+	// Digest is the hex SHA-256 of the file's bytes (for an Ansible
+	// inventory, with the group_vars/ and host_vars/ files it read).
 	Digest string
 	Hosts  []Host
+	// Discover, when set, asks for more hosts from the cloud: they join
+	// the fleet through [Inventory.Resolve].
+	Discover *Discover
+	// Warnings name the hosts left out of the fleet and why (an Ansible
+	// host reached by a connection factorgate does not speak, an HSS host
+	// with no address), one line each, for the user to see.
+	Warnings []string
+
+	defaults defaults // what discovered hosts are given
 }
 
 // Host is one server of the inventory, with its defaults merged in.
