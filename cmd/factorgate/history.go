@@ -17,6 +17,7 @@ import (
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/report"
+	"github.com/factorgate/factorgate/scanner/inventory"
 	"github.com/factorgate/factorgate/server"
 	"github.com/urfave/cli/v2"
 )
@@ -464,7 +465,7 @@ func historyImport(c *cli.Context) error {
 			return fmt.Errorf("history import: %s: decisions[%d] (%s): unknown status %q", path, i, d.Host, d.Status)
 		}
 	}
-	sh, sharded, err := shardFlags(c, "history import")
+	sh, sharded, err := recordShard(c, "history import")
 	if err != nil {
 		return err
 	}
@@ -499,20 +500,9 @@ func historyImport(c *cli.Context) error {
 	return err
 }
 
-// parseShard reads a shard as users write it: "K/N", 1 <= K <= N.
-func parseShard(v string) (k, n int, err error) {
-	ks, ns, ok := strings.Cut(v, "/")
-	k, kerr := strconv.Atoi(ks)
-	n, nerr := strconv.Atoi(ns)
-	if !ok || kerr != nil || nerr != nil || n < 1 || k < 1 || k > n {
-		return 0, 0, fmt.Errorf("%q: want K/N with 1 <= K <= N, e.g. 2/4", v)
-	}
-	return k, n, nil
-}
-
-// shardFlags reads --shard and --audit-id, which come together; sharded is
-// false when neither is given.
-func shardFlags(c *cli.Context, verb string) (sh history.Shard, sharded bool, err error) {
+// recordShard reads --shard and --audit-id as a shard of a recorded run;
+// they come together, and sharded is false when neither is given.
+func recordShard(c *cli.Context, verb string) (sh history.Shard, sharded bool, err error) {
 	spec, id := c.String("shard"), c.String("audit-id")
 	switch {
 	case spec == "" && id == "":
@@ -521,12 +511,14 @@ func shardFlags(c *cli.Context, verb string) (sh history.Shard, sharded bool, er
 		return sh, false, usageErrorf("%s: --audit-id needs --shard K/N", verb)
 	case strings.TrimSpace(id) == "":
 		return sh, false, usageErrorf("%s: --shard needs --audit-id, the ID all shards of the audit share", verb)
+	case !auditIDRE.MatchString(id):
+		return sh, false, usageErrorf("%s: --audit-id: want 1 to 128 letters, digits, '.', '_' or '-', beginning with a letter or digit", verb)
 	}
-	k, n, err := parseShard(spec)
+	s, err := inventory.ParseShard(spec)
 	if err != nil {
-		return sh, false, usageErrorf("%s: --shard %v", verb, err)
+		return sh, false, usageErrorf("%s: --%v", verb, err)
 	}
-	return history.Shard{AuditID: id, K: k, N: n}, true, nil
+	return history.Shard{AuditID: id, K: s.K, N: s.N}, true, nil
 }
 
 // parseAge reads an age as a Go duration or a number of days ("90d") or
