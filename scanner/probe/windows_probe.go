@@ -572,26 +572,18 @@ func windowsSecurityProducts(p *windowsProbe, failed map[string]bool) []string {
 	return found
 }
 
-// windowsBannerRE reads the version of an OpenSSH server banner.
-var windowsBannerRE = regexp.MustCompile(`^SSH-2\.0-OpenSSH_(for_Windows_)?(\d+)\.(\d+)(p\d+)?`)
-
 // ParseWindowsSSHBanner records the SSH server banner of a Windows host
 // reached over SSH (OpenSSH for Windows, e.g. "SSH-2.0-OpenSSH_for_Windows_8.1")
 // in f.OpenSSH with Windows set. An empty banner leaves f.OpenSSH alone; a
 // banner that names no version is kept with the version unknown.
 func ParseWindowsSSHBanner(banner string, f *contract.Facts) {
-	banner = strings.TrimSpace(banner)
-	if banner == "" {
+	o := ParseOpenSSHBanner(banner)
+	if o == nil {
 		return
 	}
-	o := &contract.OpenSSH{Banner: contract.Ptr(banner), Source: "banner", Windows: true}
-	if m := windowsBannerRE.FindStringSubmatch(banner); m != nil {
-		major, err1 := strconv.Atoi(m[2])
-		minor, err2 := strconv.Atoi(m[3])
-		if err1 == nil && err2 == nil {
-			o.Version = contract.Ptr(m[2] + "." + m[3] + m[4])
-			o.Major, o.Minor = &major, &minor
-		}
-	}
+	// The host is Windows whatever the banner says (OpenSSH for Windows
+	// may answer "OpenSSH_for_Windows_8.1" or plain "OpenSSH_9.5"); a
+	// banner of another server keeps the version unknown, as on Linux.
+	o.Windows = true
 	f.OpenSSH = o
 }

@@ -376,6 +376,7 @@ func TestParseWindowsSSHBanner(t *testing.T) {
 		{banner: "SSH-2.0-OpenSSH_for_Windows_7.7", version: "7.7", major: 7, minor: 7},
 		{banner: "SSH-2.0-OpenSSH_7.4p1", version: "7.4p1", major: 7, minor: 4},
 		{banner: "SSH-2.0-WeOnlyDo 2.4.3", version: ""},
+		{banner: "SSH-2.0-X_3.1 compatible-with-OpenSSH_for_Windows_8.1", version: ""},
 		{banner: "", wantNil: true},
 	}
 	for _, tt := range tests {
@@ -389,7 +390,11 @@ func TestParseWindowsSSHBanner(t *testing.T) {
 				return
 			}
 			o := f.OpenSSH
-			if o == nil || !o.Windows || o.Source != "banner" || *o.Banner != strings.TrimSpace(tt.banner) {
+			wantSource := "banner"
+			if tt.version == "" {
+				wantSource = "banner: not OpenSSH"
+			}
+			if o == nil || !o.Windows || o.Source != wantSource || *o.Banner != strings.TrimSpace(tt.banner) {
 				t.Fatalf("openssh = %+v", o)
 			}
 			if tt.version == "" {
