@@ -160,7 +160,7 @@ _judged[s.field] := {"value": v, "raw": null, "where": ""} if {
 _methods := {"value": _raw(b, ["authenticationmethods"]), "where": _where(b)} if {
 	b := _override(["authenticationmethods"])
 } else := {"value": "any", "where": ""} if {
-	input.sshd.source == "sshd_config"
+	startswith(input.sshd.source, "sshd_config")
 	not is_string(input.sshd.authentication_methods)
 } else := {"value": object.get(input.sshd, "authentication_methods", "any"), "where": ""} if {
 	is_object(input.sshd)
@@ -179,19 +179,29 @@ _password_method(m) if {
 
 # Violations --------------------------------------------------------------
 
+# _run_sshd_t says how to let the scanner read sshd's effective settings:
+# the exact least-privilege sudoers line when a scan without root found that
+# it could not run sshd -T (the probe writes it into sshd.source).
+_run_sshd_t := sprintf("Let the scanner run sshd -T as root, with this line in /etc/sudoers.d/factorgate: %s", [line]) if {
+	parts := split(input.sshd.source, "sudoers: ")
+	count(parts) == 2
+	line := trim_space(parts[1])
+	line != ""
+} else := "Let the scanner run sshd -T (root or sudo)"
+
 _sshd_fix := "2FA needs PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication yes and PermitEmptyPasswords no (source: hss_01_0440)"
 
 _problems contains {
 	"check": "password_login",
 	"message": lib.unread("the sshd settings"),
-	"remediation": lib.unread_fix(sprintf("Let the scanner run sshd -T (root or sudo) or read /etc/ssh/sshd_config; %s", [_sshd_fix])),
+	"remediation": lib.unread_fix(sprintf("%s, or read /etc/ssh/sshd_config; %s", [_run_sshd_t, _sshd_fix])),
 	"severity": "high",
 } if not is_object(input.sshd)
 
 _problems contains {
 	"check": "password_login",
 	"message": lib.unread(sprintf("the sshd setting %s", [s.name])),
-	"remediation": lib.unread_fix(sprintf("Let the scanner run sshd -T (root or sudo) so the effective value is read; %s", [_sshd_fix])),
+	"remediation": lib.unread_fix(sprintf("%s so the effective value is read; %s", [_run_sshd_t, _sshd_fix])),
 	"severity": "high",
 } if {
 	some s in _settings
@@ -231,7 +241,7 @@ _setting_fix(s, j) := sprintf("Set %s %s in the Match block for every connection
 _problems contains {
 	"check": "password_login",
 	"message": lib.unread("the sshd setting AuthenticationMethods"),
-	"remediation": lib.unread_fix("Let the scanner run sshd -T (root or sudo) so the effective value is read; 2FA needs a login that asks for a password: AuthenticationMethods any, or a list with password or keyboard-interactive (source: hss_01_0437, hss_01_0440)"),
+	"remediation": lib.unread_fix(sprintf("%s so the effective value is read; 2FA needs a login that asks for a password: AuthenticationMethods any, or a list with password or keyboard-interactive (source: hss_01_0437, hss_01_0440)", [_run_sshd_t])),
 	"severity": "high",
 } if {
 	is_object(input.sshd)
@@ -289,7 +299,7 @@ _root_warnings contains {
 _root_warnings contains {
 	"check": "password_login",
 	"message": sprintf("%s: root password logins fail with 2FA unless it is yes", [lib.unread("the sshd setting PermitRootLogin")]),
-	"remediation": lib.unread_fix("Let the scanner run sshd -T (root or sudo); root password logins need PermitRootLogin yes with 2FA (source: hss_01_0440)"),
+	"remediation": lib.unread_fix(sprintf("%s; root password logins need PermitRootLogin yes with 2FA (source: hss_01_0440)", [_run_sshd_t])),
 	"severity": "low",
 } if {
 	is_object(input.sshd)

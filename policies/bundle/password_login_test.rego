@@ -203,3 +203,22 @@ test_cloud_error_is_not_a_probe_error if {
 	vs := password_login.violations with input as f
 	fx.messages(vs) == {"the sshd settings could not be read"}
 }
+
+test_unreadable_settings_name_the_sudoers_line if {
+	line := "ops ALL=(root) NOPASSWD: /usr/sbin/sshd -T"
+	vs := password_login.violations with input as object.union(fx.linux, {"sshd": {
+		"password_authentication": null, "kbd_interactive_authentication": null, "use_pam": null,
+		"permit_empty_passwords": null, "permit_root_login": null,
+		"source": concat("", ["none; sshd -T needs root, sudoers: ", line]),
+	}})
+	some v in vs
+	contains(v.remediation, concat("", ["with this line in /etc/sudoers.d/factorgate: ", line]))
+}
+
+test_config_source_with_sudoers_hint_reads_methods_as_any if {
+	vs := password_login.violations with input as object.union(fx.linux, {"sshd": object.union(fx.linux.sshd, {
+		"source": "sshd_config; sshd -T needs root, sudoers: ops ALL=(root) NOPASSWD: /usr/sbin/sshd -T",
+		"authentication_methods": null,
+	})})
+	count(vs) == 0
+}
