@@ -175,8 +175,8 @@ func BenchmarkScan(b *testing.B) {
 }
 
 // BenchmarkScanDeadHosts scans the mixed fleet of benchHosts hosts twice in
-// one run: as it is, and with 5% more hosts that accept TCP and never speak
-// SSH and 1% that stall in the middle of the probe, 32 probes at a time
+// one run: as it is, and with 5% more hosts among them that accept TCP and
+// never speak SSH and 1% that stall in the middle of the probe, 32 probes at a time
 // with a 2-second handshake and probe timeout. It reports both wall times,
 // their ratio, and the goal: the dead hosts cost about one timeout in all,
 // wall(dead) <= 1.25 x wall(clean) + one handshake timeout.
@@ -185,12 +185,17 @@ func BenchmarkScan(b *testing.B) {
 func BenchmarkScanDeadHosts(b *testing.B) {
 	const timeout = 2 * time.Second
 	clean := fleetsim.Mixed(benchHosts)
-	dead := append([]fleetsim.HostSpec(nil), clean...)
-	for i := range benchHosts / 20 {
-		dead = append(dead, fleetsim.HostSpec{Name: fmt.Sprintf("mute-%05d", i), Profile: fleetsim.NeverSpeaks})
-	}
-	for i := range benchHosts / 100 {
-		dead = append(dead, fleetsim.HostSpec{Name: fmt.Sprintf("stall-%05d", i), Profile: fleetsim.StallsMidProbe})
+	// Dead hosts sit among the others, as they do in a real fleet: one
+	// mute host after every 20, one stalling after every 100.
+	var dead []fleetsim.HostSpec
+	for i, h := range clean {
+		dead = append(dead, h)
+		if i%20 == 19 {
+			dead = append(dead, fleetsim.HostSpec{Name: fmt.Sprintf("mute-%05d", i), Profile: fleetsim.NeverSpeaks})
+		}
+		if i%100 == 99 {
+			dead = append(dead, fleetsim.HostSpec{Name: fmt.Sprintf("stall-%05d", i), Profile: fleetsim.StallsMidProbe})
+		}
 	}
 	scan := func(b *testing.B, specs []fleetsim.HostSpec) time.Duration {
 		f, err := fleetsim.Start(context.Background(), fleetsim.Config{Hosts: specs, Dir: b.TempDir()})
