@@ -67,6 +67,7 @@ func New(ctx context.Context, opts Options) (*Evaluator, error) {
 	pq, err := rego.New(
 		rego.Query(Query),
 		rego.Compiler(c),
+		rego.Capabilities(c.Capabilities()),
 		rego.Store(store),
 		rego.GenerateJSON(keepAST),
 	).PrepareForEval(ctx)
@@ -79,6 +80,7 @@ func New(ctx context.Context, opts Options) (*Evaluator, error) {
 	rs, err := rego.New(
 		rego.Query("data.factorgate.lib.params"),
 		rego.Compiler(c),
+		rego.Capabilities(c.Capabilities()),
 		rego.Store(store),
 	).Eval(ctx)
 	if err != nil {

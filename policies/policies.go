@@ -31,9 +31,10 @@
 // bundle's, below one (data.factorgate.checks.*), above one
 // (data.factorgate) or where the policies' data lives
 // (data.factorgate.params, data.factorgate.waivers) is refused, so no
-// user rule can weaken a bundled check. Policies cannot reach the network
-// or the process environment: http.send, net.lookup_ip_addr and
-// opa.runtime are not available.
+// user rule can weaken a bundled check. Policies cannot reach the network,
+// files or the process environment: http.send, net.lookup_ip_addr and
+// opa.runtime are not available, no host is allowed, and a JSON schema
+// may only refer inside itself.
 //
 // # Tests
 //
@@ -64,10 +65,6 @@ const Query = "data.factorgate.decision.decision"
 
 // extensionsFile names the module generated to wire user packages in.
 const extensionsFile = "factorgate-extensions.rego"
-
-// denied are the built-ins user policies may not call: policies judge the
-// facts they are given and never reach the network or the environment.
-var denied = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
 
 var factorgateRef = ast.MustParseRef("data.factorgate")
 
@@ -240,15 +237,6 @@ func checkName(pkg ast.Ref) string {
 	return strings.Join(parts, ".")
 }
 
-// capabilities are OPA's built-ins less the denied ones.
-func capabilities() *ast.Capabilities {
-	caps := ast.CapabilitiesForThisVersion()
-	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool {
-		return slices.Contains(denied, b.Name)
-	})
-	return caps
-}
-
 // newCompiler returns a compiler with factorgate's capabilities.
 func newCompiler() *ast.Compiler {
 	return ast.NewCompiler().WithCapabilities(capabilities()).WithDefaultRegoVersion(ast.RegoV1)
@@ -328,6 +316,9 @@ func allModules(dirs []string, withTests bool) (map[string]*ast.Module, error) {
 	}
 	if ext != nil {
 		mods[extensionsFile] = ext
+	}
+	if err := checkSchemas(mods); err != nil {
+		return nil, err
 	}
 	return mods, nil
 }
