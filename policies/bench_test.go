@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -111,7 +112,7 @@ func naiveRate(b *testing.B, lines [][]byte) float64 {
 		if isTest(name) {
 			continue
 		}
-		src, err := bundleFS.ReadFile(name)
+		src, err := fs.ReadFile(bundleFS, name)
 		if err != nil {
 			b.Fatal(err)
 		}

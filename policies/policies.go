@@ -58,7 +58,11 @@ import (
 )
 
 //go:embed bundle/*.rego
-var bundleFS embed.FS
+var embedded embed.FS
+
+// bundleFS holds the bundle as bundle/*.rego: the embedded files, or a
+// copy on disk in tests.
+var bundleFS fs.FS = embedded
 
 // Query is the Rego query whose single result is the Decision on input.
 const Query = "data.factorgate.decision.decision"
@@ -88,7 +92,7 @@ func loadBundle(withTests bool) (map[string]*ast.Module, error) {
 		if isTest(name) && !withTests {
 			continue
 		}
-		src, err := bundleFS.ReadFile(name)
+		src, err := fs.ReadFile(bundleFS, name)
 		if err != nil {
 			return nil, err
 		}

@@ -13,36 +13,16 @@ import future.keywords.not
 import data.factorgate.checks
 import data.factorgate.lib
 
-# Findings of the bundled checks and of user packages. A host that was not
-# scanned has only the reachable finding: every other fact is unknown.
-# (Each check is named here rather than found by iterating
-# data.factorgate.checks: that keeps evaluation cheap. A check that gains
-# warnings must be added below.)
+# Findings of the bundled checks (every package under data.factorgate.checks
+# that defines violations or warnings) and of user packages. A host that was
+# not scanned has only the reachable finding: every other fact is unknown.
 _found := checks.reachable.violations if not input.reachable == true
 
-_found := union({
-	checks.reachable.violations,
-	checks.os_supported.violations,
-	checks.openssh_version.violations,
-	checks.password_login.violations,
-	checks.selinux.violations,
-	checks.rdp.violations,
-	checks.must_change_password.violations,
-	checks.protection.violations,
-	checks.topic.violations,
-	{lib.normalize(pkg, f, "high") | some [pkg, f] in data.factorgate.extensions.violations},
-}) if input.reachable == true
+_found := {f | some name; some f in checks[name].violations} | {lib.normalize(pkg, f, "high") | some [pkg, f] in data.factorgate.extensions.violations} if input.reachable == true
 
 _warned := set() if not input.reachable == true
 
-_warned := union({
-	checks.reachable.warnings,
-	checks.openssh_version.warnings,
-	checks.password_login.warnings,
-	checks.rdp.warnings,
-	checks.protection.warnings,
-	{lib.normalize(pkg, f, "low") | some [pkg, f] in data.factorgate.extensions.warnings},
-}) if input.reachable == true
+_warned := {f | some name; some f in checks[name].warnings} | {lib.normalize(pkg, f, "low") | some [pkg, f] in data.factorgate.extensions.warnings} if input.reachable == true
 
 # Waivers, already filtered for expiry: {host, selector, check,
 # justification, expires}. host is a glob on the host name ("" for any

@@ -1,10 +1,15 @@
 # METADATA
-# title: must_change_password
+# title: 'No enabled account has "User must change password at next logon"'
 # description: |
 #   Windows only: "User must change password at next logon" is not
 #   allowed while 2FA is on. An account that is known to be disabled
 #   cannot log in, so its flag does not count; an account whose state
 #   could not be read counts as enabled.
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [windows]
 package factorgate.checks.must_change_password
 
 import future.keywords.not

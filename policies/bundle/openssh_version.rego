@@ -1,5 +1,5 @@
 # METADATA
-# title: openssh_version
+# title: OpenSSH server version known and earlier than 8
 # description: |
 #   Linux only: HSS 2FA protects SSH password logins only when the SSH
 #   server is OpenSSH earlier than 8 (params.openssh_max_major, default 7).
@@ -8,6 +8,11 @@
 #   (2FA covers RDP there), never because its banner claims OpenSSH for
 #   Windows. A limit raised above the seed's (earlier than 8) is shown as
 #   a warning on every host that passes only because of it.
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux]
 package factorgate.checks.openssh_version
 
 import future.keywords.not

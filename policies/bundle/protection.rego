@@ -1,10 +1,15 @@
 # METADATA
-# title: protection
+# title: HSS agent online and server protection opened
 # description: |
 #   Server protection must be enabled before 2FA: the HSS agent online and
 #   protection "opened", as the HSS API reports them. Without cloud facts a
 #   running agent is only a warning (protection not verified); no agent, or
 #   an agent that does not run, is a violation.
+# custom:
+#   sources: [hss_01_0568, hss_01_0260]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux, windows]
 package factorgate.checks.protection
 
 import future.keywords.not

@@ -1,10 +1,15 @@
 # METADATA
-# title: rdp
+# title: RDP logins enabled
 # description: |
 #   Windows only: HSS 2FA protects RDP logins, so RDP must be enabled.
 #   Warns that RDP from another Windows server to a 2FA server needs a
 #   stored credential there, and about security products that may
 #   conflict with 2FA.
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [windows]
 package factorgate.checks.rdp
 
 import future.keywords.not
