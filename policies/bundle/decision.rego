@@ -32,6 +32,13 @@ default _waivers := []
 
 _waivers := data.factorgate.waivers if is_array(data.factorgate.waivers)
 
+# The host's identity (name, address, port, labels, HSS host ID, when and
+# how long it was scanned) is read only by the rules between here and
+# _waiver_for, and by _hss_host_id and decision, which copy it into the
+# Decision. factorgate judges hosts alike but for their identity once and
+# copies the verdict (policies/cache.go): it checks that no other rule,
+# bundled or user-written, reads the identity, and takes covering_waivers
+# into account.
 _host_matches(pattern) if pattern == ""
 
 _host_matches(pattern) if glob.match(pattern, null, input.host.name)
@@ -45,16 +52,21 @@ _selector_matches(sel) if {
 	}
 }
 
-_waiver_matches(w, f) if {
-	f.check != "reachable"
-	w.check == f.check
+# _covers(w) is true when waiver w covers this host: its host glob and its
+# label selector match.
+_covers(w) if {
 	_host_matches(object.get(w, "host", ""))
 	_selector_matches(object.get(w, "selector", null))
 }
 
+# covering_waivers are the indices, in data order, of the waivers that
+# cover this host, whatever their check.
+covering_waivers := [i | some i, w in _waivers; _covers(w)]
+
 # _waiver_for is the first waiver, in data order, that covers f.
 _waiver_for(f) := ws[0] if {
-	ws := [w | some w in _waivers; _waiver_matches(w, f)]
+	f.check != "reachable"
+	ws := [_waivers[i] | some i in covering_waivers; _waivers[i].check == f.check]
 	count(ws) > 0
 }
 
