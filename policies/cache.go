@@ -3,6 +3,7 @@ package policies
 import (
 	"container/list"
 	"encoding/binary"
+	"slices"
 	"strings"
 	"sync"
 
@@ -47,8 +48,16 @@ type readKind uint8
 const (
 	readNone  readKind = iota // never read
 	readType                  // only its type (is_string, is_object...)
+	readKeys                  // its type and some keys of it (labels.env)
 	readValue                 // its value
 )
+
+// fieldRead is how the policies read an identity field: kind, and for
+// readKeys the keys read.
+type fieldRead struct {
+	kind readKind
+	keys []string
+}
 
 // identityFields are the parts of the Facts that identify a host rather
 // than describe its configuration.
@@ -94,7 +103,7 @@ var deterministic = map[string]bool{
 type cachePlan struct {
 	// kinds are how the policies read each identity field, by path
 	// ("host.name").
-	kinds map[string]readKind
+	kinds map[string]fieldRead
 	// covering is set when the waivers covering a host depend on its
 	// name or labels.
 	covering bool
@@ -142,13 +151,20 @@ func planCache(c *ast.Compiler, waivers []map[string]any) (*cachePlan, string) {
 	if nondet != "" {
 		return nil, "the policies call " + nondet + ", whose result may change from host to host"
 	}
-	p := &cachePlan{kinds: map[string]readKind{}}
+	p := &cachePlan{kinds: map[string]fieldRead{}}
 	for _, f := range identityFields {
-		k := readNone
+		var fr fieldRead
 		for _, r := range reads {
-			k = max(k, affects(r, f))
+			k, key := affects(r, f)
+			fr.kind = max(fr.kind, k)
+			if k == readKeys && !slices.Contains(fr.keys, key) {
+				fr.keys = append(fr.keys, key)
+			}
 		}
-		p.kinds[strings.Join(f, ".")] = k
+		if fr.kind != readKeys {
+			fr.keys = nil
+		}
+		p.kinds[strings.Join(f, ".")] = fr
 	}
 	for _, w := range waivers {
 		if h, ok := w["host"]; ok && h != "" {
@@ -161,21 +177,24 @@ func planCache(c *ast.Compiler, waivers []map[string]any) (*cachePlan, string) {
 	return p, ""
 }
 
-// affects is how read r reads identity field f.
-func affects(r inputRead, f []string) readKind {
+// affects is how read r reads identity field f, and for readKeys which
+// key of it.
+func affects(r inputRead, f []string) (readKind, string) {
 	n := min(len(r.path), len(f))
 	for i := range n {
 		if r.path[i] != "" && r.path[i] != f[i] {
-			return readNone
+			return readNone, ""
 		}
 	}
 	switch {
 	case len(r.path) == len(f):
-		return r.kind
+		return r.kind, ""
 	case len(r.path) < len(f) && r.kind == readType:
-		return readNone // the type of a parent says nothing of f
+		return readNone, "" // the type of a parent says nothing of f
+	case len(r.path) == len(f)+1 && r.path[len(f)] != "":
+		return readKeys, r.path[len(f)] // one key of f: labels.env
 	default:
-		return readValue // all of a parent, or a part of f
+		return readValue, "" // all of a parent, or deep in f
 	}
 }
 
@@ -413,7 +432,9 @@ func (p *cachePlan) keyOf(buf []byte, v *fastjson.Value) (key []byte, id hostIde
 			buf, ok = p.appendSection(buf, "hss.", e, []string{"host_id"})
 			return
 		}
-		buf = p.appendField(buf, string(k), k, e)
+		var fieldOK bool
+		buf, fieldOK = p.appendField(buf, string(k), k, e)
+		ok = ok && fieldOK
 	})
 	if !ok || id.host == nil || id.host.Type() != fastjson.TypeObject {
 		return buf, id, false
@@ -463,27 +484,56 @@ func (p *cachePlan) appendSection(buf []byte, prefix string, e *fastjson.Value, 
 				seen |= 1 << i
 			}
 		}
-		buf = p.appendField(buf, prefix+string(k), k, f)
+		var fieldOK bool
+		buf, fieldOK = p.appendField(buf, prefix+string(k), k, f)
+		ok = ok && fieldOK
 	})
 	return append(buf, '}'), ok
 }
 
 // appendField appends field k (at path) with value e, as the plan says.
-func (p *cachePlan) appendField(buf []byte, path string, k []byte, e *fastjson.Value) []byte {
-	kind, identity := p.kinds[path]
+// ok is false when e repeats a key the policies read (OPA keeps the last
+// of them, a lookup here the first).
+func (p *cachePlan) appendField(buf []byte, path string, k []byte, e *fastjson.Value) (_ []byte, ok bool) {
+	fr, identity := p.kinds[path]
 	if !identity {
-		kind = readValue
+		fr.kind = readValue
 	}
-	switch kind {
+	switch fr.kind {
 	case readNone:
-		return buf
+		return buf, true
 	case readType:
 		buf = appendKey(buf, k)
-		return append(buf, 't', byte(e.Type()))
+		return append(buf, 't', byte(e.Type())), true
+	case readKeys:
+		buf = appendKey(buf, k)
+		buf = append(buf, 't', byte(e.Type()))
+		if o, err := e.Object(); err == nil {
+			seen := map[string]bool{}
+			ok = true
+			o.Visit(func(k []byte, _ *fastjson.Value) {
+				if slices.Contains(fr.keys, string(k)) {
+					ok = ok && !seen[string(k)]
+					seen[string(k)] = true
+				}
+			})
+			if !ok {
+				return buf, false
+			}
+		}
+		for _, key := range fr.keys {
+			if v := e.Get(key); v != nil && e.Type() == fastjson.TypeObject {
+				buf = append(buf, 'v')
+				buf = v.MarshalTo(buf)
+			} else {
+				buf = append(buf, 'a')
+			}
+		}
+		return buf, true
 	}
 	buf = appendKey(buf, k)
 	buf = append(buf, 'v')
-	return e.MarshalTo(buf)
+	return e.MarshalTo(buf), true
 }
 
 func appendKey(buf, k []byte) []byte {

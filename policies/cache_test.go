@@ -74,6 +74,7 @@ func identityVariants(t *testing.T, base []byte) [][]byte {
 		// Duplicate keys: OPA keeps the last, so these are never cached.
 		[]byte(strings.Replace(string(out[0]), `"host":{`, `"host":{"name":"v-dup-first",`, 1)),
 		[]byte(strings.Replace(string(out[0]), `"host":{`, `"host":{"labels":{"env":"x"},`, 1)),
+		[]byte(strings.Replace(string(base), `"labels":{`, `"labels":{"env":"dup",`, 1)),
 		// No usable name: no decision, cached or not.
 		[]byte(strings.Replace(string(out[0]), `"name":"v-labels"`, `"name":5`, 1)),
 	)
@@ -138,7 +139,7 @@ warnings contains "odd second" if time.now_ns() % 2 == 1
 		{"selector": map[string]any{"n": 1.5}, "check": "protection", "justification": "odd label", "expires": "2099-01-01"},
 	}
 
-	lines, err := fleetgen.Lines(3000)
+	lines, err := fleetgen.Lines(2000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +151,15 @@ warnings contains "odd second" if time.now_ns() % 2 == 1
 		maxHits  float64 // and at most
 		uncached string
 	}{
-		{"bundle", Options{}, 0.85, 1, ""},
+		{"bundle", Options{}, 0.75, 1, ""},
 		// Waivers by host and label split configurations by the waivers
 		// covering each host.
-		{"waivers", Options{Waivers: waivers}, 0.6, 1, ""},
-		{"policy reading the name", Options{PolicyDirs: []string{byName}}, 0, 0, ""},
-		{"policy reading the address type", Options{PolicyDirs: []string{typeOnly}}, 0.85, 1, ""},
-		// The labels read make part of the key: env, rack and team.
-		{"policy reading labels by import", Options{PolicyDirs: []string{byLabel}}, 0.05, 1, ""},
+		{"waivers", Options{Waivers: waivers}, 0.5, 1, ""},
+		// Only the variant of a host under its own name hits.
+		{"policy reading the name", Options{PolicyDirs: []string{byName}}, 0, 0.001, ""},
+		{"policy reading the address type", Options{PolicyDirs: []string{typeOnly}}, 0.75, 1, ""},
+		// The labels read make part of the key: env and team.
+		{"policy reading labels by import", Options{PolicyDirs: []string{byLabel}}, 0.2, 1, ""},
 		{"policy reading the whole host", Options{PolicyDirs: []string{whole}}, 0, 0, ""},
 		{"policy reading the clock", Options{PolicyDirs: []string{clock}}, 0, 0, "time.now_ns"},
 	} {

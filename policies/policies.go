@@ -21,6 +21,24 @@
 // the status. Parameters have defaults in data.factorgate.lib and are
 // overridden key by key by data.factorgate.params.
 //
+// # The check catalogue
+//
+// Each check file opens with a METADATA comment: title, description and,
+// under custom, its source pages, severity, SARIF level and platforms.
+// [Checks] reads them from the compiled bundle; the SARIF report's rules
+// and README's check table follow it. A new check is one new file below
+// bundle/: the decision gathers every package under
+// data.factorgate.checks (see CONTRIBUTING.md).
+//
+// # Speed
+//
+// Hosts whose Facts differ only in their identity (name, address, labels,
+// HSS host ID, scan time) get the same verdict: the evaluator judges the
+// first with Rego and copies the verdict to the others, with their own
+// identity, unless the policies read that identity (see cache.go and
+// [Options.CacheBytes]). Decisions are the same with the cache and
+// without it.
+//
 // # User policies
 //
 // Any package under data.factorgate that defines violations or warnings
