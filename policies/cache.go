@@ -142,13 +142,21 @@ func planCache(c *ast.Compiler, waivers []map[string]any) (*cachePlan, string) {
 				}
 				return false
 			})
+			if !identity && nondet == "" && readsDecision(r) {
+				// The identity rules' results reach it other than through
+				// the Decision the cache rebuilds.
+				nondet = "data.factorgate.decision"
+			}
 			if identity && identityRules[r.Head.Ref()[0].Value.(ast.Var).String()] {
 				continue
 			}
 			reads = append(reads, ruleReads(r)...)
 		}
 	}
-	if nondet != "" {
+	switch {
+	case nondet == "data.factorgate.decision":
+		return nil, "a policy reads data.factorgate.decision, which holds the host's identity"
+	case nondet != "":
 		return nil, "the policies call " + nondet + ", whose result may change from host to host"
 	}
 	p := &cachePlan{kinds: map[string]fieldRead{}}
@@ -175,6 +183,29 @@ func planCache(c *ast.Compiler, waivers []map[string]any) (*cachePlan, string) {
 		}
 	}
 	return p, ""
+}
+
+// readsDecision reports whether rule r may read data.factorgate.decision
+// (or all of data.factorgate, or all of data).
+func readsDecision(r *ast.Rule) bool {
+	found := false
+	ast.WalkRefs(r, func(ref ast.Ref) bool {
+		if found || !ref.HasPrefix(ast.DefaultRootRef) {
+			return found
+		}
+		n := 1
+		for n < len(ref) && n < len(decisionRef) {
+			if _, ok := ref[n].Value.(ast.String); !ok {
+				break
+			}
+			n++
+		}
+		// The ground prefix of ref and the decision's path agree as far
+		// as both go: ref may reach the decision or sit inside it.
+		found = ref[:n].Equal(decisionRef[:n]) || (n < len(decisionRef) && decisionRef[:n].Equal(ref[:n]))
+		return found
+	})
+	return found
 }
 
 // affects is how read r reads identity field f, and for readKeys which
