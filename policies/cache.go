@@ -105,8 +105,9 @@ type cachePlan struct {
 	// ("host.name").
 	kinds map[string]fieldRead
 	// covering is set when the waivers covering a host depend on its
-	// name or labels.
-	covering bool
+	// name or labels; byLabels when they depend on its labels alone (no
+	// waiver names hosts), so that they may be remembered by labels.
+	covering, byLabels bool
 }
 
 // inputRead is one read of the input by a rule: the path below input
@@ -174,14 +175,16 @@ func planCache(c *ast.Compiler, waivers []map[string]any) (*cachePlan, string) {
 		}
 		p.kinds[strings.Join(f, ".")] = fr
 	}
+	byName := false
 	for _, w := range waivers {
 		if h, ok := w["host"]; ok && h != "" {
-			p.covering = true
+			p.covering, byName = true, true
 		}
 		if s, ok := w["selector"]; ok && s != nil {
 			p.covering = true
 		}
 	}
+	p.byLabels = p.covering && !byName
 	return p, ""
 }
 

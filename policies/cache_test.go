@@ -161,6 +161,7 @@ warnings contains "odd second" if time.now_ns() % 2 == 1
 		// Waivers by host and label split configurations by the waivers
 		// covering each host.
 		{"waivers", Options{Waivers: waivers}, 0.5, 1, ""},
+		{"waivers by label", Options{Waivers: waivers[1:]}, 0.5, 1, ""},
 		// Only the variant of a host under its own name hits.
 		{"policy reading the name", Options{PolicyDirs: []string{byName}}, 0, 0.001, ""},
 		{"policy reading the address type", Options{PolicyDirs: []string{typeOnly}}, 0.75, 1, ""},

@@ -56,6 +56,9 @@ type Evaluator struct {
 	plan  *cachePlan
 	cache *verdictCache
 	cover rego.PreparedEvalQuery
+	// covers remember the waivers covering hosts by their labels.
+	coverMu sync.Mutex
+	covers  map[string]string
 	// uncached says why the cache is off, when the policies forbid it.
 	uncached string
 }
@@ -122,6 +125,7 @@ func New(ctx context.Context, opts Options) (*Evaluator, error) {
 			ev.cache = newVerdictCache(size)
 		}
 		if ev.plan != nil && ev.plan.covering {
+			ev.covers = map[string]string{}
 			ev.cover, err = rego.New(
 				rego.Query("data.factorgate.decision.covering_waivers"),
 				rego.Compiler(c),
@@ -237,18 +241,45 @@ var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 
 // appendCovering appends to key the waivers covering the host, evaluated
 // on its name and labels alone.
+// When no waiver names hosts, they are remembered by the host's labels.
 func (e *Evaluator) appendCovering(ctx context.Context, key []byte, host *fastjson.Value) ([]byte, error) {
+	key = append(key, 0, 'W')
+	var labels []byte
+	if e.plan.byLabels {
+		labels = append(labels, 'L')
+		if l := host.Get("labels"); l != nil {
+			labels = l.MarshalTo(labels)
+		}
+		e.coverMu.Lock()
+		c, ok := e.covers[string(labels)]
+		e.coverMu.Unlock()
+		if ok {
+			return append(key, c...), nil
+		}
+	}
 	in := ast.NewObject([2]*ast.Term{ast.StringTerm("host"), ast.NewTerm(toAST(host))})
 	rs, err := e.cover.Eval(ctx, rego.EvalParsedInput(in))
 	if err != nil {
 		return key, err
 	}
-	key = append(key, 0, 'W')
+	var c string
 	if len(rs) == 1 && len(rs[0].Expressions) == 1 {
-		key = fmt.Appendf(key, "%v", rs[0].Expressions[0].Value)
+		c = fmt.Sprintf("%v", rs[0].Expressions[0].Value)
 	}
-	return key, nil
+	if e.plan.byLabels {
+		e.coverMu.Lock()
+		if len(e.covers) >= maxCovers {
+			clear(e.covers)
+		}
+		e.covers[string(labels)] = c
+		e.coverMu.Unlock()
+	}
+	return append(key, c...), nil
 }
+
+// maxCovers bounds how many label sets the waivers covering hosts are
+// remembered for.
+const maxCovers = 4096
 
 // cacheStats are the hits and misses of the verdict cache.
 func (e *Evaluator) cacheStats() (hits, misses int64) {
