@@ -27,16 +27,20 @@ import (
 //   - every field of the Facts but the identity fields, as it is;
 //   - an identity field that some rule reads, other than the rules of
 //     data.factorgate.decision that copy the identity into the Decision or
-//     match waivers: as it is when its value is read, or only its JSON type
-//     when only its type is (is_string(input.hss[k])); a user policy that
-//     writes input.host.name into a message makes the name part of the key;
+//     match waivers: as it is when its value is read, only the keys read
+//     when some keys of it are (input.host.labels.env), or only its JSON
+//     type when only its type is (is_string(input.hss[k])); a user policy
+//     that writes input.host.name into a message makes the name part of
+//     the key;
 //   - when a waiver names hosts or labels, the waivers covering the host
 //     (data.factorgate.decision.covering_waivers, evaluated on the host's
-//     name and labels alone).
+//     name and labels alone, and remembered by labels when no waiver names
+//     hosts).
 //
-// Policies that call a non-deterministic built-in (time.now_ns,
-// rand.intn...) are never cached. The cache holds at most
-// [Options.CacheBytes] of keys and verdicts, least recently used first out.
+// Nothing is cached when a policy calls a non-deterministic built-in
+// (time.now_ns, rand.intn...) or reads data.factorgate.decision, whose
+// rules hold the identity. The cache holds at most [Options.CacheBytes] of
+// keys and verdicts, the least recently used out first.
 
 // DefaultCacheBytes is the memory the verdict cache may hold when
 // [Options.CacheBytes] is 0: some thousands of configurations.
