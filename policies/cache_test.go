@@ -250,3 +250,45 @@ func TestVerdictCacheBounded(t *testing.T) {
 		t.Error("the oldest verdict is still there")
 	}
 }
+
+// TestVerdictCacheJudge judges a fleet in parallel with the cache and
+// checks every decision against the one judged alone without it.
+func TestVerdictCacheJudge(t *testing.T) {
+	lines, err := fleetgen.Lines(1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	off := newEval(t, Options{CacheBytes: -1})
+	for _, l := range lines {
+		d, err := off.Decide(context.Background(), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(d)
+		want[d.Host] = string(b)
+	}
+	ev := newEval(t, Options{Workers: 4})
+	i := 0
+	next := func() (*contract.Facts, []byte, error) {
+		if i == len(lines) {
+			return nil, nil, errEOF
+		}
+		i++
+		return nil, lines[i-1], nil
+	}
+	n := 0
+	err = ev.Judge(context.Background(), next, func(d contract.Decision) error {
+		n++
+		if b, _ := json.Marshal(d); string(b) != want[d.Host] {
+			t.Errorf("%s judged in parallel with the cache:\n%s\nalone without it:\n%s", d.Host, b, want[d.Host])
+		}
+		return nil
+	})
+	if err != nil || n != len(lines) {
+		t.Fatalf("judged %d of %d: %v", n, len(lines), err)
+	}
+	if hits, _ := ev.cacheStats(); hits == 0 {
+		t.Error("no verdict came from the cache")
+	}
+}
