@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/policies"
 )
 
 func TestSARIFGolden(t *testing.T) {
@@ -269,6 +270,21 @@ func TestSARIFRules(t *testing.T) {
 	bundle := []string{"must_change_password", "openssh_version", "os_supported", "password_login", "protection", "rdp", "reachable", "selinux", "topic"}
 	if want := append(append(bundle, "not_scanned"), "user_check", "other_check"); !slices.Equal(order, want) {
 		t.Errorf("rules = %v, want %v", order, want)
+	}
+	catalogue, err := policies.Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range catalogue {
+		rule := rules[c.ID]
+		if rule.ShortDescription == nil || rule.ShortDescription.Text != c.Title || rule.DefaultConfiguration.Level != c.SARIFLevel {
+			t.Errorf("rule %s = %+v, want the catalogue's title %q and level %s", c.ID, rule, c.Title, c.SARIFLevel)
+		}
+		for _, src := range c.Sources {
+			if !strings.Contains(rule.helpText(), src) {
+				t.Errorf("rule %s help %q lacks source page %s", c.ID, rule.helpText(), src)
+			}
+		}
 	}
 	for _, id := range bundle {
 		rule := rules[id]
