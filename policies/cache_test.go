@@ -292,3 +292,22 @@ func TestVerdictCacheJudge(t *testing.T) {
 		t.Error("no verdict came from the cache")
 	}
 }
+
+// TestBundleLeavesIdentityOut checks that the bundle's checks read no
+// host's identity beyond the type of hss.host_id: a check that does makes
+// every host a configuration of its own, and judging a fleet slow again.
+func TestBundleLeavesIdentityOut(t *testing.T) {
+	ev := newEval(t, Options{})
+	if ev.plan == nil {
+		t.Fatalf("no verdict cache for the bundle: %s", ev.uncached)
+	}
+	for path, fr := range ev.plan.kinds {
+		want := readNone
+		if path == "hss.host_id" {
+			want = readType // protection: is_string(input.hss[k])
+		}
+		if fr.kind > want {
+			t.Errorf("a bundled check reads the host's %s (how: %d): each host then is a configuration of its own for the verdict cache; judge facts of the configuration instead", path, fr.kind)
+		}
+	}
+}
