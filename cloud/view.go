@@ -361,7 +361,9 @@ func (v *View) Fill(_ context.Context, h inventory.Host, f *contract.Facts) erro
 	}
 	hh := v.hosts[m.id]
 	f.HSS.HostID = contract.Ptr(hh.HostID)
-	f.HSS.HostName = nonEmpty(hh.HostName)
+	if hh.HostName != h.Name {
+		f.HSS.HostName = nonEmpty(hh.HostName)
+	}
 	f.HSS.AgentStatus = nonEmpty(hh.AgentStatus)
 	f.HSS.ProtectStatus = nonEmpty(hh.ProtectStatus)
 	f.HSS.HostStatus = nonEmpty(hh.HostStatus)

@@ -53,9 +53,9 @@ func TestView(t *testing.T) {
 		wantHSS   string // JSON of f.HSS
 		wantErr   string
 	}{
-		{inv[0], true, web, `{"agent_installed":true,"agent_running":true,"host_id":"id-web","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null},"cloud_queried":true,"host_name":"web-01"}`, ""},
-		{inv[1], true, pub, `{"agent_installed":true,"agent_running":true,"host_id":"id-pub","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":true,"auth_type":"sms","topic_urn":"urn:smn:x:p:ops"},"cloud_queried":true,"host_name":"edge"}`, ""},
-		{inv[2], true, "id-named", `{"agent_installed":true,"agent_running":true,"host_id":"id-named","agent_status":"offline","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null},"cloud_queried":true,"host_name":"db-01"}`, ""},
+		{inv[0], true, web, `{"agent_installed":true,"agent_running":true,"host_id":"id-web","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null},"cloud_queried":true}`, ""},
+		{inv[1], true, pub, `{"agent_installed":true,"agent_running":true,"host_id":"id-pub","agent_status":"online","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":true,"auth_type":"sms","topic_urn":"urn:smn:x:p:ops"},"cloud_queried":true}`, ""},
+		{inv[2], true, "id-named", `{"agent_installed":true,"agent_running":true,"host_id":"id-named","agent_status":"offline","protect_status":"opened","host_status":"ACTIVE","two_factor":{"enabled":false,"auth_type":null,"topic_urn":null},"cloud_queried":true}`, ""},
 		{inv[3], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null,"cloud_queried":true,"cloud_error":"private_ip 10.9.9.9 matches 2 HSS hosts (id-dup1, id-dup2): set hss_host_id in the inventory"}`, "dup-a: private_ip 10.9.9.9 matches 2 HSS hosts (id-dup1, id-dup2)"},
 		{inv[4], true, "id-dup2", "", ""},
 		{inv[5], true, "", `{"agent_installed":true,"agent_running":true,"host_id":null,"agent_status":null,"protect_status":null,"host_status":null,"two_factor":null,"cloud_queried":true,"cloud_error":"hss_host_id id-nope is not a host HSS knows"}`, "gone: hss_host_id id-nope is not a host HSS knows"},
@@ -257,7 +257,7 @@ func TestViewSharedHSSHost(t *testing.T) {
 		{"twin-a", "", "", "HSS host id-twin (twin) is named by the hss_host_id of 2 inventory hosts (twin-a, twin-b): keep it on the one that is this server"},
 		{"twin-b", "", "", "HSS host id-twin (twin) is named by the hss_host_id of 2 inventory hosts (twin-a, twin-b): keep it on the one that is this server"},
 		{"twin-c", "", "", "HSS host id-twin (twin) is matched by 3 inventory hosts (twin-a, twin-b, twin-c): set hss_host_id on each to tell them apart"},
-		{"odd", "id-odd", "odd", ""},
+		{"odd", "id-odd", "", ""}, // the same name: no host_name
 	}
 	for i, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {

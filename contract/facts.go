@@ -184,8 +184,10 @@ type HSS struct {
 	CloudQueried bool    `json:"cloud_queried,omitempty"`
 	CloudError   *string `json:"cloud_error,omitempty"`
 	// HostName is the name HSS lists for the host it matched (the ECS
-	// name); it may differ from the inventory name when the match was made
-	// by IP address or by hss_host_id. Null when no HSS host was matched.
+	// name) when it differs from the inventory's name, as it may when the
+	// match was made by IP address or by hss_host_id; null when the names
+	// agree or no HSS host was matched. (Set only when it differs, so that
+	// the policies judge it without reading the host's own name.)
 	HostName *string `json:"host_name,omitempty"`
 }
 

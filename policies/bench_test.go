@@ -3,6 +3,8 @@ package policies
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -15,13 +17,13 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
-// benchHosts is the size of the fleet BenchmarkJudge judges per
-// iteration: 100,000, or FACTORGATE_BENCH_HOSTS.
-var benchHosts = func() int {
+// benchSizes are the fleet sizes BenchmarkJudge judges: 10,000 and
+// 100,000 hosts, or FACTORGATE_BENCH_HOSTS alone.
+var benchSizes = func() []int {
 	if n, err := strconv.Atoi(os.Getenv("FACTORGATE_BENCH_HOSTS")); err == nil && n > naiveSample {
-		return n
+		return []int{n}
 	}
-	return 100_000
+	return []int{10_000, 100_000}
 }()
 
 // naiveSample is how many hosts the naive baseline judges; its rate is
@@ -29,64 +31,99 @@ var benchHosts = func() int {
 const naiveSample = 300
 
 var (
-	benchOnce  sync.Once
-	benchLines [][]byte
-	benchErr   error
+	benchMu    sync.Mutex
+	benchFleet = map[int][][]byte{}
 )
 
-func fleet(b *testing.B) [][]byte {
-	benchOnce.Do(func() { benchLines, benchErr = fleetgen.Lines(benchHosts) })
-	if benchErr != nil {
-		b.Fatal(benchErr)
+// fleetOf returns a generated fleet of n hosts as JSON lines, made once.
+func fleetOf(b *testing.B, n int) [][]byte {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if lines, ok := benchFleet[n]; ok {
+		return lines
 	}
-	return benchLines
-}
-
-// BenchmarkJudge judges 100,000 generated hosts per iteration with the
-// shared prepared query ([Evaluator.Judge], GOMAXPROCS workers), then
-// measures in the same run the naive embedding, rego.New(...).Eval per
-// host (parse, compile and evaluate every time), on a sample, and reports
-// both rates, their ratio and the CPU time per prepared decision
-// (cpu-us/decision, steadier than rates on a shared machine):
-//
-//	go test ./policies -run '^$' -bench BenchmarkJudge -benchtime 3x
-func BenchmarkJudge(b *testing.B) {
-	lines := fleet(b)
-	ctx := context.Background()
-	ev, err := New(ctx, Options{})
+	lines, err := fleetgen.Lines(n)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	start, cpuStart := time.Now(), cpuTime()
-	for range b.N {
-		i := 0
-		next := func() (*contract.Facts, []byte, error) {
-			if i == len(lines) {
-				return nil, nil, errEOF
-			}
-			i++
-			return nil, lines[i-1], nil
-		}
-		n := 0
-		if err := ev.Judge(ctx, next, func(contract.Decision) error { n++; return nil }); err != nil {
-			b.Fatal(err)
-		}
-		if n != len(lines) {
-			b.Fatalf("judged %d of %d", n, len(lines))
-		}
-	}
-	prepared := float64(b.N*len(lines)) / time.Since(start).Seconds()
-	cpuPer := float64((cpuTime() - cpuStart).Microseconds()) / float64(b.N*len(lines))
-	b.StopTimer()
+	benchFleet[n] = lines
+	return lines
+}
 
-	naive := naiveRate(b, lines[:naiveSample])
-	b.ReportMetric(prepared, "decisions/s")
-	b.ReportMetric(naive, "naive-decisions/s")
-	b.ReportMetric(prepared/naive, "x-naive")
-	b.ReportMetric(cpuPer, "cpu-us/decision")
-	b.Logf("prepared query: %.0f decisions/s over %d hosts x %d; naive rego.New(...).Eval per host: %.0f decisions/s over %d hosts; ratio %.0fx",
-		prepared, len(lines), b.N, naive, naiveSample, prepared/naive)
+func fleet(b *testing.B) [][]byte { return fleetOf(b, 1000) }
+
+// judgeLines judges lines once with a new evaluator of opts and returns
+// the wall and CPU time the judging took (building the evaluator left
+// out) and the evaluator.
+func judgeLines(b *testing.B, opts Options, lines [][]byte) (wall, cpu time.Duration, ev *Evaluator) {
+	ctx := context.Background()
+	ev, err := New(ctx, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	next := func() (*contract.Facts, []byte, error) {
+		if i == len(lines) {
+			return nil, nil, errEOF
+		}
+		i++
+		return nil, lines[i-1], nil
+	}
+	n := 0
+	start, cpuStart := time.Now(), cpuTime()
+	if err := ev.Judge(ctx, next, func(contract.Decision) error { n++; return nil }); err != nil {
+		b.Fatal(err)
+	}
+	wall, cpu = time.Since(start), cpuTime()-cpuStart
+	if n != len(lines) {
+		b.Fatalf("judged %d of %d", n, len(lines))
+	}
+	return wall, cpu, ev
+}
+
+// BenchmarkJudge judges generated fleets (10,000 and 100,000 hosts drawn
+// from a few hundred configurations, see fleetgen) with [Evaluator.Judge]
+// and GOMAXPROCS workers, each iteration with a new evaluator so that its
+// verdict cache starts empty. In the same run it judges the fleet once
+// with the cache off, and a sample the naive way, rego.New(...).Eval per
+// host; it reports the rates, CPU time per decision (steadier than rates
+// on a shared machine) and the ratios against both baselines:
+//
+//	go test ./policies -run '^$' -bench BenchmarkJudge -benchtime 3x
+func BenchmarkJudge(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			lines := fleetOf(b, n)
+			b.ResetTimer()
+			var wall, cpu time.Duration
+			var hits, misses int64
+			for range b.N {
+				w, c, ev := judgeLines(b, Options{}, lines)
+				wall, cpu = wall+w, cpu+c
+				h, m := ev.cacheStats()
+				hits, misses = hits+h, misses+m
+			}
+			b.StopTimer()
+			decisions := float64(b.N * len(lines))
+			cached := decisions / wall.Seconds()
+			cachedCPU := float64(cpu.Microseconds()) / decisions
+
+			w, c, _ := judgeLines(b, Options{CacheBytes: -1}, lines)
+			uncached := float64(len(lines)) / w.Seconds()
+			uncachedCPU := float64(c.Microseconds()) / float64(len(lines))
+
+			naive := naiveRate(b, lines[:naiveSample])
+			b.ReportMetric(cached, "decisions/s")
+			b.ReportMetric(cachedCPU, "cpu-us/decision")
+			b.ReportMetric(uncached, "uncached-decisions/s")
+			b.ReportMetric(uncachedCPU, "uncached-cpu-us/decision")
+			b.ReportMetric(uncachedCPU/cachedCPU, "x-uncached-cpu")
+			b.ReportMetric(cached/naive, "x-naive")
+			b.ReportMetric(float64(hits)/float64(hits+misses), "hit-share")
+			b.Logf("%d hosts: cached %.0f decisions/s, %.1f CPU us each (%d hits, %d misses); uncached %.0f decisions/s, %.1f CPU us each; ratio %.1fx in CPU, %.1fx in rate; naive %.0f decisions/s",
+				len(lines), cached, cachedCPU, hits, misses, uncached, uncachedCPU, uncachedCPU/cachedCPU, cached/uncached, naive)
+		})
+	}
 }
 
 // cpuTime is the CPU time (user and system) the process has used so far:
@@ -111,7 +148,7 @@ func naiveRate(b *testing.B, lines [][]byte) float64 {
 		if isTest(name) {
 			continue
 		}
-		src, err := bundleFS.ReadFile(name)
+		src, err := fs.ReadFile(bundleFS, name)
 		if err != nil {
 			b.Fatal(err)
 		}

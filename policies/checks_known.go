@@ -6,8 +6,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-var checksRef = ast.MustParseRef("data.factorgate.checks")
-
 // KnownChecks lists the check IDs that findings of the bundle and of the
 // user policies of dirs can carry, sorted: each bundled check (the
 // packages under data.factorgate.checks and every literal "check" of their

@@ -13,6 +13,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/valyala/fastjson"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -35,6 +36,12 @@ type Options struct {
 	// Workers bounds how many hosts [Evaluator.Judge] judges at once;
 	// 0 means GOMAXPROCS.
 	Workers int
+	// CacheBytes bounds the memory of the verdict cache: hosts whose Facts
+	// differ only in their identity (name, address, labels...) are judged
+	// once and get a copy of the verdict, with their own identity (see
+	// cache.go for when that is exact). 0 means [DefaultCacheBytes]; a
+	// negative value turns the cache off.
+	CacheBytes int
 }
 
 // Evaluator judges Facts with one compiled, prepared query. It is safe
@@ -43,6 +50,17 @@ type Evaluator struct {
 	pq      rego.PreparedEvalQuery
 	params  map[string]any
 	workers int
+
+	// The verdict cache, nil when off; cover evaluates the waivers
+	// covering a host when plan.covering.
+	plan  *cachePlan
+	cache *verdictCache
+	cover rego.PreparedEvalQuery
+	// covers remember the waivers covering hosts by their labels.
+	coverMu sync.Mutex
+	covers  map[string]string
+	// uncached says why the cache is off, when the policies forbid it.
+	uncached string
 }
 
 // New loads the bundle, the user policies and the data of opts, compiles
@@ -67,6 +85,7 @@ func New(ctx context.Context, opts Options) (*Evaluator, error) {
 	pq, err := rego.New(
 		rego.Query(Query),
 		rego.Compiler(c),
+		rego.Capabilities(c.Capabilities()),
 		rego.Store(store),
 		rego.GenerateJSON(keepAST),
 	).PrepareForEval(ctx)
@@ -79,6 +98,7 @@ func New(ctx context.Context, opts Options) (*Evaluator, error) {
 	rs, err := rego.New(
 		rego.Query("data.factorgate.lib.params"),
 		rego.Compiler(c),
+		rego.Capabilities(c.Capabilities()),
 		rego.Store(store),
 	).Eval(ctx)
 	if err != nil {
@@ -94,7 +114,30 @@ func New(ctx context.Context, opts Options) (*Evaluator, error) {
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
 	}
-	return &Evaluator{pq: pq, params: params, workers: w}, nil
+	ev := &Evaluator{pq: pq, params: params, workers: w}
+	if opts.CacheBytes >= 0 {
+		size := opts.CacheBytes
+		if size == 0 {
+			size = DefaultCacheBytes
+		}
+		ev.plan, ev.uncached = planCache(c, opts.Waivers)
+		if ev.plan != nil {
+			ev.cache = newVerdictCache(size)
+		}
+		if ev.plan != nil && ev.plan.covering {
+			ev.covers = map[string]string{}
+			ev.cover, err = rego.New(
+				rego.Query("data.factorgate.decision.covering_waivers"),
+				rego.Compiler(c),
+				rego.Capabilities(c.Capabilities()),
+				rego.Store(store),
+			).PrepareForEval(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("prepare the waiver query: %w", compileError(err))
+			}
+		}
+	}
+	return ev, nil
 }
 
 // keepAST hands the query result back as an AST value: decodeDecision
@@ -156,11 +199,96 @@ func (e *Evaluator) Params() map[string]any { return maps.Clone(e.params) }
 // Decide judges one host from its raw Facts JSON (as [contract.Reader]
 // returns it). raw is not kept.
 func (e *Evaluator) Decide(ctx context.Context, raw []byte) (contract.Decision, error) {
-	in, err := parseInput(raw)
-	if err != nil {
-		return contract.Decision{}, err
+	if e.cache == nil {
+		in, err := parseInput(raw)
+		if err != nil {
+			return contract.Decision{}, err
+		}
+		return e.decide(ctx, in)
 	}
-	return e.decide(ctx, in)
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return contract.Decision{}, fmt.Errorf("not valid JSON: %w", err)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return contract.Decision{}, errors.New("not a JSON object")
+	}
+	kb := keyBufs.Get().(*[]byte)
+	defer keyBufs.Put(kb)
+	key, id, ok := e.plan.keyOf((*kb)[:0], v)
+	if ok && e.plan.covering {
+		if key, err = e.appendCovering(ctx, key, id.host); err != nil {
+			return contract.Decision{}, err
+		}
+	}
+	*kb = key
+	if ok {
+		if d, hit := e.cache.get(key); hit {
+			d.Host, d.Address, d.HSSHostID, d.Labels = id.name, id.address, id.hssHostID, id.labels
+			return d, nil
+		}
+	}
+	d, err := e.decide(ctx, toAST(v))
+	if err == nil && ok {
+		e.cache.put(key, d)
+	}
+	return d, err
+}
+
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// appendCovering appends to key the waivers covering the host, evaluated
+// on its name and labels alone.
+// When no waiver names hosts, they are remembered by the host's labels.
+func (e *Evaluator) appendCovering(ctx context.Context, key []byte, host *fastjson.Value) ([]byte, error) {
+	key = append(key, 0, 'W')
+	var labels []byte
+	if e.plan.byLabels {
+		labels = append(labels, 'L')
+		if l := host.Get("labels"); l != nil {
+			labels = l.MarshalTo(labels)
+		}
+		e.coverMu.Lock()
+		c, ok := e.covers[string(labels)]
+		e.coverMu.Unlock()
+		if ok {
+			return append(key, c...), nil
+		}
+	}
+	in := ast.NewObject([2]*ast.Term{ast.StringTerm("host"), ast.NewTerm(toAST(host))})
+	rs, err := e.cover.Eval(ctx, rego.EvalParsedInput(in))
+	if err != nil {
+		return key, err
+	}
+	var c string
+	if len(rs) == 1 && len(rs[0].Expressions) == 1 {
+		c = fmt.Sprintf("%v", rs[0].Expressions[0].Value)
+	}
+	if e.plan.byLabels {
+		e.coverMu.Lock()
+		if len(e.covers) >= maxCovers {
+			clear(e.covers)
+		}
+		e.covers[string(labels)] = c
+		e.coverMu.Unlock()
+	}
+	return append(key, c...), nil
+}
+
+// maxCovers bounds how many label sets the waivers covering hosts are
+// remembered for.
+const maxCovers = 4096
+
+// cacheStats are the hits and misses of the verdict cache.
+func (e *Evaluator) cacheStats() (hits, misses int64) {
+	if e.cache == nil {
+		return 0, 0
+	}
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	return e.cache.hits, e.cache.misses
 }
 
 // DecideFacts judges one host from its Facts.

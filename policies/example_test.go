@@ -43,3 +43,26 @@ func ExampleNew() {
 	fmt.Println(p["auth_mode"], p["openssh_max_major"])
 	// Output: sms 8
 }
+
+// List the bundled checks, as the SARIF report's rules and the README's
+// table do.
+func ExampleChecks() {
+	checks, err := policies.Checks()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range checks {
+		fmt.Printf("%s %v %v\n", c.ID, c.Platforms, c.Sources)
+	}
+	// Output:
+	// must_change_password [windows] [hss_01_0568]
+	// openssh_version [linux] [hss_01_0568]
+	// os_supported [linux windows] [hss_01_0568]
+	// password_login [linux] [hss_01_0568 hss_01_0440]
+	// protection [linux windows] [hss_01_0568 hss_01_0260]
+	// rdp [windows] [hss_01_0568]
+	// reachable [linux windows] [hss_01_0568]
+	// selinux [linux] [hss_01_0568 hss_01_0472]
+	// topic [linux windows] [hss_01_0568 hss_01_0441]
+}

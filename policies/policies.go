@@ -21,6 +21,24 @@
 // the status. Parameters have defaults in data.factorgate.lib and are
 // overridden key by key by data.factorgate.params.
 //
+// # The check catalogue
+//
+// Each check file opens with a METADATA comment: title, description and,
+// under custom, its source pages, severity, SARIF level and platforms.
+// [Checks] reads them from the compiled bundle; the SARIF report's rules
+// and README's check table follow it. A new check is one new file below
+// bundle/: the decision gathers every package under
+// data.factorgate.checks (see CONTRIBUTING.md).
+//
+// # Speed
+//
+// Hosts whose Facts differ only in their identity (name, address, labels,
+// HSS host ID, scan time) get the same verdict: the evaluator judges the
+// first with Rego and copies the verdict to the others, with their own
+// identity, unless the policies read that identity (see cache.go and
+// [Options.CacheBytes]). Decisions are the same with the cache and
+// without it.
+//
 // # User policies
 //
 // Any package under data.factorgate that defines violations or warnings
@@ -31,9 +49,10 @@
 // bundle's, below one (data.factorgate.checks.*), above one
 // (data.factorgate) or where the policies' data lives
 // (data.factorgate.params, data.factorgate.waivers) is refused, so no
-// user rule can weaken a bundled check. Policies cannot reach the network
-// or the process environment: http.send, net.lookup_ip_addr and
-// opa.runtime are not available.
+// user rule can weaken a bundled check. Policies cannot reach the network,
+// files or the process environment: http.send, net.lookup_ip_addr and
+// opa.runtime are not available, no host is allowed, and a JSON schema
+// may only refer inside itself.
 //
 // # Tests
 //
@@ -57,17 +76,17 @@ import (
 )
 
 //go:embed bundle/*.rego
-var bundleFS embed.FS
+var embedded embed.FS
+
+// bundleFS holds the bundle as bundle/*.rego: the embedded files, or a
+// copy on disk in tests.
+var bundleFS fs.FS = embedded
 
 // Query is the Rego query whose single result is the Decision on input.
 const Query = "data.factorgate.decision.decision"
 
 // extensionsFile names the module generated to wire user packages in.
 const extensionsFile = "factorgate-extensions.rego"
-
-// denied are the built-ins user policies may not call: policies judge the
-// facts they are given and never reach the network or the environment.
-var denied = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
 
 var factorgateRef = ast.MustParseRef("data.factorgate")
 
@@ -91,7 +110,7 @@ func loadBundle(withTests bool) (map[string]*ast.Module, error) {
 		if isTest(name) && !withTests {
 			continue
 		}
-		src, err := bundleFS.ReadFile(name)
+		src, err := fs.ReadFile(bundleFS, name)
 		if err != nil {
 			return nil, err
 		}
@@ -240,15 +259,6 @@ func checkName(pkg ast.Ref) string {
 	return strings.Join(parts, ".")
 }
 
-// capabilities are OPA's built-ins less the denied ones.
-func capabilities() *ast.Capabilities {
-	caps := ast.CapabilitiesForThisVersion()
-	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool {
-		return slices.Contains(denied, b.Name)
-	})
-	return caps
-}
-
 // newCompiler returns a compiler with factorgate's capabilities.
 func newCompiler() *ast.Compiler {
 	return ast.NewCompiler().WithCapabilities(capabilities()).WithDefaultRegoVersion(ast.RegoV1)
@@ -328,6 +338,9 @@ func allModules(dirs []string, withTests bool) (map[string]*ast.Module, error) {
 	}
 	if ext != nil {
 		mods[extensionsFile] = ext
+	}
+	if err := checkSchemas(mods); err != nil {
+		return nil, err
 	}
 	return mods, nil
 }

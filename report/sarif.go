@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/policies"
 )
 
 func init() { register("sarif", func() Renderer { return sarifRenderer{} }) }
@@ -28,8 +30,9 @@ const (
 // waived violation (a result with an external, accepted suppression that
 // carries the justification and expiry), and one note per host that HSS
 // knows but the inventory lacks (rule not_scanned). The driver lists the
-// rules of a fixed table (the bundle's checks, then not_scanned), then one
-// per user check seen, in order of first sight. Each result's fingerprint
+// rules of the bundle's checks, from the check catalogue
+// ([policies.Checks]: title, description, source pages, level), then
+// not_scanned, then one per user check seen, in order of first sight. Each result's fingerprint
 // is its host, check and a hash of its message.
 //
 // A host is not a file: each result names its host as a logical location
@@ -94,25 +97,30 @@ type sarifConfig struct {
 	Level string `json:"level"`
 }
 
-// sarifRuleDoc describes a check of the bundle: what 2FA requires of a
-// host, and the HSS user guide page the rule comes from.
-type sarifRuleDoc struct{ id, short, full, source, level string }
+// sarifNotScanned is the rule of the notes on hosts HSS knows but the
+// inventory lacks; it follows the bundle's checks in every log.
+var sarifNotScanned = sarifRule{
+	ID: "not_scanned", Name: "not_scanned",
+	ShortDescription:     sarifText{"Host known to HSS but not in the inventory"},
+	FullDescription:      sarifText{"HSS lists this host, but the inventory lacks it, so its eligibility is unknown."},
+	Help:                 sarifText{"Add the host to the inventory and scan it, or remove it from HSS if it is gone."},
+	DefaultConfiguration: sarifConfig{Level: "note"},
+}
 
 // sarifFixedRules are the rules every log lists, in this order and so at
-// these indices: the bundle's checks (level error), then not_scanned (a
-// note). A user policy's checks follow, in order of first sight.
-var sarifFixedRules = []sarifRuleDoc{
-	{"reachable", "The host was scanned", "2FA eligibility is judged from the host's facts: the scanner must reach the host and read them; an unreachable host cannot be judged.", "", "error"},
-	{"os_supported", "Linux or Windows", "HSS 2FA covers Linux (SSH password logins) and Windows (RDP logins) only.", "hss_01_0568", "error"},
-	{"openssh_version", "OpenSSH server version known and earlier than 8", "On Linux, 2FA applies to SSH password logins with an OpenSSH server version known and earlier than 8.", "hss_01_0568", "error"},
-	{"password_login", "sshd takes password logins the way 2FA hooks them", "2FA hooks sshd password logins: PasswordAuthentication yes, UsePAM yes, ChallengeResponseAuthentication (keyboard-interactive) yes and PermitEmptyPasswords no.", "hss_01_0440", "error"},
-	{"selinux", "SELinux permanently disabled", "2FA needs SELinux off now and SELINUX=disabled in /etc/selinux/config (or SELinux not installed); permissive is not disabled.", "hss_01_0472", "error"},
-	{"rdp", "RDP logins enabled", "On Windows, 2FA applies to RDP logins, which must be enabled.", "hss_01_0568", "error"},
-	{"must_change_password", "No enabled account has \"User must change password at next logon\"",
-		"2FA cannot be on while an enabled account has \"User must change password at next logon\" set.", "hss_01_0568", "error"},
-	{"protection", "HSS agent online and server protection opened", "Server protection must be enabled, with the HSS agent online, before 2FA; with no cloud facts a running agent is only a warning.", "hss_01_0260", "error"},
-	{"topic", "SMS/email mode: the chosen SMN topic exists and has a confirmed sms or email subscription", "SMS/email mode needs an SMN topic with a confirmed sms or email subscription.", "hss_01_0568", "error"},
-	{"not_scanned", "Host known to HSS but not in the inventory", "HSS lists this host, but the inventory lacks it, so its eligibility is unknown.", "", "note"},
+// these indices: the bundle's checks from the catalogue ([policies.Checks],
+// sorted by ID), then not_scanned. A user policy's checks follow, in order
+// of first sight.
+func sarifFixedRules() ([]sarifRule, error) {
+	checks, err := policies.Checks()
+	if err != nil {
+		return nil, fmt.Errorf("sarif: the check catalogue: %w", err)
+	}
+	rules := make([]sarifRule, 0, len(checks)+1)
+	for _, c := range checks {
+		rules = append(rules, sarifBundleRule(c))
+	}
+	return append(rules, sarifNotScanned), nil
 }
 
 // sarifLevelRank orders SARIF levels by severity.
@@ -120,17 +128,20 @@ var sarifLevelRank = map[string]int{"none": 0, "note": 1, "warning": 2, "error":
 
 // Render implements [Renderer].
 func (sarifRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error {
+	// The rules are known before the first byte is written, so a broken
+	// catalogue leaves no half-written log.
+	rules, err := sarifFixedRules()
+	if err != nil {
+		return err
+	}
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "{\n  \"$schema\": %q,\n  \"version\": %q,\n  \"runs\": [\n    {\n      \"results\": [", sarifSchema, sarifVersion)
-	var (
-		rules = make([]sarifRule, 0, len(sarifFixedRules))
-		index = map[string]int{}
-		n     int
-	)
-	for _, doc := range sarifFixedRules {
-		index[doc.id] = len(rules)
-		rules = append(rules, sarifBundleRule(doc))
+	fixed := len(rules)
+	index := make(map[string]int, fixed)
+	for i, r := range rules {
+		index[r.ID] = i
 	}
+	n := 0
 	emit := func(res sarifResult) error {
 		i, ok := index[res.RuleID]
 		switch {
@@ -138,7 +149,7 @@ func (sarifRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 			i = len(rules)
 			index[res.RuleID] = i
 			rules = append(rules, sarifUserRule(res.RuleID, res.Level))
-		case i >= len(sarifFixedRules) && sarifLevelRank[res.Level] > sarifLevelRank[rules[i].DefaultConfiguration.Level]:
+		case i >= fixed && sarifLevelRank[res.Level] > sarifLevelRank[rules[i].DefaultConfiguration.Level]:
 			// A user check's rule takes the most severe level seen; the
 			// rules are written after the results, so this is in time.
 			rules[i].DefaultConfiguration.Level = res.Level
@@ -248,18 +259,22 @@ func sarifFingerprint(host string, f contract.Finding) string {
 	return host + "/" + f.Check + "/" + hex.EncodeToString(sum[:8])
 }
 
-// sarifBundleRule is the rule of a check of the fixed table.
-func sarifBundleRule(doc sarifRuleDoc) sarifRule {
-	help := doc.full
-	if doc.source != "" {
-		help += " Source: HSS user guide page " + doc.source + "."
+// sarifBundleRule is the rule of a check of the catalogue.
+func sarifBundleRule(c policies.Check) sarifRule {
+	help := c.Description
+	switch len(c.Sources) {
+	case 0:
+	case 1:
+		help += " Source: HSS user guide page " + c.Sources[0] + "."
+	default:
+		help += " Sources: HSS user guide pages " + strings.Join(c.Sources, ", ") + "."
 	}
 	return sarifRule{
-		ID: doc.id, Name: doc.id,
-		ShortDescription:     sarifText{doc.short},
-		FullDescription:      sarifText{doc.full},
+		ID: c.ID, Name: c.ID,
+		ShortDescription:     sarifText{c.Title},
+		FullDescription:      sarifText{c.Description},
 		Help:                 sarifText{help},
-		DefaultConfiguration: sarifConfig{Level: doc.level},
+		DefaultConfiguration: sarifConfig{Level: c.SARIFLevel},
 	}
 }
 

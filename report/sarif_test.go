@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/policies"
 )
 
 func TestSARIFGolden(t *testing.T) {
@@ -151,7 +152,7 @@ func TestSARIFStructure(t *testing.T) {
 			t.Errorf("results %s = %d, want %d", k, count[k], n)
 		}
 	}
-	if got, want := len(run.Tool.Driver.Rules), len(sarifFixedRules)+3; got != want {
+	if got, want := len(run.Tool.Driver.Rules), fixedRules(t)+3; got != want {
 		t.Errorf("%d rules, want the fixed table and one per user check seen (%d)", got, want)
 	}
 }
@@ -171,9 +172,20 @@ func TestSARIFEmpty(t *testing.T) {
 	if !strings.Contains(buf.String(), `"results": []`) {
 		t.Errorf("results not an empty array:\n%s", buf.String())
 	}
-	if n := len(doc.Runs[0].Tool.Driver.Rules); n != len(sarifFixedRules) {
-		t.Errorf("%d rules, want the fixed table's %d", n, len(sarifFixedRules))
+	if n, want := len(doc.Runs[0].Tool.Driver.Rules), fixedRules(t); n != want {
+		t.Errorf("%d rules, want the fixed table's %d", n, want)
 	}
+}
+
+// fixedRules is how many rules every log lists: the bundle's checks and
+// not_scanned.
+func fixedRules(t *testing.T) int {
+	t.Helper()
+	rules, err := sarifFixedRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rules)
 }
 
 func TestPathEscape(t *testing.T) {
@@ -255,9 +267,24 @@ func TestSARIFRules(t *testing.T) {
 		rules[rule.ID] = rule
 		order = append(order, rule.ID)
 	}
-	bundle := []string{"reachable", "os_supported", "openssh_version", "password_login", "selinux", "rdp", "must_change_password", "protection", "topic"}
+	bundle := []string{"must_change_password", "openssh_version", "os_supported", "password_login", "protection", "rdp", "reachable", "selinux", "topic"}
 	if want := append(append(bundle, "not_scanned"), "user_check", "other_check"); !slices.Equal(order, want) {
 		t.Errorf("rules = %v, want %v", order, want)
+	}
+	catalogue, err := policies.Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range catalogue {
+		rule := rules[c.ID]
+		if rule.ShortDescription == nil || rule.ShortDescription.Text != c.Title || rule.DefaultConfiguration.Level != c.SARIFLevel {
+			t.Errorf("rule %s = %+v, want the catalogue's title %q and level %s", c.ID, rule, c.Title, c.SARIFLevel)
+		}
+		for _, src := range c.Sources {
+			if !strings.Contains(rule.helpText(), src) {
+				t.Errorf("rule %s help %q lacks source page %s", c.ID, rule.helpText(), src)
+			}
+		}
 	}
 	for _, id := range bundle {
 		rule := rules[id]

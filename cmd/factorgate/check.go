@@ -56,6 +56,7 @@ func checkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "report `FORMAT`: " + strings.Join(report.Formats(), ", ")},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE`, replaced atomically when complete; default stdout"},
 		&cli.StringFlag{Name: "fail-on", Value: defaultFailOn, Usage: "exit 1 when some host has one of these `STATUSES` (comma-separated; \"none\" never fails)"},
+		&cli.BoolFlag{Name: "judge-cache", Value: true, Usage: "judge hosts whose facts differ only in their identity (name, address, labels...) once; --judge-cache=false judges every host anew"},
 	}
 }
 
@@ -172,6 +173,9 @@ func evaluatorFromFlags(c *cli.Context) (*policies.Evaluator, error) {
 	opts := policies.Options{
 		PolicyDirs: c.StringSlice("policy"),
 		DataFiles:  c.StringSlice("data"),
+	}
+	if !c.Bool("judge-cache") {
+		opts.CacheBytes = -1
 	}
 	switch m := c.String("auth-mode"); m {
 	case "":

@@ -13,36 +13,16 @@ import future.keywords.not
 import data.factorgate.checks
 import data.factorgate.lib
 
-# Findings of the bundled checks and of user packages. A host that was not
-# scanned has only the reachable finding: every other fact is unknown.
-# (Each check is named here rather than found by iterating
-# data.factorgate.checks: that keeps evaluation cheap. A check that gains
-# warnings must be added below.)
+# Findings of the bundled checks (every package under data.factorgate.checks
+# that defines violations or warnings) and of user packages. A host that was
+# not scanned has only the reachable finding: every other fact is unknown.
 _found := checks.reachable.violations if not input.reachable == true
 
-_found := union({
-	checks.reachable.violations,
-	checks.os_supported.violations,
-	checks.openssh_version.violations,
-	checks.password_login.violations,
-	checks.selinux.violations,
-	checks.rdp.violations,
-	checks.must_change_password.violations,
-	checks.protection.violations,
-	checks.topic.violations,
-	{lib.normalize(pkg, f, "high") | some [pkg, f] in data.factorgate.extensions.violations},
-}) if input.reachable == true
+_found := {f | some name; some f in checks[name].violations} | {lib.normalize(pkg, f, "high") | some [pkg, f] in data.factorgate.extensions.violations} if input.reachable == true
 
 _warned := set() if not input.reachable == true
 
-_warned := union({
-	checks.reachable.warnings,
-	checks.openssh_version.warnings,
-	checks.password_login.warnings,
-	checks.rdp.warnings,
-	checks.protection.warnings,
-	{lib.normalize(pkg, f, "low") | some [pkg, f] in data.factorgate.extensions.warnings},
-}) if input.reachable == true
+_warned := {f | some name; some f in checks[name].warnings} | {lib.normalize(pkg, f, "low") | some [pkg, f] in data.factorgate.extensions.warnings} if input.reachable == true
 
 # Waivers, already filtered for expiry: {host, selector, check,
 # justification, expires}. host is a glob on the host name ("" for any
@@ -52,6 +32,13 @@ default _waivers := []
 
 _waivers := data.factorgate.waivers if is_array(data.factorgate.waivers)
 
+# The host's identity (name, address, port, labels, HSS host ID, when and
+# how long it was scanned) is read only by the rules between here and
+# _waiver_for, and by _hss_host_id and decision, which copy it into the
+# Decision. factorgate judges hosts alike but for their identity once and
+# copies the verdict (policies/cache.go): it checks that no other rule,
+# bundled or user-written, reads the identity, and takes covering_waivers
+# into account.
 _host_matches(pattern) if pattern == ""
 
 _host_matches(pattern) if glob.match(pattern, null, input.host.name)
@@ -65,16 +52,21 @@ _selector_matches(sel) if {
 	}
 }
 
-_waiver_matches(w, f) if {
-	f.check != "reachable"
-	w.check == f.check
+# _covers(w) is true when waiver w covers this host: its host glob and its
+# label selector match.
+_covers(w) if {
 	_host_matches(object.get(w, "host", ""))
 	_selector_matches(object.get(w, "selector", null))
 }
 
+# covering_waivers are the indices, in data order, of the waivers that
+# cover this host, whatever their check.
+covering_waivers := [i | some i, w in _waivers; _covers(w)]
+
 # _waiver_for is the first waiver, in data order, that covers f.
 _waiver_for(f) := ws[0] if {
-	ws := [w | some w in _waivers; _waiver_matches(w, f)]
+	f.check != "reachable"
+	ws := [_waivers[i] | some i in covering_waivers; _waivers[i].check == f.check]
 	count(ws) > 0
 }
 

@@ -1,5 +1,5 @@
 # METADATA
-# title: must_change_password
+# title: 'No enabled account has "User must change password at next logon"'
 # description: |
 #   Windows only: "User must change password at next logon" is not
 #   allowed while 2FA is on. An account that is known to be disabled
@@ -9,6 +9,11 @@
 #   domain controller (os.domain_role 4 or 5) has no local accounts: the
 #   flag cannot be proven clear from them, and the domain accounts must be
 #   checked by hand (the check is then waived with that justification).
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [windows]
 package factorgate.checks.must_change_password
 
 import future.keywords.not

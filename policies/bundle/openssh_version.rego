@@ -1,5 +1,5 @@
 # METADATA
-# title: openssh_version
+# title: OpenSSH server version known and earlier than 8
 # description: |
 #   Linux only: HSS 2FA protects SSH password logins only when the SSH
 #   server is OpenSSH earlier than 8 (params.openssh_max_major, default 7).
@@ -17,6 +17,11 @@
 #   sshd runs (installed, not yet restarted) fails too, unless the facts
 #   show the listening sshd is another binary than the packaged ones
 #   (params.packaged_sshd_paths).
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux]
 package factorgate.checks.openssh_version
 
 import future.keywords.not

@@ -1,9 +1,14 @@
 # METADATA
-# title: os_supported
+# title: Linux or Windows
 # description: |
 #   HSS 2FA covers Linux servers (SSH) and Windows servers (RDP). A host
 #   whose operating system family could not be read is not proven to be
 #   either.
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux, windows]
 package factorgate.checks.os_supported
 
 import future.keywords.not

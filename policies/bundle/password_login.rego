@@ -1,5 +1,5 @@
 # METADATA
-# title: password_login
+# title: sshd takes password logins the way 2FA hooks them
 # description: |
 #   Linux only: HSS 2FA hooks SSH password logins through PAM and
 #   keyboard-interactive authentication, so sshd must take them:
@@ -27,6 +27,11 @@
 #
 #   Warns when PermitRootLogin is not yes, globally or in a Match block:
 #   root password logins then fail with 2FA on.
+# custom:
+#   sources: [hss_01_0568, hss_01_0440]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux]
 package factorgate.checks.password_login
 
 import future.keywords.not

@@ -1,10 +1,15 @@
 # METADATA
-# title: protection
+# title: HSS agent online and server protection opened
 # description: |
 #   Server protection must be enabled before 2FA: the HSS agent online and
 #   protection "opened", as the HSS API reports them. Without cloud facts a
 #   running agent is only a warning (protection not verified); no agent, or
 #   an agent that does not run, is a violation.
+# custom:
+#   sources: [hss_01_0568, hss_01_0260]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux, windows]
 package factorgate.checks.protection
 
 import future.keywords.not
@@ -147,15 +152,15 @@ warnings contains {
 	not _cloud
 }
 
-# HSS lists the matched server under another name: it was matched by IP
-# address (or by hss_host_id), so it may be another server.
+# HSS lists the matched server under another name (the scan sets
+# hss.host_name only then): it was matched by IP address (or by
+# hss_host_id), so it may be another server.
 warnings contains {
 	"check": "protection",
-	"message": sprintf("HSS knows this server as %q, not %q: it was matched by IP address (or by hss_host_id); check that it is the same server", [input.hss.host_name, input.host.name]),
+	"message": sprintf("HSS knows this server as %q, another name than the inventory's: it was matched by IP address (or by hss_host_id); check that it is the same server", [input.hss.host_name]),
 	"remediation": "Set hss_host_id in the inventory to the HSS host id of this server (source: hss_01_0568)",
 	"severity": "low",
 } if {
 	is_string(input.hss.host_name)
 	input.hss.host_name != ""
-	input.hss.host_name != input.host.name
 }

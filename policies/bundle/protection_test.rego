@@ -91,7 +91,7 @@ test_hss_name_differs_warns if {
 	fx.has(ws, `HSS knows this server as "db-07"`)
 }
 
-test_hss_name_same_does_not_warn if {
-	ws := protection.warnings with input as object.union(fx.linux, {"hss": object.union(fx.linux.hss, {"host_name": fx.linux.host.name})})
+test_no_hss_name_does_not_warn if {
+	ws := protection.warnings with input as fx.linux
 	not fx.has(ws, "HSS knows this server as")
 }

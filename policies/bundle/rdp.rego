@@ -1,5 +1,5 @@
 # METADATA
-# title: rdp
+# title: RDP logins enabled
 # description: |
 #   Windows only: HSS 2FA protects RDP logins, so RDP must be enabled:
 #   allowed in the registry (fDenyTSConnections, Group Policy first), the
@@ -9,6 +9,11 @@
 #   another Windows server needs a Windows credential for that server
 #   stored here once 2FA is on, and about security products that may
 #   conflict with 2FA.
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [windows]
 package factorgate.checks.rdp
 
 import future.keywords.not

@@ -1,10 +1,15 @@
 # METADATA
-# title: reachable
+# title: The host was scanned
 # description: |
 #   The host was scanned. Nothing is known about a host the scanner could
 #   not reach, so it cannot be judged eligible (unknown is never eligible).
 #   Also warns when the scanner logs in by password: once 2FA is on, SSH
 #   password logins are asked for a code and the next scan fails.
+# custom:
+#   sources: [hss_01_0568]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux, windows]
 package factorgate.checks.reachable
 
 import future.keywords.not

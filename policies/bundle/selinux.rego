@@ -1,5 +1,5 @@
 # METADATA
-# title: selinux
+# title: SELinux permanently disabled
 # description: |
 #   Linux only: SELinux must be disabled permanently before 2FA is enabled:
 #   off now and SELINUX=disabled in /etc/selinux/config, or not installed
@@ -8,6 +8,11 @@
 #   enables it, is inconsistent and not eligible). Permissive is not
 #   disabled, and SELinux switched off with setenforce but enforcing or
 #   permissive in its config file comes back at the next boot.
+# custom:
+#   sources: [hss_01_0568, hss_01_0472]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux]
 package factorgate.checks.selinux
 
 import future.keywords.not

@@ -1,11 +1,16 @@
 # METADATA
-# title: topic
+# title: 'SMS/email mode: the chosen SMN topic exists and has a confirmed SMS or email subscription'
 # description: |
 #   In SMS/email mode (params.auth_mode "sms") 2FA sends codes through an
 #   SMN topic, and the console offers only topics with a confirmed
 #   subscription: the topic must exist and have a confirmed SMS or email
 #   subscription. In verification-code mode (params.auth_mode "code", the
 #   default) no topic is needed.
+# custom:
+#   sources: [hss_01_0568, hss_01_0441]
+#   severity: high
+#   sarif_level: error
+#   platforms: [linux, windows]
 package factorgate.checks.topic
 
 import future.keywords.not
