@@ -77,8 +77,11 @@ type Options struct {
 	Force bool
 	// IncludeWaived enables hosts that are eligible only through waivers.
 	IncludeWaived bool
-	// Progress receives progress lines; nil discards them.
-	Progress io.Writer
+	// Progress is told how the apply and its verification advance; nil
+	// tells nothing. Events worth a log line (a batch refused and retried
+	// host by host, the apply stopped by --max-failures, a failed look at
+	// the 2FA host list) go to the default [log/slog] logger.
+	Progress Progress
 	// Now is the clock of journal entries; nil uses time.Now.
 	Now func() time.Time
 	// AfterBatch, when set, runs after each batch is journaled; an error
@@ -114,7 +117,7 @@ func (o Options) withDefaults() Options {
 		o.PollInterval = DefaultPollInterval
 	}
 	if o.Progress == nil {
-		o.Progress = io.Discard
+		o.Progress = noProgress{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -83,8 +83,9 @@ func runDemo(c *cli.Context) error {
 		return err
 	}
 	opts := scanner.Options{Concurrency: 16, Env: l.Getenv}
-	if f, ok := errw.(*os.File); ok {
-		opts.Progress = scanner.NewProgress(f)
+	tty := progressTerminal(errw, quiet(c))
+	if sink := scanProgress(tty); sink != nil {
+		opts.Progress = sink
 	}
 	cfg := audit.Config{Inventory: inv, Hosts: inv.Hosts, Evaluator: ev, Cloud: client,
 		Topic: cloud.TopicOptions{AuthMode: cloud.AuthCode}, Scan: opts}
@@ -99,7 +100,7 @@ func runDemo(c *cli.Context) error {
 	}
 
 	ropts := remediate.Options{Action: remediate.Enable, AuthType: cloud.AuthCode, BatchSize: 5,
-		VerifyTimeout: 10*c.Duration("apply-delay") + 30*time.Second, PollInterval: c.Duration("apply-delay") / 4, Progress: errw}
+		VerifyTimeout: 10*c.Duration("apply-delay") + 30*time.Second, PollInterval: c.Duration("apply-delay") / 4, Progress: applyProgress(tty, remediate.Enable)}
 	plan, err := remediate.NewPlan(res.Decisions, ropts)
 	if err != nil {
 		return err

@@ -152,7 +152,7 @@ func runRemediate(ctx context.Context, c *cli.Context, action remediate.Action) 
 		MaxFailures:   c.Int("max-failures"),
 		VerifyTimeout: c.Duration("verify-timeout"),
 		PollInterval:  c.Duration("poll-interval"),
-		Progress:      stderr,
+		Progress:      applyProgress(progressTerminal(stderr, quiet(c)), action),
 	}
 	if opts.BatchSize < 1 {
 		return fmt.Errorf("%s: --batch-size %d: want 1 or more", action, opts.BatchSize)
@@ -169,6 +169,7 @@ func runRemediate(ctx context.Context, c *cli.Context, action remediate.Action) 
 		if err != nil {
 			return err
 		}
+		fmt.Fprintf(stderr, "%s: resume the journal %s\n", action, path)
 		res, err := remediate.Resume(ctx, client, path, opts)
 		return finish(res, err, path, action, stdout)
 	}

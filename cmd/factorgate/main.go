@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -74,17 +75,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: false,
 		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped by run
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
-		},
-		Before: func(c *cli.Context) error {
-			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return usageErrorf("--log-level: %v", err)
-			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})))
-			return nil
-		},
+		Flags:                globalFlags(),
+		Before:               func(c *cli.Context) error { return setLogging(c, stderr) },
 		Commands: []*cli.Command{
 			demoCommand(),
 			scanCommand(),
@@ -100,8 +92,70 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageErrorf("%v", err) }
 	for _, c := range app.Commands {
 		setUsageError(c)
+		addGlobalFlags(c, stderr)
 	}
 	return app
+}
+
+// globalFlags are the flags every verb takes, before or after its name.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "draw no progress bars, even on a terminal"},
+	}
+}
+
+// addGlobalFlags gives c and its subcommands the [globalFlags], so that
+// `factorgate check --log-level debug` works as `factorgate --log-level
+// debug check` does.
+func addGlobalFlags(c *cli.Command, stderr io.Writer) {
+	c.Flags = append(c.Flags, globalFlags()...)
+	before := c.Before
+	c.Before = func(cc *cli.Context) error {
+		if err := setLogging(cc, stderr); err != nil {
+			return err
+		}
+		if before != nil {
+			return before(cc)
+		}
+		return nil
+	}
+	for _, s := range c.Subcommands {
+		addGlobalFlags(s, stderr)
+	}
+}
+
+// setLogging sets the default logger to the --log-level of c: the one given
+// nearest to the verb wins.
+func setLogging(c *cli.Context, stderr io.Writer) error {
+	name := globalString(c, "log-level")
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(name)); err != nil {
+		return usageErrorf("--log-level %s: want debug, info, warn or error", name)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})))
+	return nil
+}
+
+// globalString is the value of a [globalFlags] flag: where it was given on
+// the command line nearest to the verb, else its default.
+func globalString(c *cli.Context, name string) string {
+	for _, cc := range c.Lineage() {
+		if slices.Contains(cc.LocalFlagNames(), name) {
+			return cc.String(name)
+		}
+	}
+	return c.String(name)
+}
+
+// quiet reports whether --quiet was given, before or after the verb.
+func quiet(c *cli.Context) bool {
+	for _, cc := range c.Lineage() {
+		if slices.Contains(cc.LocalFlagNames(), "quiet") {
+			return cc.Bool("quiet")
+		}
+	}
+	return false
 }
 
 func setUsageError(c *cli.Command) {

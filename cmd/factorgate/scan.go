@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -86,8 +85,8 @@ func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 	if o.NoSSHConfig && o.SSHConfigPath != "" {
 		return o, errors.New("--no-ssh-config and --ssh-config: choose one")
 	}
-	if f, ok := c.App.ErrWriter.(*os.File); ok {
-		o.Progress = scanner.NewProgress(f)
+	if sink := scanProgress(progressTerminal(c.App.ErrWriter, quiet(c))); sink != nil {
+		o.Progress = sink
 	}
 	return o, nil
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/factorgate/factorgate/internal/hsssim"
+)
+
+// openPTY opens a pseudo-terminal of 80x24 and returns its two ends: the
+// terminal a program writes to, and the side that reads what it wrote.
+func openPTY(t *testing.T) (tty, ptm *os.File) {
+	t.Helper()
+	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	fd := int(ptm.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("ptsname: %v", err)
+	}
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tty.Close(); ptm.Close() })
+	return tty, ptm
+}
+
+// TestProgressTerminal checks where progress may be drawn: a terminal,
+// unless --quiet or TERM=dumb; never a file, a pipe or a buffer.
+func TestProgressTerminal(t *testing.T) {
+	tty, _ := openPTY(t)
+	file, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	t.Setenv("TERM", "xterm")
+	for _, tt := range []struct {
+		name  string
+		w     io.Writer
+		quiet bool
+		want  bool
+	}{
+		{"terminal", tty, false, true},
+		{"terminal, --quiet", tty, true, false},
+		{"file", file, false, false},
+		{"pipe", pw, false, false},
+		{"buffer", &bytes.Buffer{}, false, false},
+	} {
+		if got := progressTerminal(tt.w, tt.quiet) != nil; got != tt.want {
+			t.Errorf("%s: progress drawn = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	t.Setenv("TERM", "dumb")
+	if progressTerminal(tty, false) != nil {
+		t.Errorf("progress drawn on a dumb terminal")
+	}
+}
+
+// TestApplyProgressOnTerminal runs enable --apply with stderr a terminal:
+// the apply and verify bars appear there, and with --quiet they do not.
+func TestApplyProgressOnTerminal(t *testing.T) {
+	t.Setenv("TERM", "xterm")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim, err := hsssim.Start(ctx, hsssim.Config{AK: scriptAK, SK: scriptSK, ProjectID: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	for k, v := range sim.Env() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("FACTORGATE_API_RETRY_WAIT", "1ms")
+	dir := t.TempDir()
+	var lines []string
+	for i := range 3 {
+		id := sim.AddHost(hsssim.Host{ID: fmt.Sprintf("id-%d", i), Name: fmt.Sprintf("web-%d", i)})
+		lines = append(lines, fmt.Sprintf(`{"host":"web-%d","hss_host_id":%q,"status":"eligible","eligible":true}`, i, id))
+	}
+	decisions := filepath.Join(dir, "d.jsonl")
+	if err := os.WriteFile(decisions, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		action string
+		extra  []string
+		want   []string
+	}{
+		{"enable", nil, []string{"enable", "3/3 hosts", "verify", "3/3 show 2FA on"}},
+		{"disable", []string{"--quiet"}, nil},
+	} {
+		t.Run(tt.action, func(t *testing.T) {
+			tty, ptm := openPTY(t)
+			var got bytes.Buffer
+			var wg sync.WaitGroup
+			wg.Go(func() { io.Copy(&got, ptm) })
+			args := append([]string{"factorgate", tt.action, "--decisions", decisions, "--apply", "--poll-interval", "1ms",
+				"--journal", filepath.Join(dir, tt.action+".journal")}, tt.extra...)
+			var stdout strings.Builder
+			if code := run(ctx, args, strings.NewReader(""), &stdout, tty); code != 0 {
+				t.Fatalf("exit %d\n%s", code, stdout.String())
+			}
+			tty.Close()
+			wg.Wait()
+			out := got.String()
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("terminal lacks %q:\n%q", w, out)
+				}
+			}
+			if tt.want == nil && strings.Contains(out, "verify") {
+				t.Errorf("--quiet drew progress:\n%q", out)
+			}
+			if !strings.Contains(out, tt.action+": journal") {
+				t.Errorf("terminal lacks the journal's name:\n%q", out)
+			}
+		})
+	}
+}
