@@ -20,27 +20,14 @@ type API interface {
 
 var _ API = (*cloud.Client)(nil)
 
-// Host outcomes in a [Result].
-const (
-	// ResultOK: the change was made and the 2FA list shows it.
-	ResultOK = "ok"
-	// ResultFailed: the API refused the change for this host.
-	ResultFailed = "failed"
-	// ResultUnverified: the API took the change but the 2FA list did not
-	// show it before the verify timeout.
-	ResultUnverified = "unverified"
-	// ResultNotAttempted: the apply stopped before reaching the host.
-	ResultNotAttempted = "not_attempted"
-)
-
 // HostResult is what happened to one host of the plan.
 type HostResult struct {
-	Host      string `json:"host"`
-	HostID    string `json:"host_id"`
-	Outcome   string `json:"outcome"`
-	RequestID string `json:"request_id,omitempty"`
-	Error     string `json:"error,omitempty"`
-	Note      string `json:"note,omitempty"`
+	Host      string  `json:"host"`
+	HostID    string  `json:"host_id"`
+	Outcome   Outcome `json:"outcome"`
+	RequestID string  `json:"request_id,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	Note      string  `json:"note,omitempty"`
 }
 
 // Result is the outcome of an apply, hosts sorted by name.
@@ -150,7 +137,7 @@ func terminate(path string) error {
 
 type hostState struct {
 	target    Target
-	outcome   string // "", pending, ok, failed (of the change)
+	outcome   Step // "", pending, ok, failed (of the change)
 	requestID string
 	err       string
 	note      string
@@ -180,7 +167,7 @@ func (r *run) shows(t cloud.TwoFactorHost) bool {
 	return matches(t, r.plan.AuthType, r.plan.TopicURN)
 }
 
-func (r *run) entry(st *hostState, action, outcome, rid, errMsg, note string) Entry {
+func (r *run) entry(st *hostState, action string, outcome Step, rid, errMsg, note string) Entry {
 	return Entry{Time: r.opts.Now().UTC(), Host: st.target.Host, HostID: st.target.HostID,
 		Action: action, RequestID: rid, Outcome: outcome, Error: errMsg, Note: note}
 }

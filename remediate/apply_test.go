@@ -95,7 +95,7 @@ func (f *fixture) apply(t *testing.T, ctx context.Context, ds []contract.Decisio
 func outcomes(r *remediate.Result) string {
 	var parts []string
 	for _, h := range r.Hosts {
-		parts = append(parts, h.Host+"="+h.Outcome)
+		parts = append(parts, h.Host+"="+string(h.Outcome))
 	}
 	return strings.Join(parts, " ")
 }

@@ -40,7 +40,8 @@ func ExampleNewPlan() {
 	//
 	// Warnings:
 	//
-	//   ! logins through CloudShell and through a bastion host (CBH) fail on a server with 2FA on: use an SSH client with Keyboard Interactive login, or RDP
+	//   ! logins through CloudShell and through a bastion host (CBH) fail on a server
+	//     with 2FA on: use an SSH client with Keyboard Interactive login, or RDP
 	//   ! 2FA takes about 5 minutes to take effect after it is set
 	//
 	// Plan: 1 to enable, 1 left alone.

@@ -100,7 +100,6 @@ type applyBars struct {
 	p              *mpb.Progress
 	change, verify *mpb.Bar
 	failed         atomic.Int64
-	want           string
 }
 
 func (a *applyBars) container() *mpb.Progress {

@@ -22,31 +22,11 @@ func scanCommand() *cli.Command {
 			"is a fact too (reachable: false): the scan still exits 0. A bad inventory exits 2.",
 		ArgsUsage: " ",
 		Flags: mergeFlags(scanFlags(), []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends (an interrupted scan keeps the hosts already scanned, and exits 2); default stdout"},
-			&cli.StringFlag{Name: "auth-mode", Usage: "with sms, also check the SMN topic of --topic-urn (cloud credentials needed)"},
-			&cli.StringFlag{Name: "topic-urn", Usage: "the SMN topic `URN` of SMS/email 2FA"},
+			outputFlag("write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends (an interrupted scan keeps the hosts already scanned, and exits 2); default stdout"),
+			authModeFlag(),
+			topicURNFlag(),
 		}, cloudFlags()),
 		Action: runScan,
-	}
-}
-
-// scanFlags are the flags of every verb that scans an inventory (scan,
-// check -i, serve, demo).
-func scanFlags() []cli.Flag {
-	d := scanner.DefaultTimeouts
-	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE` (YAML)"},
-		&cli.StringSliceFlag{Name: "limit", Usage: "scan only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB (repeatable or comma-separated; a host matching any is scanned)"},
-		&cli.IntFlag{Name: "concurrency", Value: scanner.DefaultConcurrency, Usage: "hosts scanned at once"},
-		&cli.BoolFlag{Name: "accept-new", Usage: "record first-seen host keys in known_hosts (a changed key is still refused)"},
-		&cli.BoolFlag{Name: "no-ssh-config", Usage: "ignore ~/.ssh/config"},
-		&cli.StringFlag{Name: "ssh-config", Usage: "read this ssh config `FILE` instead of ~/.ssh/config"},
-		&cli.DurationFlag{Name: "timeout-dial", Value: d.Dial, Usage: "deadline of each TCP connect"},
-		&cli.DurationFlag{Name: "timeout-handshake", Value: d.Handshake, Usage: "deadline of each SSH handshake and login"},
-		&cli.DurationFlag{Name: "timeout-probe", Value: d.Probe, Usage: "deadline of the probe on a host"},
-		&cli.DurationFlag{Name: "timeout-host", Value: d.Host, Usage: "deadline of everything done on one host"},
-		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retries of a connect refused, reset or timed out"},
-		&cli.Int64Flag{Name: "max-output", Value: scanner.DefaultMaxOutput, Usage: "bytes a host may send in answer to the probe"},
 	}
 }
 
