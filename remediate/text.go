@@ -82,7 +82,7 @@ func (r *Result) Render(w io.Writer) error {
 		if rid == "" {
 			rid = "none"
 		}
-		rows[i] = row{name: h.Host, paras: []string{h.Outcome.String() + "; hss host " + h.HostID + "; request " + rid}}
+		rows[i] = row{name: h.Host, paras: []string{h.Outcome.String() + "; hss host " + h.HostID, "request " + rid}}
 		if h.Error != "" {
 			rows[i].paras = append(rows[i].paras, h.Error)
 		}

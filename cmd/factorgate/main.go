@@ -27,11 +27,14 @@ const (
 	exitBroken = 2 // the command could not do its job
 )
 
-func main() {
+func main() { os.Exit(runMain()) }
+
+// runMain runs the program on the process's arguments and files, with a
+// context that ends at SIGINT or SIGTERM, and returns the exit code.
+func runMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 }
 
 // gateError is returned by a verb whose job was done but whose result fails
