@@ -373,7 +373,7 @@ func renderDecisions(c *cli.Context, h report.Header, decisions iter.Seq2[contra
 		return err
 	}
 	if err := commit(); err != nil {
-		return fmt.Errorf("write report %s: %w", o.output, err)
+		return err
 	}
 	return gate(h.Summary, o.failOn)
 }

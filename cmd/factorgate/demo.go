@@ -114,7 +114,7 @@ func moduleCmdDir() (string, bool) {
 			if err != nil {
 				return "", false
 			}
-			if !strings.HasPrefix(rel, "..") {
+			if rel != "." && !strings.HasPrefix(rel, "..") {
 				rel = "./" + rel
 			}
 			return rel, true

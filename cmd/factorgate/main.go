@@ -63,6 +63,9 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitGate
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	// Go's flag words, wherever a verb let them through, in factorgate's.
+	msg = reUndefinedAnywhere.ReplaceAllString(msg, "unknown flag --$1")
+	msg = reNeedsValueAnywhere.ReplaceAllString(msg, "--$1 needs a value")
 	fmt.Fprintln(stderr, "factorgate: "+msg)
 	return exitBroken
 }
@@ -71,15 +74,21 @@ func exitCode(err error, stderr io.Writer) int {
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:                 "factorgate",
-		Usage:                "check which servers can take HSS two-factor authentication, and turn it on where they can",
+		Usage:                "check which servers can take HSS 2FA (two-factor authentication), and turn it on where they can",
 		Reader:               stdin,
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		EnableBashCompletion: false,
+		EnableBashCompletion: true,
 		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped by run
 		Flags:                globalFlags(),
-		Before:               func(c *cli.Context) error { return setLogging(c, stderr) },
+		Before: func(c *cli.Context) error {
+			if c.Bool("version") && c.Args().Present() {
+				return usageErrorf("--version takes no command: factorgate --version, or factorgate version")
+			}
+			return setLogging(c, stderr)
+		},
+		Action: rootAction,
 		Commands: []*cli.Command{
 			demoCommand(),
 			scanCommand(),
@@ -90,9 +99,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			serveCommand(),
 			historyCommand(),
 			diffCommand(),
+			versionCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 	}
-	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageErrorf("%v", err) }
+	app.OnUsageError = func(c *cli.Context, err error, _ bool) error { return usageErrorf("%s", flagError(c, err)) }
 	for _, c := range app.Commands {
 		setUsageError(c)
 		addGlobalFlags(c, stderr)
@@ -105,6 +117,7 @@ func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "draw no progress bars, even on a terminal"},
+		&cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"},
 	}
 }
 
@@ -112,7 +125,10 @@ func globalFlags() []cli.Flag {
 // `factorgate check --log-level debug` works as `factorgate --log-level
 // debug check` does.
 func addGlobalFlags(c *cli.Command, stderr io.Writer) {
-	c.Flags = append(c.Flags, globalFlags()...)
+	// The help and the manual list them once, as global options.
+	c.Flags = append(c.Flags,
+		&cli.StringFlag{Name: "log-level", Value: "warn", Hidden: true},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Hidden: true})
 	before := c.Before
 	c.Before = func(cc *cli.Context) error {
 		if err := setLogging(cc, stderr); err != nil {
@@ -162,8 +178,8 @@ func quiet(c *cli.Context) bool {
 }
 
 func setUsageError(c *cli.Command) {
-	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return usageErrorf("%s: %v", c.Name, err)
+	c.OnUsageError = func(cc *cli.Context, err error, _ bool) error {
+		return usageErrorf("%s: %s", c.Name, flagError(cc, err))
 	}
 	for _, s := range c.Subcommands {
 		setUsageError(s)

@@ -142,3 +142,25 @@ func TestApplyProgressOnTerminal(t *testing.T) {
 		})
 	}
 }
+
+// TestModuleCmdDir checks how the demo's next steps name `go run`: relative
+// to the working directory, inside the module only.
+func TestModuleCmdDir(t *testing.T) {
+	for _, tt := range []struct {
+		dir, want string
+		ok        bool
+	}{
+		{"../..", "./cmd/factorgate", true},
+		{"../../remediate", "../cmd/factorgate", true},
+		{".", ".", true},
+		{t.TempDir(), "", false},
+	} {
+		t.Run(tt.dir, func(t *testing.T) {
+			t.Chdir(tt.dir)
+			got, ok := moduleCmdDir()
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("moduleCmdDir() = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
