@@ -29,6 +29,9 @@ func runAudit(ctx context.Context, c *cli.Context) (*audit.Result, error) {
 		return nil, err
 	}
 	topic := cloud.TopicOptions{AuthMode: c.String("auth-mode"), URN: c.String("topic-urn")}
+	if topic.AuthMode == cloud.AuthCode && given(c, "topic-urn") {
+		return nil, usageErrorf("%s: --topic-urn applies to --auth-mode sms only", c.Command.Name)
+	}
 	if topic.AuthMode == cloud.AuthSMS && topic.URN == "" {
 		return nil, usageErrorf("%s: --auth-mode sms needs --topic-urn (the SMN topic that receives the codes)", c.Command.Name)
 	}

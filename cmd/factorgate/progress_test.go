@@ -164,3 +164,31 @@ func TestModuleCmdDir(t *testing.T) {
 		})
 	}
 }
+
+// TestScanProgressOnTerminal runs scan with stderr a terminal: the scan bar
+// appears there, and stdout holds only the facts.
+func TestScanProgressOnTerminal(t *testing.T) {
+	t.Setenv("TERM", "xterm")
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "fleet.yaml")
+	if err := os.WriteFile(inv, []byte("hosts:\n  - {name: a, address: 127.0.0.1, port: 1}\n  - {name: b, address: 127.0.0.1, port: 1}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tty, ptm := openPTY(t)
+	var got bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Go(func() { io.Copy(&got, ptm) })
+	var stdout strings.Builder
+	code := run(context.Background(), []string{"factorgate", "scan", "-i", inv, "--retries", "0", "--no-ssh-config"}, strings.NewReader(""), &stdout, tty)
+	tty.Close()
+	wg.Wait()
+	if code != 0 {
+		t.Fatalf("exit %d: %q", code, got.String())
+	}
+	if out := got.String(); !strings.Contains(out, "scan") || !strings.Contains(out, "2/2 hosts") || !strings.Contains(out, "2 failed") {
+		t.Errorf("terminal lacks the scan bar:\n%q", out)
+	}
+	if strings.Contains(stdout.String(), "hosts") || strings.Count(stdout.String(), "\n") != 2 {
+		t.Errorf("stdout holds more than the facts:\n%s", stdout.String())
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/scanner"
 )
@@ -93,6 +94,14 @@ func loadHosts(c *cli.Context) (*scanner.Inventory, []scanner.Host, error) {
 func runScan(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("scan: unexpected argument %q (the inventory goes after -i)", c.Args().First())
+	}
+	switch mode := c.String("auth-mode"); {
+	case mode != "" && mode != cloud.AuthSMS && mode != cloud.AuthCode:
+		return usageErrorf("scan: --auth-mode %s: want sms or code", mode)
+	case mode == cloud.AuthSMS && c.String("topic-urn") == "":
+		return usageErrorf("scan: --auth-mode sms needs --topic-urn (the SMN topic that sends the codes)")
+	case mode != cloud.AuthSMS && given(c, "topic-urn"):
+		return usageErrorf("scan: --topic-urn applies to --auth-mode sms only")
 	}
 	inv, hosts, err := loadHosts(c)
 	if err != nil {
