@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
@@ -18,6 +19,8 @@ type Saved struct {
 	// GeneratedAt is when the report was made (its generated_at); zero
 	// for JSON lines, which carry no date.
 	GeneratedAt time.Time
+	// Written is when the file was last written, for [ReadSavedFile].
+	Written time.Time
 }
 
 // ReadDecisions reads saved Decisions: either a report (`check --format
@@ -106,4 +109,71 @@ func validate(d contract.Decision, where string, seen map[string]string) error {
 	}
 	seen[d.Host] = where
 	return nil
+}
+
+// ReadSavedFile is [ReadSaved] on a file; the file's modification time is
+// kept in [Saved.Written], to date JSON lines.
+func ReadSavedFile(path string) (*Saved, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := ReadSaved(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil {
+		s.Written = st.ModTime()
+	}
+	return s, nil
+}
+
+// StaleError is returned by [Saved.Fresh] when decisions are older than
+// allowed: a plan made from them would act on a fleet as it was, not as it
+// is.
+type StaleError struct {
+	// At is when the decisions were made (a report's generated_at), or
+	// for JSON lines, which carry no date, when their file was written.
+	At time.Time
+	// Written is true when At is the file's time.
+	Written bool
+	Age     time.Duration
+}
+
+func (e *StaleError) Error() string {
+	how := "made"
+	if e.Written {
+		how = "written"
+	}
+	return fmt.Sprintf("%s %s ago (%s)", how, roundAge(e.Age), e.At.UTC().Format(time.RFC3339))
+}
+
+// Fresh returns a [*StaleError] when the decisions are older than maxAge
+// at now. Decisions of unknown date (JSON lines read from a pipe), and a
+// maxAge of zero or less, pass.
+func (s *Saved) Fresh(maxAge time.Duration, now time.Time) error {
+	at, written := s.GeneratedAt, false
+	if at.IsZero() {
+		at, written = s.Written, true
+	}
+	if maxAge <= 0 || at.IsZero() {
+		return nil
+	}
+	if age := now.Sub(at); age > maxAge {
+		return &StaleError{At: at, Written: written, Age: age}
+	}
+	return nil
+}
+
+// roundAge says an age in the largest units that fit: 3d4h, 5h12m0s, 40s.
+func roundAge(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		days := int(d / (24 * time.Hour))
+		return fmt.Sprintf("%dd%dh", days, int((d-time.Duration(days)*24*time.Hour)/time.Hour))
+	case d >= time.Hour:
+		return d.Round(time.Minute).String()
+	}
+	return d.Round(time.Second).String()
 }

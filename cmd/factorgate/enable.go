@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -98,33 +98,22 @@ func decisionsForEnable(ctx context.Context, c *cli.Context) ([]contract.Decisio
 	if err != nil {
 		return nil, err
 	}
-	var r io.Reader = c.App.Reader
-	var written time.Time
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("--decisions: %w", err)
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil {
-			written = st.ModTime()
-		}
-		r = f
+	var saved *remediate.Saved
+	if path == "-" {
+		saved, err = remediate.ReadSaved(c.App.Reader, "stdin")
+	} else {
+		saved, err = remediate.ReadSavedFile(path)
 	}
-	saved, err := remediate.ReadSaved(r, path)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("--decisions %s: %w", path, pe.Err)
+		}
 		return nil, err
 	}
-	if maxAge := c.Duration("max-age"); maxAge > 0 {
-		made, how := saved.GeneratedAt, "made"
-		if made.IsZero() {
-			// JSON lines carry no date: the file's own time stands for it.
-			made, how = written, "written"
-		}
-		if age := time.Since(made); !made.IsZero() && age > maxAge {
-			return nil, usageErrorf("%s: --decisions %s was %s %s ago (%s), older than --max-age %s: check again for fresh decisions, or pass a larger --max-age",
-				name, path, how, roundAge(age), made.UTC().Format(time.RFC3339), maxAge)
-		}
+	if err := saved.Fresh(c.Duration("max-age"), time.Now()); err != nil {
+		return nil, usageErrorf("%s: --decisions %s was %v, older than --max-age %s: check again for fresh decisions, or pass a larger --max-age",
+			name, path, err, c.Duration("max-age"))
 	}
 	var out []contract.Decision
 	for _, d := range saved.Decisions {
@@ -140,18 +129,6 @@ func decisionsForEnable(ctx context.Context, c *cli.Context) ([]contract.Decisio
 		return nil, err
 	}
 	return out, nil
-}
-
-// roundAge says an age in the largest unit that fits: 3d4h, 5h12m, 40s.
-func roundAge(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour:
-		days := int(d / (24 * time.Hour))
-		return fmt.Sprintf("%dd%dh", days, int((d-time.Duration(days)*24*time.Hour)/time.Hour))
-	case d >= time.Hour:
-		return d.Round(time.Minute).String()
-	}
-	return d.Round(time.Second).String()
 }
 
 func remediateCommand(action remediate.Action, usage, description string) *cli.Command {

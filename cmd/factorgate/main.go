@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 )
@@ -58,11 +59,11 @@ func exitCode(err error, stderr io.Writer) int {
 	var ge *gateError
 	if errors.As(err, &ge) {
 		if ge.msg != "" {
-			fmt.Fprintln(stderr, "factorgate: "+ge.msg)
+			fmt.Fprintln(stderr, "factorgate: "+terminalText(ge.msg))
 		}
 		return exitGate
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := terminalText(err.Error())
 	// Go's flag words, wherever a verb let them through, in factorgate's.
 	msg = reUndefinedAnywhere.ReplaceAllString(msg, "unknown flag --$1")
 	msg = reNeedsValueAnywhere.ReplaceAllString(msg, "--$1 needs a value")
@@ -188,3 +189,19 @@ func setUsageError(c *cli.Command) {
 
 // usageErrorf is an error in how factorgate was called (exit 2).
 func usageErrorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// terminalText makes an error safe for one line of a terminal: it may hold
+// text from hosts, files or the API. Control characters (escape sequences,
+// line breaks, C1 controls) become spaces, and bidirectional controls,
+// which would show the text in another order than it holds, are dropped.
+func terminalText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
+			return -1
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+			return ' '
+		}
+		return r
+	}, s)
+}
