@@ -125,7 +125,11 @@ func decisionsForEnable(ctx context.Context, c *cli.Context) ([]contract.Decisio
 			out = append(out, d)
 		}
 	}
-	if err := limit.unmatched(path); err != nil {
+	source := path
+	if path == "-" {
+		source = "stdin"
+	}
+	if err := limit.unmatched(source); err != nil {
 		return nil, err
 	}
 	return out, nil

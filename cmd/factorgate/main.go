@@ -113,13 +113,25 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	return app
 }
 
-// globalFlags are the flags every verb takes, before or after its name.
+// globalFlags are the flags of factorgate itself, before the verb;
+// --log-level and --quiet are taken after it too ([addGlobalFlags]).
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "draw no progress bars, even on a terminal"},
+		logLevelFlag(false),
+		quietFlag(false),
 		&cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"},
 	}
+}
+
+// logLevelFlag is --log-level; hidden where the help shows it once, among
+// the global options.
+func logLevelFlag(hidden bool) cli.Flag {
+	return &cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error", Hidden: hidden}
+}
+
+// quietFlag is --quiet; hidden as [logLevelFlag] is.
+func quietFlag(hidden bool) cli.Flag {
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "draw no progress bars, even on a terminal", Hidden: hidden}
 }
 
 // addGlobalFlags gives c and its subcommands the [globalFlags], so that
@@ -127,9 +139,7 @@ func globalFlags() []cli.Flag {
 // debug check` does.
 func addGlobalFlags(c *cli.Command, stderr io.Writer) {
 	// The help and the manual list them once, as global options.
-	c.Flags = append(c.Flags,
-		&cli.StringFlag{Name: "log-level", Value: "warn", Hidden: true},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Hidden: true})
+	c.Flags = append(c.Flags, logLevelFlag(true), quietFlag(true))
 	before := c.Before
 	c.Before = func(cc *cli.Context) error {
 		if err := setLogging(cc, stderr); err != nil {
@@ -168,10 +178,10 @@ func globalString(c *cli.Context, name string) string {
 	return c.String(name)
 }
 
-// quiet reports whether --quiet was given, before or after the verb.
+// quiet reports whether --quiet (-q) was given, before or after the verb.
 func quiet(c *cli.Context) bool {
 	for _, cc := range c.Lineage() {
-		if slices.Contains(cc.LocalFlagNames(), "quiet") {
+		if names := cc.LocalFlagNames(); slices.Contains(names, "quiet") || slices.Contains(names, "q") {
 			return cc.Bool("quiet")
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
 	"github.com/factorgate/factorgate/internal/hsssim"
@@ -190,5 +191,24 @@ func TestScanProgressOnTerminal(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "hosts") || strings.Count(stdout.String(), "\n") != 2 {
 		t.Errorf("stdout holds more than the facts:\n%s", stdout.String())
+	}
+}
+
+// TestQuietFlag checks that --quiet and -q are seen before and after the
+// verb.
+func TestQuietFlag(t *testing.T) {
+	for _, args := range [][]string{{"--quiet", "x"}, {"-q", "x"}, {"x", "--quiet"}, {"x", "-q"}} {
+		var got bool
+		app := newApp(strings.NewReader(""), io.Discard, io.Discard)
+		app.Commands = []*cli.Command{{Name: "x", Action: func(c *cli.Context) error { got = quiet(c); return nil }}}
+		for _, c := range app.Commands {
+			addGlobalFlags(c, io.Discard)
+		}
+		if err := app.Run(append([]string{"factorgate"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		if !got {
+			t.Errorf("%v: quiet not seen", args)
+		}
 	}
 }
