@@ -24,8 +24,11 @@ host id is known, and prints the plan. With cloud credentials, hosts the
 HSS 2FA host list shows already on with the same setting are left alone.
 Nothing changes without --apply.
 With --apply the changes go out in batches, each recorded in a journal
-before and after its API call, and are verified against the HSS 2FA host
-list. An interrupted apply is finished with --resume JOURNAL.
+(--journal, else in $XDG_STATE_HOME/factorgate) before and after its API
+call, and are verified against the HSS 2FA host list. An interrupted apply
+is finished with --resume JOURNAL. --format json writes the plan and the
+result as one document (schema factorgate/remediation/v1); exit 1 when a
+host did not take the change.
 
 Credentials come from HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK and
 HUAWEICLOUD_SDK_PROJECT_ID (and HUAWEICLOUD_SDK_SECURITY_TOKEN).`)

@@ -49,6 +49,13 @@ func (e *gateError) Error() string { return e.msg }
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
 	err := app.RunContext(ctx, args)
+	if err != nil {
+		// urfave/cli's own word for a verb it does not know, after help or
+		// a verb with subcommands.
+		if m := reNoHelpTopic.FindStringSubmatch(err.Error()); m != nil {
+			err = unknownCommand(m[1], allCommandNames(app.Commands))
+		}
+	}
 	return exitCode(err, stderr)
 }
 

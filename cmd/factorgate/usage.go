@@ -16,17 +16,44 @@ import (
 // that names no verb is a usage error that suggests the nearest verb.
 func rootAction(c *cli.Context) error {
 	if c.NArg() > 0 {
-		name := c.Args().First()
-		if s := nearest(name, commandNames(c.App.Commands)); s != "" {
-			return usageErrorf("unknown command %q (did you mean %q?)", name, s)
-		}
-		return usageErrorf("unknown command %q: factorgate help lists the commands", name)
+		return unknownCommand(c.Args().First(), commandNames(c.App.Commands))
 	}
 	if c.Bool("version") {
 		_, err := fmt.Fprint(c.App.Writer, versionText())
 		return err
 	}
 	return cli.ShowAppHelp(c)
+}
+
+// unknownCommand is the usage error of a verb that is not one of names,
+// suggesting the nearest.
+func unknownCommand(name string, names []string) error {
+	if s := nearest(name, names); s != "" {
+		return usageErrorf("unknown command %q (did you mean %q?)", name, s)
+	}
+	return usageErrorf("unknown command %q: factorgate help lists the commands", name)
+}
+
+// allCommandNames are the names of cmds and of their subcommands (the
+// help command holds itself: each command is visited once).
+func allCommandNames(cmds []*cli.Command) []string {
+	seen := map[*cli.Command]bool{}
+	var out []string
+	var walk func([]*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			if !c.Hidden {
+				out = append(out, c.Names()...)
+			}
+			walk(c.Subcommands)
+		}
+	}
+	walk(cmds)
+	return out
 }
 
 func commandNames(cmds []*cli.Command) []string {
@@ -218,6 +245,7 @@ func manCommand() *cli.Command {
 }
 
 var (
+	reNoHelpTopic        = regexp.MustCompile(`^No help topic for '(.*)'$`)
 	reUndefined          = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
 	reNeedsValue         = regexp.MustCompile(`^flag needs an argument: -+(.+)$`)
 	reBadValue           = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^:]+): (.*)$`)
