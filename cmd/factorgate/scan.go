@@ -32,7 +32,8 @@ func scanCommand() *cli.Command {
 }
 
 // scanOptionsFromFlags turns the flags of [scanFlags] into scanner options.
-// The progress bar goes to stderr when it is a terminal. Cloud is left nil.
+// The progress bar goes to stderr when it is a terminal, except with
+// --quiet and for serve. Cloud is left nil.
 func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 	o := scanner.Options{
 		Concurrency:   c.Int("concurrency"),
@@ -66,7 +67,8 @@ func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 	if o.NoSSHConfig && o.SSHConfigPath != "" {
 		return o, errors.New("--no-ssh-config and --ssh-config: choose one")
 	}
-	if sink := scanProgress(progressTerminal(c.App.ErrWriter, quiet(c))); sink != nil {
+	// serve logs each run instead: a bar would break its log lines.
+	if sink := scanProgress(progressTerminal(c.App.ErrWriter, quiet(c) || c.Command.Name == "serve")); sink != nil {
 		o.Progress = sink
 	}
 	return o, nil
