@@ -1,15 +1,23 @@
-// Package remediate turns HSS two-factor authentication on (and off again)
-// on exactly the hosts the policies found eligible, through the HSS API.
+// Package remediate turns HSS 2FA (two-factor authentication) on, and off
+// again, on exactly the hosts the policies found eligible, through the HSS
+// API.
 //
 // # Entry points
 //
-// [NewPlan] reads Decisions and says what would change and why every other
-// host is left alone; [Plan.Render] prints it the way `terraform plan` does.
-// Nothing changes until [Apply], which sends the changes in batches, writes
-// a [Journal] before and after each API call, stops when too many hosts
-// fail, and then polls the 2FA host list until every changed host shows the
-// new setting. [Resume] finishes an apply that was interrupted, from its
-// journal, without changing any host twice.
+// [ReadSavedFile] reads saved Decisions (a report or JSON lines) and
+// [Saved.Fresh] says whether they are recent enough to act on. [Prepare]
+// makes the plan with what the cloud shows now: it reads the HSS 2FA host
+// list and, before an apply in sms mode, checks the SMN topic; [NewPlan]
+// makes it from the decisions alone. A plan says what would change and why
+// every other host is left alone; [Plan.Render] prints it in 80 columns the
+// way `terraform plan` does. Nothing changes until [Apply], which sends the
+// changes in batches, writes a [Journal] before and after each API call,
+// stops when too many hosts fail, and then polls the 2FA host list until
+// every changed host shows the new setting, telling a [Progress] as it
+// goes. [Resume] finishes an apply that was interrupted, from its journal,
+// without changing any host twice. Each host ends with an [Outcome];
+// [NewReport] gathers the plan and the [Result] into the JSON document of
+// `enable --format json`.
 //
 // # Safety
 //
