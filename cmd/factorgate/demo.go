@@ -58,7 +58,7 @@ func runDemo(c *cli.Context) error {
 		Linux: c.Int("hosts"), Windows: c.Int("windows"),
 		ApplyDelay: c.Duration("apply-delay"), PlanOnly: c.Bool("plan-only"), Keep: c.Bool("keep"),
 		Out: c.App.Writer, Err: c.App.ErrWriter,
-		ScanProgress: scanProgress(tty), ApplyProgress: applyProgress(tty, remediate.Enable),
+		ScanProgress: scanProgress(tty, logOutOf(c)), ApplyProgress: applyProgress(tty, remediate.Enable, logOutOf(c)),
 		Command: selfCommand(),
 		Report: func(res *audit.Result) error {
 			return writeOutput(c.String("output"), c.App.Writer, func(w io.Writer) error {

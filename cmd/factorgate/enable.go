@@ -190,7 +190,7 @@ func runRemediate(ctx context.Context, c *cli.Context, action remediate.Action) 
 		MaxFailures:   c.Int("max-failures"),
 		VerifyTimeout: c.Duration("verify-timeout"),
 		PollInterval:  c.Duration("poll-interval"),
-		Progress:      applyProgress(progressTerminal(stderr, quiet(c)), action),
+		Progress:      applyProgress(progressTerminal(stderr, quiet(c)), action, logOutOf(c)),
 	}
 	if opts.BatchSize < 1 {
 		return usageErrorf("%s: --batch-size %d: want 1 or more", action, opts.BatchSize)

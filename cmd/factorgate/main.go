@@ -80,7 +80,9 @@ func exitCode(err error, stderr io.Writer) int {
 
 // newApp builds the command line. Each verb lives in a file of its own.
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	log := &logOut{w: stderr}
 	app := &cli.App{
+		Metadata:             map[string]any{"log": log},
 		Name:                 "factorgate",
 		Usage:                "check which servers can take HSS 2FA (two-factor authentication), and turn it on where they can",
 		Reader:               stdin,
@@ -94,7 +96,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			if c.Bool("version") && c.Args().Present() {
 				return usageErrorf("--version takes no command: factorgate --version, or factorgate version")
 			}
-			return setLogging(c, stderr)
+			return setLogging(c, log)
 		},
 		Action: rootAction,
 		Commands: []*cli.Command{
@@ -115,7 +117,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app.OnUsageError = func(c *cli.Context, err error, _ bool) error { return usageErrorf("%s", flagError(c, err)) }
 	for _, c := range app.Commands {
 		setUsageError(c)
-		addGlobalFlags(c, stderr)
+		addGlobalFlags(c, log)
 	}
 	return app
 }

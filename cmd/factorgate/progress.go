@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/urfave/cli/v2"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
@@ -30,23 +31,74 @@ func progressTerminal(w io.Writer, quiet bool) *os.File {
 	return f
 }
 
+// logOut is where log lines go (stderr). While a progress bar is drawn
+// there, a line goes above the bar, through the bar's own writer, so that
+// the bar's next redraw does not overwrite it.
+type logOut struct {
+	w  io.Writer
+	mu sync.Mutex
+	p  *mpb.Progress
+}
+
+func (l *logOut) Write(b []byte) (int, error) {
+	if l == nil {
+		return len(b), nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.p != nil {
+		if n, err := l.p.Write(b); err == nil {
+			return n, nil
+		}
+	}
+	return l.w.Write(b)
+}
+
+// attach sends log lines above the bars of p until detach(p).
+func (l *logOut) attach(p *mpb.Progress) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.p = p
+}
+
+func (l *logOut) detach(p *mpb.Progress) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.p == p {
+		l.p = nil
+	}
+}
+
+// logOutOf is the [logOut] of the app of c; nil outside one (tests).
+func logOutOf(c *cli.Context) *logOut {
+	lo, _ := c.App.Metadata["log"].(*logOut)
+	return lo
+}
+
 // barWidth is the width of the bar itself, decorators aside: a whole bar
 // line fits 80 columns.
 const barWidth = 30
 
 // scanProgress returns the scan progress bar drawn on tty, or nil (a silent
 // scan) when tty is nil.
-func scanProgress(tty *os.File) scanner.ProgressSink {
+func scanProgress(tty *os.File, log *logOut) scanner.ProgressSink {
 	if tty == nil {
 		return nil
 	}
-	return &scanBar{tty: tty}
+	return &scanBar{tty: tty, log: log}
 }
 
 // scanBar draws "scan [=====>----] 12/40 hosts, 1 failed, 3s" while a scan
 // runs.
 type scanBar struct {
 	tty    *os.File
+	log    *logOut
 	p      *mpb.Progress
 	bar    *mpb.Bar
 	failed atomic.Int64
@@ -55,6 +107,7 @@ type scanBar struct {
 func (s *scanBar) Start(total int) {
 	s.failed.Store(0)
 	s.p = mpb.New(mpb.WithOutput(s.tty), mpb.WithRefreshRate(100*time.Millisecond))
+	s.log.attach(s.p)
 	if total == 0 {
 		return
 	}
@@ -81,20 +134,22 @@ func (s *scanBar) Finish() {
 		s.bar.Abort(false)
 	}
 	s.p.Wait()
+	s.log.detach(s.p)
 }
 
 // applyProgress returns the bars of an apply drawn on tty (the API calls,
 // then the verification), or nil when tty is nil.
-func applyProgress(tty *os.File, action remediate.Action) remediate.Progress {
+func applyProgress(tty *os.File, action remediate.Action, log *logOut) remediate.Progress {
 	if tty == nil {
 		return nil
 	}
-	return &applyBars{tty: tty, action: action}
+	return &applyBars{tty: tty, action: action, log: log}
 }
 
 type applyBars struct {
 	tty    *os.File
 	action remediate.Action
+	log    *logOut
 
 	mu             sync.Mutex
 	p              *mpb.Progress
@@ -105,6 +160,7 @@ type applyBars struct {
 func (a *applyBars) container() *mpb.Progress {
 	if a.p == nil {
 		a.p = mpb.New(mpb.WithOutput(a.tty), mpb.WithRefreshRate(100*time.Millisecond))
+		a.log.attach(a.p)
 	}
 	return a.p
 }
@@ -154,4 +210,5 @@ func (a *applyBars) Finish() {
 		}
 	}
 	a.p.Wait()
+	a.log.detach(a.p)
 }

@@ -212,3 +212,31 @@ func TestQuietFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestLogAboveBar checks that a log line written while a bar is drawn goes
+// through the bar (mpb prints it above), not straight to stderr where the
+// next redraw would overwrite it; before and after, it goes straight.
+func TestLogAboveBar(t *testing.T) {
+	tty, ptm := openPTY(t)
+	var drawn bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Go(func() { io.Copy(&drawn, ptm) })
+	var direct bytes.Buffer
+	lo := &logOut{w: &direct}
+	fmt.Fprintln(lo, "before")
+	bar := scanProgress(tty, lo)
+	bar.Start(2)
+	bar.Done("a", true)
+	fmt.Fprintln(lo, "level=WARN msg=during")
+	bar.Done("b", false)
+	bar.Finish()
+	fmt.Fprintln(lo, "after")
+	tty.Close()
+	wg.Wait()
+	if got := direct.String(); got != "before\nafter\n" {
+		t.Errorf("straight to stderr: %q, want only the lines outside the bar", got)
+	}
+	if !strings.Contains(drawn.String(), "level=WARN msg=during") || !strings.Contains(drawn.String(), "2/2 hosts") {
+		t.Errorf("terminal lacks the line or the bar:\n%q", drawn.String())
+	}
+}

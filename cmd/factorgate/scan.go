@@ -68,7 +68,7 @@ func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 		return o, errors.New("--no-ssh-config and --ssh-config: choose one")
 	}
 	// serve logs each run instead: a bar would break its log lines.
-	if sink := scanProgress(progressTerminal(c.App.ErrWriter, quiet(c) || c.Command.Name == "serve")); sink != nil {
+	if sink := scanProgress(progressTerminal(c.App.ErrWriter, quiet(c) || c.Command.Name == "serve"), logOutOf(c)); sink != nil {
 		o.Progress = sink
 	}
 	return o, nil
