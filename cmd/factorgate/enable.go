@@ -74,32 +74,33 @@ func cloudViewFromFlags(ctx context.Context, c *cli.Context, hosts []scanner.Hos
 // decisionsForEnable returns the decisions enable and disable act on: a
 // fresh scan and judgement of -i, or the saved decisions of --decisions
 // (refused when older than --max-age), less the hosts --limit leaves out.
-func decisionsForEnable(ctx context.Context, c *cli.Context) ([]contract.Decision, error) {
+// With -i it also returns the 2FA mode the hosts were judged for.
+func decisionsForEnable(ctx context.Context, c *cli.Context) ([]contract.Decision, string, error) {
 	name := c.Command.Name
 	if c.String("inventory") != "" {
 		if c.String("decisions") != "" {
-			return nil, usageErrorf("%s: -i and --decisions: choose one", name)
+			return nil, "", usageErrorf("%s: -i and --decisions: choose one", name)
 		}
 		if err := notApplicable(c, "with -i (the decisions are made now)", "max-age"); err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		res, err := runAudit(ctx, c)
+		res, mode, err := runAuditMode(ctx, c)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return res.Decisions, nil
+		return res.Decisions, mode, nil
 	}
 	path := c.String("decisions")
 	if path == "" {
-		return nil, usageErrorf("%s: pass --decisions FILE (a check --format json report or JSON lines of decisions), or -i INVENTORY to scan first", name)
+		return nil, "", usageErrorf("%s: pass --decisions FILE (a check --format json report or JSON lines of decisions), or -i INVENTORY to scan first", name)
 	}
 	if err := notApplicable(c, "with --decisions: nothing is scanned or judged",
 		flagNames(mergeFlags(scanFlags(), policyFlags(), []cli.Flag{topicURNFlag()}), "inventory", "limit", "auth-mode", "topic-urn")...); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	limit, err := newHostLimit(c.StringSlice("limit"))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var saved *remediate.Saved
 	if path == "-" {
@@ -110,19 +111,19 @@ func decisionsForEnable(ctx context.Context, c *cli.Context) ([]contract.Decisio
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("--decisions %s: %w", path, pe.Err)
+			return nil, "", fmt.Errorf("--decisions %s: %w", path, pe.Err)
 		}
-		return nil, err
+		return nil, "", err
 	}
 	if err := saved.Fresh(c.Duration("max-age"), time.Now()); err != nil {
-		return nil, usageErrorf("%s: --decisions %s was %v, older than --max-age %s: check again for fresh decisions, or pass a larger --max-age",
+		return nil, "", usageErrorf("%s: --decisions %s was %v, older than --max-age %s: check again for fresh decisions, or pass a larger --max-age",
 			name, path, err, c.Duration("max-age"))
 	}
 	var out []contract.Decision
 	for _, d := range saved.Decisions {
 		keep, err := limit.keep(d.Host, d.Labels)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if keep {
 			out = append(out, d)
@@ -133,9 +134,9 @@ func decisionsForEnable(ctx context.Context, c *cli.Context) ([]contract.Decisio
 		source = "stdin"
 	}
 	if err := limit.unmatched(source); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return out, nil
+	return out, "", nil
 }
 
 func remediateCommand(action remediate.Action, usage, description string) *cli.Command {
@@ -230,13 +231,16 @@ func runRemediate(ctx context.Context, c *cli.Context, action remediate.Action) 
 			return err
 		}
 	}
-	if opts.TopicURN != "" && opts.AuthType != cloud.AuthSMS {
-		return usageErrorf("%s: --topic-urn applies to --auth-mode sms only", action)
-	}
-
-	ds, err := decisionsForEnable(ctx, c)
+	ds, judged, err := decisionsForEnable(ctx, c)
 	if err != nil {
 		return err
+	}
+	if action == remediate.Enable && c.String("auth-mode") == "" && judged != "" {
+		// enable -i turns on the mode the hosts were judged for (--data).
+		opts.AuthType = judged
+	}
+	if opts.TopicURN != "" && opts.AuthType != cloud.AuthSMS {
+		return usageErrorf("%s: --topic-urn applies to --auth-mode sms only", action)
 	}
 	client, err := cloudFromFlags(c)
 	if err != nil {
