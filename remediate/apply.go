@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"time"
@@ -19,27 +20,14 @@ type API interface {
 
 var _ API = (*cloud.Client)(nil)
 
-// Host outcomes in a [Result].
-const (
-	// ResultOK: the change was made and the 2FA list shows it.
-	ResultOK = "ok"
-	// ResultFailed: the API refused the change for this host.
-	ResultFailed = "failed"
-	// ResultUnverified: the API took the change but the 2FA list did not
-	// show it before the verify timeout.
-	ResultUnverified = "unverified"
-	// ResultNotAttempted: the apply stopped before reaching the host.
-	ResultNotAttempted = "not_attempted"
-)
-
 // HostResult is what happened to one host of the plan.
 type HostResult struct {
-	Host      string `json:"host"`
-	HostID    string `json:"host_id"`
-	Outcome   string `json:"outcome"`
-	RequestID string `json:"request_id,omitempty"`
-	Error     string `json:"error,omitempty"`
-	Note      string `json:"note,omitempty"`
+	Host      string  `json:"host"`
+	HostID    string  `json:"host_id"`
+	Outcome   Outcome `json:"outcome"`
+	RequestID string  `json:"request_id,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	Note      string  `json:"note,omitempty"`
 }
 
 // Result is the outcome of an apply, hosts sorted by name.
@@ -126,7 +114,6 @@ func Resume(ctx context.Context, api API, journalPath string, opts Options) (*Re
 			st.verified = e.Outcome == OutcomeOK
 		}
 	}
-	fmt.Fprintf(opts.Progress, "resume: %s from %s\n", p.Action, journalPath)
 	return r.do(ctx)
 }
 
@@ -150,7 +137,7 @@ func terminate(path string) error {
 
 type hostState struct {
 	target    Target
-	outcome   string // "", pending, ok, failed (of the change)
+	outcome   Step // "", pending, ok, failed (of the change)
 	requestID string
 	err       string
 	note      string
@@ -180,12 +167,13 @@ func (r *run) shows(t cloud.TwoFactorHost) bool {
 	return matches(t, r.plan.AuthType, r.plan.TopicURN)
 }
 
-func (r *run) entry(st *hostState, action, outcome, rid, errMsg, note string) Entry {
+func (r *run) entry(st *hostState, action string, outcome Step, rid, errMsg, note string) Entry {
 	return Entry{Time: r.opts.Now().UTC(), Host: st.target.Host, HostID: st.target.HostID,
 		Action: action, RequestID: rid, Outcome: outcome, Error: errMsg, Note: note}
 }
 
 func (r *run) do(ctx context.Context) (*Result, error) {
+	defer r.opts.Progress.Finish()
 	action := string(r.plan.Action)
 	// Look once at the 2FA list: hosts already in the wanted state, and
 	// pending hosts whose call did go through, need no call.
@@ -232,23 +220,28 @@ func (r *run) do(ctx context.Context) (*Result, error) {
 		}
 	}
 
-	failures := 0
+	failures, sent := 0, 0
 	batches := (len(todo) + r.opts.BatchSize - 1) / r.opts.BatchSize
+	if len(todo) > 0 {
+		r.opts.Progress.Changed(0, len(todo), 0)
+	}
 	for b := 0; b < batches; b++ {
 		if r.opts.MaxFailures >= 0 && failures > r.opts.MaxFailures {
 			for _, st := range todo[b*r.opts.BatchSize:] {
 				st.stopped = true
 			}
-			fmt.Fprintf(r.opts.Progress, "%s: stopped after %d failures (--max-failures %d)\n", action, failures, r.opts.MaxFailures)
+			slog.Warn(action+": stopped after too many failures", "failed", failures, "max_failures", r.opts.MaxFailures)
 			break
 		}
 		batch := todo[b*r.opts.BatchSize : min((b+1)*r.opts.BatchSize, len(todo))]
 		n, err := r.applyBatch(ctx, batch)
 		failures += n
+		sent += len(batch)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(r.opts.Progress, "%s: batch %d/%d: %d hosts, %d failed\n", action, b+1, batches, len(batch), n)
+		slog.Debug(action+": batch done", "batch", b+1, "batches", batches, "hosts", len(batch), "failed", n)
+		r.opts.Progress.Changed(sent, len(todo), failures)
 		if r.opts.AfterBatch != nil {
 			if err := r.opts.AfterBatch(b + 1); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrInterrupted, err)
@@ -332,7 +325,7 @@ func (r *run) applyBatch(ctx context.Context, batch []*hostState) (int, error) {
 	if len(batch) == 1 {
 		return 1, r.fail(batch, "", err)
 	}
-	fmt.Fprintf(r.opts.Progress, "%s: batch of %d refused (%v): trying its hosts one by one\n", r.plan.Action, len(batch), err)
+	slog.Info(string(r.plan.Action)+": batch refused: trying its hosts one by one", "hosts", len(batch), "error", err)
 	failed := 0
 	for _, st := range batch {
 		_, err := r.call(ctx, []*hostState{st})
@@ -391,7 +384,7 @@ func (r *run) verify(ctx context.Context) error {
 			if ctx.Err() != nil || cloud.Fatal(err) {
 				return r.stopErr(ctx, fmt.Errorf("verify: %w", err))
 			}
-			fmt.Fprintf(r.opts.Progress, "verify: %v (trying again)\n", err)
+			slog.Warn("verify: read the 2FA host list: trying again", "error", err)
 		} else {
 			cur := map[string]cloud.TwoFactorHost{}
 			for _, t := range list {
@@ -416,7 +409,8 @@ func (r *run) verify(ctx context.Context) error {
 					total++
 				}
 			}
-			fmt.Fprintf(r.opts.Progress, "verify: %d/%d hosts show 2FA %s (%s)\n", total, total+len(left), word, time.Since(start).Round(time.Second))
+			r.opts.Progress.Verified(total, total+len(left), time.Since(start))
+			slog.Debug("verify", "shown", total, "total", total+len(left), "want", "2FA "+word)
 			wait = left
 			if len(wait) == 0 {
 				return nil

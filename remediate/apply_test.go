@@ -29,8 +29,22 @@ type fixture struct {
 	client  *cloud.Client
 	ids     map[string]string // host name -> id
 	journal string
-	out     bytes.Buffer
+	out     lineProgress
 }
+
+// lineProgress records what an apply tells its [remediate.Progress], one
+// line per event.
+type lineProgress struct{ bytes.Buffer }
+
+func (p *lineProgress) Changed(done, total, failed int) {
+	fmt.Fprintf(p, "changed: %d/%d hosts, %d failed\n", done, total, failed)
+}
+
+func (p *lineProgress) Verified(shown, total int, _ time.Duration) {
+	fmt.Fprintf(p, "verify: %d/%d hosts show the change\n", shown, total)
+}
+
+func (p *lineProgress) Finish() { p.WriteString("finish\n") }
 
 // newFixture starts an emulator holding one host per name, each with a
 // decision of the given status.
@@ -81,7 +95,7 @@ func (f *fixture) apply(t *testing.T, ctx context.Context, ds []contract.Decisio
 func outcomes(r *remediate.Result) string {
 	var parts []string
 	for _, h := range r.Hosts {
-		parts = append(parts, h.Host+"="+h.Outcome)
+		parts = append(parts, h.Host+"="+string(h.Outcome))
 	}
 	return strings.Join(parts, " ")
 }
@@ -114,8 +128,10 @@ func TestApplyAndVerify(t *testing.T) {
 	if n := f.sim.SetCalls(); n != 3 {
 		t.Errorf("set calls = %d, want 3 batches of at most 2", n)
 	}
-	if !strings.Contains(f.out.String(), "verify: 5/5 hosts show 2FA on") {
-		t.Errorf("progress lacks the verify line:\n%s", f.out.String())
+	for _, want := range []string{"changed: 0/5 hosts, 0 failed\n", "changed: 4/5 hosts, 0 failed\n", "changed: 5/5 hosts, 0 failed\n", "verify: 5/5 hosts show the change\nfinish\n"} {
+		if !strings.Contains(f.out.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, f.out.String())
+		}
 	}
 	entries, err := remediate.ReadJournal(f.journal)
 	if err != nil {

@@ -7,15 +7,37 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/factorgate/factorgate/contract"
 )
+
+// Saved are decisions read from a file by [ReadSaved].
+type Saved struct {
+	Decisions []contract.Decision
+	// GeneratedAt is when the report was made (its generated_at); zero
+	// for JSON lines, which carry no date.
+	GeneratedAt time.Time
+	// Written is when the file was last written, for [ReadSavedFile].
+	Written time.Time
+}
 
 // ReadDecisions reads saved Decisions: either a report (`check --format
 // json`, an object with a "decisions" array) or JSON lines of Decisions
 // (`check --format jsonl`). name is used in errors, which name the line.
 // A host decided twice is an error naming both places.
 func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
+	s, err := ReadSaved(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.Decisions, nil
+}
+
+// ReadSaved is [ReadDecisions] that also returns when a report was made.
+// Facts (scan's output) are refused with a word on how to judge them.
+func ReadSaved(r io.Reader, name string) (*Saved, error) {
 	br := bufio.NewReader(r)
 	data, err := io.ReadAll(br)
 	if err != nil {
@@ -27,8 +49,9 @@ func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 	}
 	// A report is one object with "decisions"; try it first.
 	var rep struct {
-		Schema    string               `json:"schema"`
-		Decisions *[]contract.Decision `json:"decisions"`
+		Schema      string               `json:"schema"`
+		GeneratedAt time.Time            `json:"generated_at"`
+		Decisions   *[]contract.Decision `json:"decisions"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := dec.Decode(&rep); err == nil && rep.Decisions != nil && !dec.More() {
@@ -41,7 +64,7 @@ func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 				return nil, err
 			}
 		}
-		return *rep.Decisions, nil
+		return &Saved{Decisions: *rep.Decisions, GeneratedAt: rep.GeneratedAt}, nil
 	}
 	var out []contract.Decision
 	seen := map[string]string{}
@@ -50,20 +73,26 @@ func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
 		if len(line) == 0 {
 			continue
 		}
+		var head struct {
+			Schema string `json:"schema"`
+		}
+		if json.Unmarshal(line, &head) == nil && head.Schema == contract.FactsSchema {
+			return nil, fmt.Errorf("%s:%d: holds facts (scan's output), not decisions: judge them first with check --facts %s --format json -o report.json, then pass --decisions report.json", name, i+1, name)
+		}
 		var d contract.Decision
 		if err := json.Unmarshal(line, &d); err != nil {
 			var se *json.SyntaxError
 			if errors.As(err, &se) {
-				return nil, fmt.Errorf("%s:%d: not valid JSON: %v", name, i+1, err)
+				return nil, fmt.Errorf("%s:%d: %s", name, i+1, jsonProblem(err))
 			}
-			return nil, fmt.Errorf("%s:%d: not a decision: %v", name, i+1, err)
+			return nil, fmt.Errorf("%s:%d: not a decision: %s", name, i+1, jsonProblem(err))
 		}
 		if err := validate(d, fmt.Sprintf("%s:%d", name, i+1), seen); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	return &Saved{Decisions: out}, nil
 }
 
 // validate checks one decision found at where; seen maps the hosts met so
@@ -80,4 +109,71 @@ func validate(d contract.Decision, where string, seen map[string]string) error {
 	}
 	seen[d.Host] = where
 	return nil
+}
+
+// ReadSavedFile is [ReadSaved] on a file; the file's modification time is
+// kept in [Saved.Written], to date JSON lines.
+func ReadSavedFile(path string) (*Saved, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := ReadSaved(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil {
+		s.Written = st.ModTime()
+	}
+	return s, nil
+}
+
+// StaleError is returned by [Saved.Fresh] when decisions are older than
+// allowed: a plan made from them would act on a fleet as it was, not as it
+// is.
+type StaleError struct {
+	// At is when the decisions were made (a report's generated_at), or
+	// for JSON lines, which carry no date, when their file was written.
+	At time.Time
+	// Written is true when At is the file's time.
+	Written bool
+	Age     time.Duration
+}
+
+func (e *StaleError) Error() string {
+	how := "made"
+	if e.Written {
+		how = "written"
+	}
+	return fmt.Sprintf("%s %s ago (%s)", how, roundAge(e.Age), e.At.UTC().Format(time.RFC3339))
+}
+
+// Fresh returns a [*StaleError] when the decisions are older than maxAge
+// at now. Decisions of unknown date (JSON lines read from a pipe), and a
+// maxAge of zero or less, pass.
+func (s *Saved) Fresh(maxAge time.Duration, now time.Time) error {
+	at, written := s.GeneratedAt, false
+	if at.IsZero() {
+		at, written = s.Written, true
+	}
+	if maxAge <= 0 || at.IsZero() {
+		return nil
+	}
+	if age := now.Sub(at); age > maxAge {
+		return &StaleError{At: at, Written: written, Age: age}
+	}
+	return nil
+}
+
+// roundAge says an age in the largest units that fit: 3d4h, 5h12m0s, 40s.
+func roundAge(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		days := int(d / (24 * time.Hour))
+		return fmt.Sprintf("%dd%dh", days, int((d-time.Duration(days)*24*time.Hour)/time.Hour))
+	case d >= time.Hour:
+		return d.Round(time.Minute).String()
+	}
+	return d.Round(time.Second).String()
 }

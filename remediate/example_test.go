@@ -40,8 +40,26 @@ func ExampleNewPlan() {
 	//
 	// Warnings:
 	//
-	//   ! logins through CloudShell and through a bastion host (CBH) fail on a server with 2FA on: use an SSH client with Keyboard Interactive login, or RDP
+	//   ! logins through CloudShell and through a bastion host (CBH) fail on a server
+	//     with 2FA on: use an SSH client with Keyboard Interactive login, or RDP
 	//   ! 2FA takes about 5 minutes to take effect after it is set
 	//
 	// Plan: 1 to enable, 1 left alone.
+}
+
+func ExampleNewReport() {
+	id := "3f2a9e0c-0001"
+	ds := []contract.Decision{{Host: "web-01", HSSHostID: &id, Auth: contract.Ptr("publickey"), Status: contract.StatusEligible, Eligible: true}}
+	p, err := remediate.NewPlan(ds, remediate.Options{Action: remediate.Enable, AuthType: "code"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// After an apply, its result; here, as Apply would return it.
+	res := &remediate.Result{Action: remediate.Enable, Hosts: []remediate.HostResult{
+		{Host: "web-01", HostID: id, Outcome: remediate.ResultOK, RequestID: "0f3c9a"}}}
+	rep := remediate.NewReport(p, res, "enable.journal")
+	fmt.Println(rep.Schema, rep.Applied, rep.Summary.OK, rep.AllOK)
+	// Output:
+	// factorgate/remediation/v1 true 1 true
 }

@@ -11,13 +11,6 @@ import (
 	"time"
 )
 
-// Outcomes of a journal entry.
-const (
-	OutcomePending = "pending"
-	OutcomeOK      = "ok"
-	OutcomeFailed  = "failed"
-)
-
 // actionPlan and actionVerify are the journal actions beside enable and
 // disable.
 const (
@@ -32,7 +25,7 @@ type Entry struct {
 	HostID    string    `json:"host_id,omitempty"`
 	Action    string    `json:"action"` // plan, enable, disable, verify
 	RequestID string    `json:"request_id,omitempty"`
-	Outcome   string    `json:"outcome,omitempty"` // pending, ok, failed
+	Outcome   Step      `json:"outcome,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	Note      string    `json:"note,omitempty"`
 	// Plan is set on the first line only.
@@ -110,10 +103,13 @@ func ReadJournal(path string) ([]Entry, error) {
 		if len(raw) > 0 {
 			var e Entry
 			if jerr := json.Unmarshal(raw, &e); jerr != nil {
-				if errors.Is(err, io.EOF) {
+				if errors.Is(err, io.EOF) && line > 1 {
 					break // a torn last line: the write it records never completed
 				}
-				return nil, fmt.Errorf("%s:%d: not a journal entry: %v", path, line, jerr)
+				if line == 1 {
+					return nil, fmt.Errorf("%s:1: not a factorgate journal (its first line must be the plan): %s", path, jsonProblem(jerr))
+				}
+				return nil, fmt.Errorf("%s:%d: not a journal entry: %s", path, line, jsonProblem(jerr))
 			}
 			out = append(out, e)
 		}

@@ -1,15 +1,23 @@
-// Package remediate turns HSS two-factor authentication on (and off again)
-// on exactly the hosts the policies found eligible, through the HSS API.
+// Package remediate turns HSS 2FA (two-factor authentication) on, and off
+// again, on exactly the hosts the policies found eligible, through the HSS
+// API.
 //
 // # Entry points
 //
-// [NewPlan] reads Decisions and says what would change and why every other
-// host is left alone; [Plan.Render] prints it the way `terraform plan` does.
-// Nothing changes until [Apply], which sends the changes in batches, writes
-// a [Journal] before and after each API call, stops when too many hosts
-// fail, and then polls the 2FA host list until every changed host shows the
-// new setting. [Resume] finishes an apply that was interrupted, from its
-// journal, without changing any host twice.
+// [ReadSavedFile] reads saved Decisions (a report or JSON lines) and
+// [Saved.Fresh] says whether they are recent enough to act on. [Prepare]
+// makes the plan with what the cloud shows now: it reads the HSS 2FA host
+// list and, before an apply in sms mode, checks the SMN topic; [NewPlan]
+// makes it from the decisions alone. A plan says what would change and why
+// every other host is left alone; [Plan.Render] prints it in 80 columns the
+// way `terraform plan` does. Nothing changes until [Apply], which sends the
+// changes in batches, writes a [Journal] before and after each API call,
+// stops when too many hosts fail, and then polls the 2FA host list until
+// every changed host shows the new setting, telling a [Progress] as it
+// goes. [Resume] finishes an apply that was interrupted, from its journal,
+// without changing any host twice. Each host ends with an [Outcome];
+// [NewReport] gathers the plan and the [Result] into the JSON document of
+// `enable --format json`.
 //
 // # Safety
 //
@@ -28,10 +36,8 @@ package remediate
 import (
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/factorgate/factorgate/cloud"
@@ -77,8 +83,11 @@ type Options struct {
 	Force bool
 	// IncludeWaived enables hosts that are eligible only through waivers.
 	IncludeWaived bool
-	// Progress receives progress lines; nil discards them.
-	Progress io.Writer
+	// Progress is told how the apply and its verification advance; nil
+	// tells nothing. Events worth a log line (a batch refused and retried
+	// host by host, the apply stopped by --max-failures, a failed look at
+	// the 2FA host list) go to the default [log/slog] logger.
+	Progress Progress
 	// Now is the clock of journal entries; nil uses time.Now.
 	Now func() time.Time
 	// AfterBatch, when set, runs after each batch is journaled; an error
@@ -114,7 +123,7 @@ func (o Options) withDefaults() Options {
 		o.PollInterval = DefaultPollInterval
 	}
 	if o.Progress == nil {
-		o.Progress = io.Discard
+		o.Progress = noProgress{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -267,7 +276,7 @@ func enableSkip(d contract.Decision, opts Options) string {
 	case contract.StatusIneligible:
 		return "ineligible" + firstViolation(d)
 	case contract.StatusEnabled, contract.StatusEnabledIneligible:
-		return "2FA already on (" + d.Status + ")"
+		return "2FA already on (" + statusWords(d.Status) + ")"
 	case contract.StatusUnreachable:
 		if len(d.Violations) > 0 && d.Violations[0].Message != "" {
 			return "unreachable: " + d.Violations[0].Message
@@ -306,7 +315,7 @@ func disableSkip(d contract.Decision, id string, live map[string]cloud.TwoFactor
 	case contract.StatusEnabled, contract.StatusEnabledIneligible:
 		return ""
 	case contract.StatusEligible, contract.StatusIneligible:
-		return "2FA state unknown (decision says " + d.Status + "): run with cloud credentials to read the HSS 2FA host list"
+		return "2FA state unknown (decision says " + statusWords(d.Status) + "): run with cloud credentials to read the HSS 2FA host list"
 	case contract.StatusUnreachable:
 		return "unreachable: its 2FA setting is unknown"
 	}
@@ -341,6 +350,15 @@ func describe(t cloud.TwoFactorHost) string {
 	return s
 }
 
+// statusWords says a decision's status in words: enabled_ineligible is
+// "enabled, no longer eligible".
+func statusWords(s string) string {
+	if s == contract.StatusEnabledIneligible {
+		return "enabled, no longer eligible"
+	}
+	return strings.ReplaceAll(s, "_", " ")
+}
+
 func firstViolation(d contract.Decision) string {
 	if len(d.Violations) == 0 {
 		return ""
@@ -359,60 +377,4 @@ func checks(fs []contract.Finding) string {
 		cs = append(cs, f.Check)
 	}
 	return strings.Join(cs, ", ")
-}
-
-// Render prints the plan for a person: the changes, the skipped hosts with
-// their reasons, the warnings and the counts.
-func (p *Plan) Render(w io.Writer) error {
-	var b strings.Builder
-	verb, mark := "turn 2FA ON", "+"
-	if p.Action == Disable {
-		verb, mark = "turn 2FA OFF", "-"
-	}
-	how := ""
-	if p.Action == Enable {
-		how = " (auth type " + p.AuthType
-		if p.AuthType == cloud.AuthSMS {
-			how += ", topic " + p.TopicURN
-		}
-		how += ")"
-	}
-	if len(p.Changes) == 0 {
-		fmt.Fprintf(&b, "No changes: no host to %s.\n", strings.ToLower(verb))
-	} else {
-		fmt.Fprintf(&b, "factorgate will %s%s on %d %s:\n\n", verb, how, len(p.Changes), plural(len(p.Changes), "host", "hosts"))
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		for _, c := range p.Changes {
-			note := ""
-			if c.Note != "" {
-				note = "\t(" + c.Note + ")"
-			}
-			fmt.Fprintf(tw, "  %s %s\thss host %s%s\n", mark, c.Host, c.HostID, note)
-		}
-		tw.Flush()
-	}
-	if len(p.Skipped) > 0 {
-		fmt.Fprintf(&b, "\nLeft alone (%d):\n\n", len(p.Skipped))
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		for _, s := range p.Skipped {
-			fmt.Fprintf(tw, "  = %s\t%s\n", s.Host, s.Reason)
-		}
-		tw.Flush()
-	}
-	if len(p.Warnings) > 0 {
-		b.WriteString("\nWarnings:\n\n")
-		for _, wn := range p.Warnings {
-			b.WriteString("  ! " + wn + "\n")
-		}
-	}
-	fmt.Fprintf(&b, "\nPlan: %d to %s, %d left alone.\n", len(p.Changes), p.Action, len(p.Skipped))
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

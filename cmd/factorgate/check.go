@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -18,6 +23,7 @@ import (
 	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/report"
+	"github.com/factorgate/factorgate/scanner/inventory"
 	"github.com/factorgate/factorgate/waiver"
 )
 
@@ -37,26 +43,10 @@ func checkCommand() *cli.Command {
 		Flags: mergeFlags([]cli.Flag{
 			&cli.StringFlag{Name: "facts", Usage: "judge the saved facts in `FILE` (JSON lines; - for stdin)"},
 		}, checkFlags(), auditFlags(), shardFlags(), []cli.Flag{
-			&cli.BoolFlag{Name: "record", Usage: "with -i, keep the run (facts and decisions) in the history of --db"},
+			&cli.BoolFlag{Name: "record", Usage: "keep the run (facts and decisions) in the history of --db"},
 			historyFlag(),
 		}),
 		Action: runCheck,
-	}
-}
-
-// checkFlags are the judging and reporting flags of check, shared by every
-// verb that judges and reports (check -i, serve, demo): policies, data,
-// auth mode, waivers, format, output and the gate.
-func checkFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "policy", Usage: "load more Rego policies from `DIR` (repeatable); packages under data.factorgate that define violations or warnings add to every decision"},
-		&cli.StringSliceFlag{Name: "data", Usage: "merge the YAML or JSON data document `FILE` into the policies' data (repeatable), e.g. factorgate: {params: {openssh_max_major: 7}}"},
-		&cli.StringFlag{Name: "auth-mode", Usage: "the 2FA mode to judge for: `MODE` code (verification code, no topic) or sms (SMS/email, needs a confirmed SMN topic); default from data, else code"},
-		&cli.StringFlag{Name: "waivers", Usage: "apply the waivers of `FILE` (YAML); expired waivers are ignored with a warning"},
-		&cli.StringFlag{Name: "format", Value: "table", Usage: "report `FORMAT`: " + strings.Join(report.Formats(), ", ")},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE`, replaced atomically when complete; default stdout"},
-		&cli.StringFlag{Name: "fail-on", Value: defaultFailOn, Usage: "exit 1 when some host has one of these `STATUSES` (comma-separated; \"none\" never fails)"},
-		&cli.BoolFlag{Name: "judge-cache", Value: true, Usage: "judge hosts whose facts differ only in their identity (name, address, labels...) once; --judge-cache=false judges every host anew"},
 	}
 }
 
@@ -69,13 +59,27 @@ func runCheck(c *cli.Context) error {
 	switch {
 	case path != "" && inventory != "":
 		return usageErrorf("check: --facts and -i: choose one")
-	case inventory != "":
-		return checkInventory(c)
-	case path == "":
+	case path == "" && inventory == "":
 		return usageErrorf("check: give the facts to judge with --facts FILE (- for stdin), or an inventory to scan with -i FILE")
+	}
+	if !c.Bool("record") {
+		if err := notApplicable(c, "without --record (it names the history to record in)", "db"); err != nil {
+			return err
+		}
+	}
+	if inventory != "" {
+		return checkInventory(c)
+	}
+	if err := notApplicable(c, "with --facts: nothing is scanned",
+		flagNames(mergeFlags(scanFlags(), cloudFlags(), []cli.Flag{topicURNFlag()}), "inventory", "limit")...); err != nil {
+		return err
 	}
 	// Check the reporting flags before any work is done.
 	if _, err := reportFlags(c); err != nil {
+		return err
+	}
+	limit, err := newHostLimit(c.StringSlice("limit"))
+	if err != nil {
 		return err
 	}
 	ev, err := evaluatorFromFlags(c)
@@ -87,8 +91,85 @@ func runCheck(c *cli.Context) error {
 		return err
 	}
 	defer closeIn()
-	r := contract.NewReader(in, name)
-	return judgeAndRender(c.Context, c, ev, uniqueHosts(r, name), path, name)
+	br := bufio.NewReaderSize(in, 64<<10)
+	if err := notFacts(br, path); err != nil {
+		return err
+	}
+	r := contract.NewReader(br, name)
+	unique := uniqueHosts(r, name)
+	var rec *factsRecord
+	if c.Bool("record") {
+		rec = &factsRecord{started: time.Now().UTC()}
+	}
+	next := func() (*contract.Facts, []byte, error) {
+		for {
+			f, raw, err := unique()
+			if err != nil || f == nil {
+				return f, raw, err
+			}
+			keep, err := limit.keep(f.Host.Name, f.Host.Labels)
+			if err != nil {
+				return nil, nil, err
+			}
+			if keep {
+				rec.addFacts(f)
+				return f, raw, nil
+			}
+		}
+	}
+	return judgeAndRender(c.Context, c, ev, next, path, name, limit, rec)
+}
+
+// factsRecord keeps the facts and decisions of check --facts --record, for
+// the history.
+type factsRecord struct {
+	started   time.Time
+	mu        sync.Mutex
+	facts     []contract.Facts
+	decisions []contract.Decision
+}
+
+func (r *factsRecord) addFacts(f *contract.Facts) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.facts = append(r.facts, *f)
+}
+
+func (r *factsRecord) addDecision(d contract.Decision) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.decisions = append(r.decisions, d)
+}
+
+// reportSchemaAtStart matches the start of a factorgate report (check
+// --format json), whose first field is its schema.
+var reportSchemaAtStart = regexp.MustCompile(`^\s*\{\s*"schema"\s*:\s*"factorgate/report/v1"`)
+
+// notFacts returns an error when the input is plainly not facts but
+// another of factorgate's documents (a report, or decisions), saying what
+// to do with it. It only peeks at br.
+func notFacts(br *bufio.Reader, path string) error {
+	head, _ := br.Peek(br.Size())
+	if reportSchemaAtStart.Match(head) {
+		return usageErrorf("check: %s is a factorgate report (%s), not facts: keep it in the history with `factorgate history import %s`, or act on it with `factorgate enable --decisions %s`; check --facts judges what scan writes",
+			path, contract.ReportSchema, path, path)
+	}
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	var d struct {
+		Schema string          `json:"schema"`
+		Host   json.RawMessage `json:"host"`
+		Status string          `json:"status"`
+	}
+	if json.Unmarshal(line, &d) == nil && d.Schema == "" && d.Status != "" && bytes.HasPrefix(d.Host, []byte(`"`)) {
+		return usageErrorf("check: %s holds decisions (check --format jsonl), not facts: act on them with `factorgate enable --decisions %s`; check --facts judges what scan writes", path, path)
+	}
+	return nil
 }
 
 // uniqueHosts wraps r.Next: a host name met again is an error naming the
@@ -245,17 +326,31 @@ func isKnownStatus(s string) bool {
 // report, source in errors. Facts holding no host are an error (exit 2):
 // the gate never passes on nothing. It returns a gate error (exit 1) when
 // a host's status is in --fail-on.
-func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title, source string) error {
+func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title, source string, limit *hostLimit, rec *factsRecord) error {
 	sorter := contract.NewDecisionSorter("", 0)
 	defer sorter.Close()
 	cov := waiverCoverage(c)
-	add := func(d contract.Decision) error { cov.Host(d.Host, d.Labels); return sorter.Add(d) }
+	add := func(d contract.Decision) error {
+		cov.Host(d.Host, d.Labels)
+		rec.addDecision(d)
+		return sorter.Add(d)
+	}
 	if err := ev.Judge(ctx, next, add); err != nil {
+		return err
+	}
+	if err := limit.unmatched(source); err != nil {
 		return err
 	}
 	warnUnmatchedWaivers(cov)
 	if sorter.Len() == 0 {
 		return fmt.Errorf("%s: holds no hosts", source)
+	}
+	if rec != nil {
+		res := &audit.Result{Started: rec.started, Finished: time.Now().UTC(), Facts: rec.facts, Decisions: rec.decisions,
+			Inventory: &inventory.Inventory{Path: title}}
+		if err := recordRun(c, res); err != nil {
+			return err
+		}
 	}
 	h := report.Header{
 		GeneratedAt: checkNow(),
@@ -287,7 +382,7 @@ func renderDecisions(c *cli.Context, h report.Header, decisions iter.Seq2[contra
 		return err
 	}
 	if err := commit(); err != nil {
-		return fmt.Errorf("write report %s: %w", o.output, err)
+		return err
 	}
 	return gate(h.Summary, o.failOn)
 }

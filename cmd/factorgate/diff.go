@@ -9,8 +9,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/factorgate/factorgate/history"
 	"github.com/urfave/cli/v2"
+
+	"github.com/factorgate/factorgate/history"
 )
 
 func diffCommand() *cli.Command {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/urfave/cli/v2"
+
+	"github.com/factorgate/factorgate/remediate"
 
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/internal/hsssim"
@@ -230,6 +233,71 @@ func TestCloudViewFromFlags(t *testing.T) {
 			t.Errorf("a view without credentials")
 		case withCreds && (view == nil || view.HostID("b") != "id-b"):
 			t.Errorf("view = %+v, want b matched to id-b", view)
+		}
+	}
+}
+
+// TestEnableJSONDocument checks that enable --format json writes one JSON
+// document a pipeline can decode, before and after --apply, and nothing
+// else on stdout.
+func TestEnableJSONDocument(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim, err := hsssim.Start(ctx, hsssim.Config{AK: scriptAK, SK: scriptSK, ProjectID: "p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddHost(hsssim.Host{ID: "id-ok", Name: "ok"})
+	sim.AddHost(hsssim.Host{ID: "id-off", Name: "off", AgentStatus: hsssim.AgentOffline})
+	for k, v := range sim.Env() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("FACTORGATE_API_RETRY_WAIT", "1ms")
+	dir := t.TempDir()
+	path := dir + "/d.jsonl"
+	if err := os.WriteFile(path, []byte(`{"host":"ok","hss_host_id":"id-ok","status":"eligible","eligible":true}
+{"host":"off","hss_host_id":"id-off","status":"eligible","eligible":true}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args    []string
+		code    int
+		applied bool
+		allOK   bool
+	}{
+		{[]string{"enable", "--decisions", path, "--format", "json"}, exitOK, false, true},
+		{[]string{"enable", "--decisions", path, "--format", "json", "--apply", "--poll-interval", "1ms", "--journal", dir + "/j"}, exitGate, true, false},
+	} {
+		var out, errb strings.Builder
+		code := run(ctx, append([]string{"factorgate"}, tt.args...), strings.NewReader(""), &out, &errb)
+		if code != tt.code {
+			t.Fatalf("%v: exit %d, want %d\n%s", tt.args, code, tt.code, errb.String())
+		}
+		dec := json.NewDecoder(strings.NewReader(out.String()))
+		dec.DisallowUnknownFields()
+		var rep remediate.Report
+		if err := dec.Decode(&rep); err != nil {
+			t.Fatalf("%v: stdout is no report: %v\n%s", tt.args, err, out.String())
+		}
+		if dec.More() {
+			t.Errorf("%v: more than one document on stdout", tt.args)
+		}
+		if rep.Schema != remediate.ReportSchema || rep.Applied != tt.applied || rep.AllOK != tt.allOK || len(rep.Plan.Changes) != 2 {
+			t.Errorf("%v: report = %+v", tt.args, rep)
+		}
+		if tt.applied {
+			outcomes := map[string]remediate.Outcome{}
+			for _, h := range rep.Result.Hosts {
+				outcomes[h.Host] = h.Outcome
+				if h.Outcome == remediate.ResultOK && h.RequestID == "" {
+					t.Errorf("%s: ok without a request id", h.Host)
+				}
+			}
+			if outcomes["ok"] != remediate.ResultOK || outcomes["off"] != remediate.ResultFailed || rep.Summary.Failed != 1 {
+				t.Errorf("outcomes = %v, summary %+v", outcomes, rep.Summary)
+			}
 		}
 	}
 }

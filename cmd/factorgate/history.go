@@ -14,12 +14,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/report"
 	"github.com/factorgate/factorgate/scanner/inventory"
 	"github.com/factorgate/factorgate/server"
-	"github.com/urfave/cli/v2"
 )
 
 // envDB names the history database when --db is not given.

@@ -29,8 +29,8 @@ func inventoryCommand() *cli.Command {
 			"is kept: \"password\" only says env, file or null. Hosts left out are named on stderr.",
 		ArgsUsage: " ",
 		Flags: mergeFlags([]cli.Flag{
-			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE` (factorgate YAML, or an Ansible inventory)"},
-			&cli.StringSliceFlag{Name: "limit", Usage: "only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB (group=NAME for Ansible groups)"},
+			inventoryFlag(),
+			limitFlag(),
 			&cli.StringFlag{Name: "format", Value: "yaml", Usage: "`FORMAT`: yaml or json"},
 		}, shardFlags(), cloudFlags()),
 		Action: runInventory,

@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 )
@@ -26,11 +28,14 @@ const (
 	exitBroken = 2 // the command could not do its job
 )
 
-func main() {
+func main() { os.Exit(runMain()) }
+
+// runMain runs the program on the process's arguments and files, with a
+// context that ends at SIGINT or SIGTERM, and returns the exit code.
+func runMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 }
 
 // gateError is returned by a verb whose job was done but whose result fails
@@ -44,6 +49,13 @@ func (e *gateError) Error() string { return e.msg }
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
 	err := app.RunContext(ctx, args)
+	if err != nil {
+		// urfave/cli's own word for a verb it does not know, after help or
+		// a verb with subcommands.
+		if m := reNoHelpTopic.FindStringSubmatch(err.Error()); m != nil {
+			err = unknownCommand(m[1], allCommandNames(app.Commands))
+		}
+	}
 	return exitCode(err, stderr)
 }
 
@@ -54,37 +66,39 @@ func exitCode(err error, stderr io.Writer) int {
 	var ge *gateError
 	if errors.As(err, &ge) {
 		if ge.msg != "" {
-			fmt.Fprintln(stderr, "factorgate: "+ge.msg)
+			fmt.Fprintln(stderr, "factorgate: "+terminalText(ge.msg))
 		}
 		return exitGate
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := terminalText(err.Error())
+	// Go's flag words, wherever a verb let them through, in factorgate's.
+	msg = reUndefinedAnywhere.ReplaceAllString(msg, "unknown flag --$1")
+	msg = reNeedsValueAnywhere.ReplaceAllString(msg, "--$1 needs a value")
 	fmt.Fprintln(stderr, "factorgate: "+msg)
 	return exitBroken
 }
 
 // newApp builds the command line. Each verb lives in a file of its own.
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	log := &logOut{w: stderr}
 	app := &cli.App{
+		Metadata:             map[string]any{"log": log},
 		Name:                 "factorgate",
-		Usage:                "check which servers can take HSS two-factor authentication, and turn it on where they can",
+		Usage:                "check which servers can take HSS 2FA (two-factor authentication), and turn it on where they can",
 		Reader:               stdin,
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		EnableBashCompletion: false,
+		EnableBashCompletion: true,
 		HideHelpCommand:      false,
 		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped by run
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error"},
-		},
+		Flags:                globalFlags(),
 		Before: func(c *cli.Context) error {
-			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return usageErrorf("--log-level: %v", err)
+			if c.Bool("version") && c.Args().Present() {
+				return usageErrorf("--version takes no command: factorgate --version, or factorgate version")
 			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})))
-			return nil
+			return setLogging(c, log)
 		},
+		Action: rootAction,
 		Commands: []*cli.Command{
 			demoCommand(),
 			scanCommand(),
@@ -96,18 +110,97 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			serveCommand(),
 			historyCommand(),
 			diffCommand(),
+			versionCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 	}
-	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageErrorf("%v", err) }
+	app.OnUsageError = func(c *cli.Context, err error, _ bool) error { return usageErrorf("%s", flagError(c, err)) }
 	for _, c := range app.Commands {
 		setUsageError(c)
+		addGlobalFlags(c, log)
 	}
 	return app
 }
 
+// globalFlags are the flags of factorgate itself, before the verb;
+// --log-level and --quiet are taken after it too ([addGlobalFlags]).
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		logLevelFlag(false),
+		quietFlag(false),
+		&cli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version and exit"},
+	}
+}
+
+// logLevelFlag is --log-level; hidden where the help shows it once, among
+// the global options.
+func logLevelFlag(hidden bool) cli.Flag {
+	return &cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn, error", Hidden: hidden}
+}
+
+// quietFlag is --quiet; hidden as [logLevelFlag] is.
+func quietFlag(hidden bool) cli.Flag {
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "draw no progress bars, even on a terminal", Hidden: hidden}
+}
+
+// addGlobalFlags gives c and its subcommands the [globalFlags], so that
+// `factorgate check --log-level debug` works as `factorgate --log-level
+// debug check` does.
+func addGlobalFlags(c *cli.Command, stderr io.Writer) {
+	// The help and the manual list them once, as global options.
+	c.Flags = append(c.Flags, logLevelFlag(true), quietFlag(true))
+	before := c.Before
+	c.Before = func(cc *cli.Context) error {
+		if err := setLogging(cc, stderr); err != nil {
+			return err
+		}
+		if before != nil {
+			return before(cc)
+		}
+		return nil
+	}
+	for _, s := range c.Subcommands {
+		addGlobalFlags(s, stderr)
+	}
+}
+
+// setLogging sets the default logger to the --log-level of c: the one given
+// nearest to the verb wins.
+func setLogging(c *cli.Context, stderr io.Writer) error {
+	name := globalString(c, "log-level")
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(name)); err != nil {
+		return usageErrorf("--log-level %s: want debug, info, warn or error", name)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})))
+	return nil
+}
+
+// globalString is the value of a [globalFlags] flag: where it was given on
+// the command line nearest to the verb, else its default.
+func globalString(c *cli.Context, name string) string {
+	for _, cc := range c.Lineage() {
+		if slices.Contains(cc.LocalFlagNames(), name) {
+			return cc.String(name)
+		}
+	}
+	return c.String(name)
+}
+
+// quiet reports whether --quiet (-q) was given, before or after the verb.
+func quiet(c *cli.Context) bool {
+	for _, cc := range c.Lineage() {
+		if names := cc.LocalFlagNames(); slices.Contains(names, "quiet") || slices.Contains(names, "q") {
+			return cc.Bool("quiet")
+		}
+	}
+	return false
+}
+
 func setUsageError(c *cli.Command) {
-	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return usageErrorf("%s: %v", c.Name, err)
+	c.OnUsageError = func(cc *cli.Context, err error, _ bool) error {
+		return usageErrorf("%s: %s", c.Name, flagError(cc, err))
 	}
 	for _, s := range c.Subcommands {
 		setUsageError(s)
@@ -116,3 +209,19 @@ func setUsageError(c *cli.Command) {
 
 // usageErrorf is an error in how factorgate was called (exit 2).
 func usageErrorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// terminalText makes an error safe for one line of a terminal: it may hold
+// text from hosts, files or the API. Control characters (escape sequences,
+// line breaks, C1 controls) become spaces, and bidirectional controls,
+// which would show the text in another order than it holds, are dropped.
+func terminalText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
+			return -1
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/scanner"
 	"github.com/factorgate/factorgate/scanner/inventory"
@@ -24,36 +24,17 @@ func scanCommand() *cli.Command {
 			"is a fact too (reachable: false): the scan still exits 0. A bad inventory exits 2.",
 		ArgsUsage: " ",
 		Flags: mergeFlags(scanFlags(), shardFlags(), []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends (an interrupted scan keeps the hosts already scanned, and exits 2); default stdout"},
-			&cli.StringFlag{Name: "auth-mode", Usage: "with sms, also check the SMN topic of --topic-urn (cloud credentials needed)"},
-			&cli.StringFlag{Name: "topic-urn", Usage: "the SMN topic `URN` of SMS/email 2FA"},
+			outputFlag("write the facts (JSON lines) to `FILE`, replaced atomically when the scan ends (an interrupted scan keeps the hosts already scanned, and exits 2); default stdout"),
+			authModeFlag(),
+			topicURNFlag(),
 		}, cloudFlags()),
 		Action: runScan,
 	}
 }
 
-// scanFlags are the flags of every verb that scans an inventory (scan,
-// check -i, serve, demo).
-func scanFlags() []cli.Flag {
-	d := scanner.DefaultTimeouts
-	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the fleet `FILE`: factorgate YAML, or an Ansible inventory (INI or YAML)"},
-		&cli.StringSliceFlag{Name: "limit", Usage: "scan only hosts whose name matches `GLOB`, or whose label matches KEY=GLOB, group=NAME for an Ansible group (repeatable or comma-separated; a host matching any is scanned)"},
-		&cli.IntFlag{Name: "concurrency", Value: scanner.DefaultConcurrency, Usage: "hosts scanned at once"},
-		&cli.BoolFlag{Name: "accept-new", Usage: "record first-seen host keys in known_hosts (a changed key is still refused)"},
-		&cli.BoolFlag{Name: "no-ssh-config", Usage: "ignore ~/.ssh/config"},
-		&cli.StringFlag{Name: "ssh-config", Usage: "read this ssh config `FILE` instead of ~/.ssh/config"},
-		&cli.DurationFlag{Name: "timeout-dial", Value: d.Dial, Usage: "deadline of each TCP connect"},
-		&cli.DurationFlag{Name: "timeout-handshake", Value: d.Handshake, Usage: "deadline of each SSH handshake and login"},
-		&cli.DurationFlag{Name: "timeout-probe", Value: d.Probe, Usage: "deadline of the probe on a host"},
-		&cli.DurationFlag{Name: "timeout-host", Value: d.Host, Usage: "deadline of everything done on one host"},
-		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retries of a connect refused, reset or timed out"},
-		&cli.Int64Flag{Name: "max-output", Value: scanner.DefaultMaxOutput, Usage: "bytes a host may send in answer to the probe"},
-	}
-}
-
 // scanOptionsFromFlags turns the flags of [scanFlags] into scanner options.
-// The progress bar goes to stderr when it is a terminal. Cloud is left nil.
+// The progress bar goes to stderr when it is a terminal, except with
+// --quiet and for serve. Cloud is left nil.
 func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 	o := scanner.Options{
 		Concurrency:   c.Int("concurrency"),
@@ -87,8 +68,9 @@ func scanOptionsFromFlags(c *cli.Context) (scanner.Options, error) {
 	if o.NoSSHConfig && o.SSHConfigPath != "" {
 		return o, errors.New("--no-ssh-config and --ssh-config: choose one")
 	}
-	if f, ok := c.App.ErrWriter.(*os.File); ok {
-		o.Progress = scanner.NewProgress(f)
+	// serve logs each run instead: a bar would break its log lines.
+	if sink := scanProgress(progressTerminal(c.App.ErrWriter, quiet(c) || c.Command.Name == "serve"), logOutOf(c)); sink != nil {
+		o.Progress = sink
 	}
 	return o, nil
 }
@@ -103,6 +85,14 @@ func loadHosts(c *cli.Context) (*inventory.Inventory, []inventory.Host, error) {
 func runScan(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("scan: unexpected argument %q (the inventory goes after -i)", c.Args().First())
+	}
+	switch mode := c.String("auth-mode"); {
+	case mode != "" && mode != cloud.AuthSMS && mode != cloud.AuthCode:
+		return usageErrorf("scan: --auth-mode %s: want sms or code", mode)
+	case mode == cloud.AuthSMS && c.String("topic-urn") == "":
+		return usageErrorf("scan: --auth-mode sms needs --topic-urn (the SMN topic that sends the codes)")
+	case mode != cloud.AuthSMS && given(c, "topic-urn"):
+		return usageErrorf("scan: --topic-urn applies to --auth-mode sms only")
 	}
 	inv, hosts, err := loadHosts(c)
 	if err != nil {

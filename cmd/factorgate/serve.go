@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/server"
-	"github.com/urfave/cli/v2"
 )
 
 // Environment variables serve reads secrets from, so they stay out of argv.

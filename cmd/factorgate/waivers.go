@@ -3,9 +3,10 @@ package main
 import (
 	"log/slog"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/waiver"
-	"github.com/urfave/cli/v2"
 )
 
 // checkWaivedChecks refuses a waiver whose check no loaded policy (the
