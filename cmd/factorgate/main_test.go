@@ -6,14 +6,21 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/factorgate/factorgate/internal/pgtest"
 	"github.com/factorgate/factorgate/internal/testutil"
 )
 
+// TestMain makes the test binary the `factorgate` command when it runs
+// under that name: the real main, signals and all. The PostgreSQL the tests
+// start, if any, is stopped at the end.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"factorgate": func() { os.Exit(runMain()) },
-	})
+	testscript.Main(pgMain{m}, map[string]func(){"factorgate": main})
 }
+
+// pgMain runs the tests and then stops their PostgreSQL.
+type pgMain struct{ m *testing.M }
+
+func (p pgMain) Run() int { return pgtest.Main(p.m) }
 
 // TestScript runs the end-to-end CLI scripts of testdata/script, one
 // behaviour per file.
