@@ -75,8 +75,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer l.Close()
-	fmt.Fprintf(cfg.Err, "demo: %d servers over SSH and %d Windows servers over WinRM on 127.0.0.1, and an HSS API emulator at %s\n",
-		cfg.Linux, cfg.Windows, l.HSS.URL())
+	fmt.Fprintf(cfg.Err, "demo: %d servers over SSH and %d Windows servers over WinRM on 127.0.0.1,\n"+
+		"  and an HSS API emulator at %s\n", cfg.Linux, cfg.Windows, l.HSS.URL())
 
 	inv, err := inventory.Load(l.InventoryPath)
 	if err != nil {
