@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
-
-	"github.com/mattn/go-runewidth"
 
 	"github.com/factorgate/factorgate/cloud"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // TextWidth is the width in columns that [Plan.Render] and [Result.Render]
@@ -126,14 +124,14 @@ func writeRows(b *strings.Builder, mark string, rows []row) {
 	}
 	nw := 0
 	for _, r := range rows {
-		nw = max(nw, runewidth.StringWidth(clean(r.name)))
+		nw = max(nw, termtext.Width(termtext.Clean(r.name)))
 	}
 	nw = min(nw, nameColumn)
 	indent := strings.Repeat(" ", len(lead)+nw+2)
 	for _, r := range rows {
-		name := clean(r.name)
+		name := termtext.Clean(r.name)
 		first := ""
-		if w := runewidth.StringWidth(name); w <= nw {
+		if w := termtext.Width(name); w <= nw {
 			first = lead + name + strings.Repeat(" ", nw-w+2)
 		} else {
 			writeWrapped(b, name, lead, strings.Repeat(" ", len(lead)))
@@ -156,7 +154,7 @@ func writeWrapped(b *strings.Builder, text, first, rest string) {
 		b.WriteString("\n")
 		text = text[1:]
 	}
-	for i, line := range wrap(clean(text), TextWidth-runewidth.StringWidth(rest)) {
+	for i, line := range termtext.Wrap("", "", termtext.Clean(text), max(TextWidth-termtext.Width(rest), 20)) {
 		if i == 0 {
 			b.WriteString(first)
 		} else {
@@ -165,55 +163,6 @@ func writeWrapped(b *strings.Builder, text, first, rest string) {
 		b.WriteString(line)
 		b.WriteString("\n")
 	}
-}
-
-// wrap breaks text into lines of at most width columns, at spaces where it
-// can and inside a word where it must.
-func wrap(text string, width int) []string {
-	width = max(width, 20)
-	var lines []string
-	line, lw := "", 0
-	for _, word := range strings.Fields(text) {
-		ww := runewidth.StringWidth(word)
-		switch {
-		case lw > 0 && lw+1+ww <= width:
-			line, lw = line+" "+word, lw+1+ww
-			continue
-		case lw > 0:
-			lines = append(lines, line)
-			line, lw = "", 0
-		}
-		for ww > width {
-			head := runewidth.Truncate(word, width, "")
-			if head == "" {
-				break
-			}
-			lines = append(lines, head)
-			word = word[len(head):]
-			ww = runewidth.StringWidth(word)
-		}
-		line, lw = word, ww
-	}
-	if lw > 0 || len(lines) == 0 {
-		lines = append(lines, line)
-	}
-	return lines
-}
-
-// clean makes text from a host or the API safe for a terminal: control
-// characters (escape sequences, line breaks, tabs, C1 controls) and line
-// separators become spaces, and bidirectional controls, which make a
-// terminal show text in another order than it holds, are dropped.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
-			return -1
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 func plural(n int, one, many string) string {

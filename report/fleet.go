@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // fleet is what the formats for people (table, markdown, html) learn in a
@@ -92,10 +93,10 @@ func readFleet(decisions iter.Seq2[contract.Decision, error], spoolLimit int) (*
 		if len(d.Waived) > 0 {
 			f.Waived++
 		}
-		f.statusW = max(f.statusW, textWidth(cleanText(d.Status, false)))
-		f.hostW = max(f.hostW, textWidth(cleanText(d.Host, false)))
-		f.transportW = max(f.transportW, textWidth(cleanText(ptrText(d.Transport), false)))
-		f.osW = max(f.osW, textWidth(cleanText(ptrText(d.OS), false)))
+		f.statusW = max(f.statusW, termtext.Width(termtext.Clean(d.Status)))
+		f.hostW = max(f.hostW, termtext.Width(termtext.Clean(d.Host)))
+		f.transportW = max(f.transportW, termtext.Width(termtext.Clean(ptrText(d.Transport))))
+		f.osW = max(f.osW, termtext.Width(termtext.Clean(ptrText(d.OS))))
 		f.maxViolations = max(f.maxViolations, len(d.Violations))
 		f.maxWarnings = max(f.maxWarnings, len(d.Warnings))
 		f.maxWaived = max(f.maxWaived, len(d.Waived))

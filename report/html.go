@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 func init() { register("html", func() Renderer { return htmlRenderer{spoolLimit: 4 << 20} }) }
@@ -60,7 +61,7 @@ var htmlTemplate = template.Must(template.New("html").Funcs(template.FuncMap{
 // Printing expands every details element and hides the controls.
 //
 // Every value passes through html/template, so markup in a host name or a
-// message is shown as text, and through [cleanText] first, so no terminal
+// message is shown as text, and through [termtext.Clean] first, so no terminal
 // escape, control or bidirectional control reaches the page. The decisions
 // are read once and spooled first (see [fleet]), to know the shared
 // warnings before the rows.
@@ -131,7 +132,7 @@ func (r htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract
 		c := cleanDecision(contract.Decision{Host: "-", Warnings: []contract.Finding{s.Finding}})
 		hosts := make([]string, len(s.Hosts))
 		for i, h := range s.Hosts {
-			hosts[i] = cleanText(h, false)
+			hosts[i] = termtext.Clean(h)
 		}
 		head.Shared = append(head.Shared, htmlShared{htmlFinding: htmlFindingOf(c.Warnings[0]), HostsText: s.HostsText(), Hosts: hosts})
 	}
@@ -153,12 +154,12 @@ func (r htmlRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract
 func htmlHeadFor(h Header) htmlHead {
 	title := "factorgate compliance report"
 	if h.Title != "" {
-		title += ": " + cleanText(reportTitle(h.Title), false)
+		title += ": " + termtext.Clean(reportTitle(h.Title))
 	}
 	var notScanned []contract.CloudHost
 	for _, c := range h.NotScanned {
 		for _, p := range []*string{&c.HostID, &c.HostName, &c.PrivateIP, &c.PublicIP, &c.OSType, &c.AgentStatus, &c.ProtectStatus} {
-			*p = cleanText(*p, false)
+			*p = termtext.Clean(*p)
 		}
 		notScanned = append(notScanned, c)
 	}
@@ -281,13 +282,13 @@ func maxInt(a, b int) int {
 	return b
 }
 
-// cleanDecision returns d with its text cleaned by [cleanText] (line
+// cleanDecision returns d with its text cleaned by [termtext.Clean] (line
 // breaks kept in messages and remediations, which the page shows), so that
 // a host cannot make the report display text other than what it holds.
 // html/template escapes the rest.
 func cleanDecision(d contract.Decision) contract.Decision {
-	line := func(s string) string { return cleanText(s, false) }
-	text := func(s string) string { return cleanText(s, true) }
+	line := func(s string) string { return termtext.Clean(s) }
+	text := func(s string) string { return termtext.CleanLines(s) }
 	linePtr := func(p *string) *string {
 		if p == nil {
 			return nil

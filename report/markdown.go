@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 func init() {
@@ -23,11 +24,11 @@ func init() {
 // the warnings that several hosts share, once each with their hosts. It
 // reads raw as well as rendered: every line fits width columns. Text
 // wraps; a host name too long for its table row is cut there with an
-// ellipsis and given whole in the findings; a word longer than a line is
+// termtext.Ellipsis and given whole in the findings; a word longer than a line is
 // cut with an HTML comment across the line break, which renders as
 // nothing. Every piece of text from a host or a policy is escaped, so a
 // pipe or a tag in a message cannot break the tables or inject markup,
-// and cleaned by [cleanText], so it cannot carry a terminal escape or a
+// and cleaned by [termtext.Clean], so it cannot carry a terminal escape or a
 // bidirectional control.
 //
 // The decisions are read once and spooled (see [fleet]): in memory up to
@@ -38,8 +39,8 @@ type markdownRenderer struct{ spoolLimit, width int }
 // mdWrapper wraps Markdown text: a word longer than a line is cut with an
 // HTML comment across the break, and a line never starts with a character
 // that would make it a list item, a heading or a rule.
-func (m markdownRenderer) wrapper() wrapper {
-	return wrapper{width: m.width, split: mdSplit, cutEnd: "<!--", cutStart: "-->", lineStart: mdLineStart}
+func (m markdownRenderer) wrapper() termtext.Wrapper {
+	return termtext.Wrapper{Width: m.width, Split: mdSplit, CutEnd: "<!--", CutStart: "-->", LineStart: mdLineStart}
 }
 
 // Render implements [Renderer].
@@ -59,13 +60,13 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 	dw := &errWriter{w: dbuf}
 	out := ew
 	para := func(first, indent, text string) {
-		for _, l := range wr.wrap(first, indent, text) {
+		for _, l := range wr.Wrap(first, indent, text) {
 			fmt.Fprintf(out, "%s\n", l)
 		}
 	}
 	title := "factorgate compliance report"
 	if h.Title != "" {
-		if t := title + ": " + mdText(reportTitle(h.Title)); textWidth(t)+2 <= m.width {
+		if t := title + ": " + mdText(reportTitle(h.Title)); termtext.Width(t)+2 <= m.width {
 			fmt.Fprintf(ew, "# %s\n\n", t)
 		} else {
 			fmt.Fprintf(ew, "# %s\n\n", title)
@@ -95,7 +96,7 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 			return err
 		}
 		rest := mdRowRest(d)
-		cell := mdFit(d.Host, m.width-textWidth(rest)-2)
+		cell := mdFit(d.Host, m.width-termtext.Width(rest)-2)
 		fmt.Fprintf(ew, "| %s%s\n", cell, rest)
 		if ew.err != nil {
 			return ew.err
@@ -161,7 +162,7 @@ func (m markdownRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[cont
 // that no other host shares.
 func (m markdownRenderer) details(w io.Writer, para func(first, indent, text string), d contract.Decision, own []contract.Finding) {
 	head := "### " + mdText(d.Host)
-	if textWidth(head) > m.width {
+	if termtext.Width(head) > m.width {
 		head = "### " + mdFit(d.Host, m.width-4)
 	}
 	fmt.Fprintf(w, "\n%s\n\n", head)
@@ -216,26 +217,26 @@ func mdFinding(f contract.Finding) string {
 }
 
 // mdFit is host escaped for a table cell of at most w columns, cut with
-// an ellipsis when longer.
+// an termtext.Ellipsis when longer.
 func mdFit(host string, w int) string {
 	s := mdCell(host)
-	if textWidth(s) <= w {
+	if termtext.Width(s) <= w {
 		return s
 	}
 	rs := []rune(mdClean(host))
 	for len(rs) > 0 {
 		rs = rs[:len(rs)-1]
-		if s = mdText(string(rs)) + ellipsis; textWidth(s) <= w {
+		if s = mdText(string(rs)) + termtext.Ellipsis; termtext.Width(s) <= w {
 			return s
 		}
 	}
-	return ellipsis
+	return termtext.Ellipsis
 }
 
 // mdSplit cuts a Markdown word after at most w columns, never inside a
 // backslash escape or a <br>.
 func mdSplit(s string, w int) (string, string) {
-	head, _ := splitWidth(s, w)
+	head, _ := termtext.SplitWidth(s, w)
 	i := len(head)
 	for i > 0 {
 		bs := 0
@@ -293,8 +294,8 @@ var mdEscaper = strings.NewReplacer(
 // mdText escapes s for running Markdown text, with [mdClean].
 func mdText(s string) string { return mdEscaper.Replace(mdClean(s)) }
 
-// mdClean is s cleaned by [cleanText], line breaks kept.
-func mdClean(s string) string { return cleanText(s, true) }
+// mdClean is s cleaned by [termtext.Clean], line breaks kept.
+func mdClean(s string) string { return termtext.CleanLines(s) }
 
 // mdCell escapes s for a table cell, where an empty cell reads "-".
 func mdCell(s string) string {
@@ -309,7 +310,7 @@ func mdCell(s string) string {
 // wrap.
 func mdCode(s string) string {
 	s = mdClean(s)
-	if s == "" || strings.ContainsAny(s, "`|\r\n") || textWidth(s) > 40 {
+	if s == "" || strings.ContainsAny(s, "`|\r\n") || termtext.Width(s) > 40 {
 		return mdText(s)
 	}
 	return "`" + s + "`"

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 func TestMarkdownGolden(t *testing.T) {
@@ -72,7 +73,7 @@ func TestMarkdownStripsBidiControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if i := strings.IndexFunc(out, func(r rune) bool { return isBidiControl(r) || r == 0x1b }); i >= 0 {
+	if i := strings.IndexFunc(out, func(r rune) bool { return termtext.IsBidiControl(r) || r == 0x1b }); i >= 0 {
 		t.Errorf("control %U reached the output: %q", []rune(out[i:])[0], out)
 	}
 	for _, want := range []string{"| web-10-bew | - | - | **ineligible** |", "### web-10-bew\n", "address 10.0.0.1.", "- `usercheck`: is bad<br>Remediation: fix it"} {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // longHost is a host name of 70 characters, longHost2 of 130: neither fits
@@ -60,8 +61,8 @@ func TestPeopleFormatsFitTheTerminal(t *testing.T) {
 			}
 			out := buf.String()
 			for i, line := range strings.Split(out, "\n") {
-				if textWidth(line) > 80 || len(line) > 80 {
-					t.Errorf("line %d is %d columns, %d bytes: %q", i+1, textWidth(line), len(line), line)
+				if termtext.Width(line) > 80 || len(line) > 80 {
+					t.Errorf("line %d is %d columns, %d bytes: %q", i+1, termtext.Width(line), len(line), line)
 				}
 			}
 			joined := strings.NewReplacer("<!--\n  -->", "", "<!--\n-->", "", "\n  ", "").Replace(out)
@@ -79,7 +80,7 @@ func TestPeopleFormatsFitTheTerminal(t *testing.T) {
 
 // TestTableLayout checks the table: the legend before the table, a
 // transport column that tells Windows over OpenSSH from Windows over WinRM,
-// long names cut with an ellipsis in the table and whole above their
+// long names cut with an termtext.Ellipsis in the table and whole above their
 // findings.
 func TestTableLayout(t *testing.T) {
 	var buf bytes.Buffer
@@ -107,7 +108,7 @@ func TestTableLayout(t *testing.T) {
 		t.Errorf("win-01 (Windows over WinRM) row = %q", got)
 	}
 	if !strings.Contains(out, "\nenabled_ineligible  db-primary-replica-03.eu-wes...  linux    ssh ") {
-		t.Errorf("long host not cut with an ellipsis in its row:\n%s", out)
+		t.Errorf("long host not cut with an termtext.Ellipsis in its row:\n%s", out)
 	}
 	if !strings.Contains(out, "\n"+longHost+"\n  (enabled_ineligible)\n") && !strings.Contains(out, "\n"+longHost+" (enabled_ineligible)\n") {
 		t.Errorf("long host not whole above its findings:\n%s", out)
@@ -151,7 +152,7 @@ func TestPeopleFormatsStripTerminalControls(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := buf.String()
-			if i := strings.IndexFunc(out, func(r rune) bool { return isUnsafeRune(r) && r != '\n' }); i >= 0 {
+			if i := strings.IndexFunc(out, func(r rune) bool { return termtext.IsUnsafe(r) && r != '\n' }); i >= 0 {
 				t.Errorf("%U reached the output at %d: %q", []rune(out[i:])[0], i, out[max(i-40, 0):min(i+40, len(out))])
 			}
 			for _, residue := range []string{"[31m", "[0m", "]0;title", "[2J"} {
@@ -160,28 +161,6 @@ func TestPeopleFormatsStripTerminalControls(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestCleanText(t *testing.T) {
-	for _, tc := range []struct {
-		in, want string
-		lines    bool
-	}{
-		{"plain", "plain", false},
-		{"red \x1b[1;31mbold\x1b[0m", "red bold", false},
-		{"title\x1b]0;owned\x07 and\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "title andlink", false},
-		{"c1 \u009b31mcsi \u009dosc\u009c st", "c1 csi  st", false},
-		{"dcs\x1bPq#0\x1b\\ end", "dcs end", false},
-		{"esc\x1b7save\x1b(Bcharset", "escsavecharset", false},
-		{"tab\tnl\ncr\r\nnel\u0085ls\u2028", "tab nl cr  nel ls ", false},
-		{"a\r\nb\rc\nd", "a\nb\nc\nd", true},
-		{"web-\u202e10-bew\u2066", "web-10-bew", false},
-		{"trailing esc\x1b", "trailing esc ", false},
-	} {
-		if got := cleanText(tc.in, tc.lines); got != tc.want {
-			t.Errorf("cleanText(%q, %v) = %q, want %q", tc.in, tc.lines, got, tc.want)
-		}
 	}
 }
 

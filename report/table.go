@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 func init() {
@@ -20,8 +21,8 @@ func init() {
 // findings of each host, then the warnings that several hosts share,
 // printed once with their hosts, then the summary. Every line fits width
 // columns: a host name too long for its column is cut there with an
-// ellipsis and shown whole, wrapped, above its findings; long text wraps.
-// Text from facts and policies goes through [cleanText], so a message
+// termtext.Ellipsis and shown whole, wrapped, above its findings; long text wraps.
+// Text from facts and policies goes through [termtext.Clean], so a message
 // cannot move the cursor, recolour the terminal or read in another order
 // than it holds.
 //
@@ -56,7 +57,7 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 	dw := bufio.NewWriter(details)
 	out := bw
 	line := func(first, indent, text string) {
-		for _, l := range wrapText(first, indent, text, t.width) {
+		for _, l := range termtext.Wrap(first, indent, text, t.width) {
 			out.WriteString(l)
 			out.WriteByte('\n')
 		}
@@ -75,13 +76,13 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 			return err
 		}
 		host := tableText(d.Host)
-		t.tableRow(bw, lay, tableText(d.Status), truncateText(host, lay.host), orDash(tableText(ptrText(d.OS))),
+		t.tableRow(bw, lay, tableText(d.Status), termtext.Truncate(host, lay.host), orDash(tableText(ptrText(d.OS))),
 			orDash(tableText(ptrText(d.Transport))), fmt.Sprint(len(d.Violations)), fmt.Sprint(len(d.Warnings)), fmt.Sprint(len(d.Waived)))
 
 		// The findings of the host, under its whole name; a host whose
 		// name the table cut is listed even with none.
 		own := f.ownWarnings(d)
-		if len(d.Violations)+len(own)+len(d.Waived) == 0 && textWidth(host) <= lay.host {
+		if len(d.Violations)+len(own)+len(d.Waived) == 0 && termtext.Width(host) <= lay.host {
 			continue
 		}
 		out = dw
@@ -171,8 +172,8 @@ func (t tableRenderer) layout(f *fleet) tableLayout {
 
 // tableRow writes one row of the host table, each text cut to its column.
 func (t tableRenderer) tableRow(w *bufio.Writer, lay tableLayout, status, host, os, transport, viol, warn, waived string) {
-	cell := func(s string, n int) string { return padText(truncateText(s, n), n) }
-	right := func(s string, n int) string { return strings.Repeat(" ", max(n-textWidth(s), 0)) + s }
+	cell := func(s string, n int) string { return termtext.Pad(termtext.Truncate(s, n), n) }
+	right := func(s string, n int) string { return strings.Repeat(" ", max(n-termtext.Width(s), 0)) + s }
 	w.WriteString(cell(status, lay.status) + tableGap + cell(host, lay.host) + tableGap + cell(os, lay.os) + tableGap +
 		cell(transport, lay.transport) + tableGap + right(viol, lay.viol) + tableGap + right(warn, lay.warn) + tableGap + right(waived, lay.waived) + "\n")
 }
@@ -227,5 +228,5 @@ func isStatus(s string) bool {
 	return false
 }
 
-// tableText makes text safe for one line of a terminal (see [cleanText]).
-func tableText(s string) string { return cleanText(s, false) }
+// tableText makes text safe for one line of a terminal (see [termtext.Clean]).
+func tableText(s string) string { return termtext.Clean(s) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 func TestTableGolden(t *testing.T) {
@@ -83,13 +84,13 @@ func TestWrapText(t *testing.T) {
 		// Wide characters take two columns.
 		{"", "", "服务器服务器服务器服务器 ab", []string{"服务器服务器服务器服", "务器 ab"}},
 	} {
-		got := wrapText(tc.first, tc.indent, tc.text, 20)
+		got := termtext.Wrap(tc.first, tc.indent, tc.text, 20)
 		if !slices.Equal(got, tc.want) {
-			t.Errorf("wrapText(%q) = %q, want %q", tc.text, got, tc.want)
+			t.Errorf("termtext.Wrap(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 		for _, l := range got {
-			if textWidth(l) > 20 {
-				t.Errorf("wrapText(%q): line %q is %d columns", tc.text, l, textWidth(l))
+			if termtext.Width(l) > 20 {
+				t.Errorf("termtext.Wrap(%q): line %q is %d columns", tc.text, l, termtext.Width(l))
 			}
 		}
 	}
@@ -108,7 +109,7 @@ func TestTableStripsBidiControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if i := strings.IndexFunc(out, isBidiControl); i >= 0 {
+	if i := strings.IndexFunc(out, termtext.IsBidiControl); i >= 0 {
 		t.Errorf("bidirectional control %U reached the terminal: %q", []rune(out[i:])[0], out)
 	}
 	for _, want := range []string{" web-10-bew ", "  x x: abcdef g\n", "    fix: fix it\n"} {
@@ -120,13 +121,13 @@ func TestTableStripsBidiControls(t *testing.T) {
 
 func TestIsBidiControl(t *testing.T) {
 	for _, r := range []rune{'\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c'} {
-		if !isBidiControl(r) {
-			t.Errorf("isBidiControl(%U) = false", r)
+		if !termtext.IsBidiControl(r) {
+			t.Errorf("termtext.IsBidiControl(%U) = false", r)
 		}
 	}
 	for _, r := range []rune{'a', ' ', '\u2029', '\u202f', '\u2065', '\u206a', '\u200d', '\u061b', 'é'} {
-		if isBidiControl(r) {
-			t.Errorf("isBidiControl(%U) = true", r)
+		if termtext.IsBidiControl(r) {
+			t.Errorf("termtext.IsBidiControl(%U) = true", r)
 		}
 	}
 }
@@ -142,7 +143,7 @@ func TestHTMLStripsBidiControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if i := strings.IndexFunc(out, isBidiControl); i >= 0 {
+	if i := strings.IndexFunc(out, termtext.IsBidiControl); i >= 0 {
 		t.Errorf("bidirectional control %U reached the html report", []rune(out[i:])[0])
 	}
 	if !strings.Contains(out, "web-10-bew") || !strings.Contains(out, "abc") {

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/factorgate/factorgate/history"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 func diffCommand() *cli.Command {
@@ -100,79 +99,92 @@ var driftEventTitles = map[string]string{
 }
 
 // writeDrift writes a drift as text: one section per kind of change, only
-// the sections that have something.
+// the sections that have something, one entry per host and finding. Every
+// line fits 80 columns: a long host name goes on a line of its own, and
+// text wraps.
 func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
-	fmt.Fprintf(w, "Drift from run %d (%s) to run %d (%s)\n", a.ID, runStartTime(a), b.ID, runStartTime(b))
+	head := fmt.Sprintf("Drift from run %d (%s) to run %d (%s)", a.ID, runStartTime(a), b.ID, runStartTime(b))
+	for _, l := range termtext.Wrap("", "  ", head, driftWidth) {
+		fmt.Fprintln(w, l)
+	}
 	if d.Empty() {
 		_, err := fmt.Fprintln(w, "\nNo change.")
 		return err
 	}
-	section := func(title string, n int, header string, rows func(tw *tabwriter.Writer)) {
-		if n == 0 {
-			return
+	section := func(title string, n int) bool {
+		if n > 0 {
+			fmt.Fprintf(w, "\n%s (%d):\n", title, n)
 		}
-		fmt.Fprintf(w, "\n%s (%d):\n", title, n)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  "+header)
-		rows(tw)
-		tw.Flush()
+		return n > 0
 	}
-	section("Drift events", len(d.Events), "HOST\tEVENT\tFROM\tTO\tWHY", func(tw *tabwriter.Writer) {
+	entry := func(host, detail string) {
+		lead := "  " + terminalText(host) + ": "
+		if termtext.Width(lead) > driftHostColumns {
+			for _, l := range termtext.Wrap("  ", "  ", terminalText(host)+":", driftWidth) {
+				fmt.Fprintln(w, l)
+			}
+			lead = "    "
+		}
+		for _, l := range termtext.Wrap(lead, "    ", terminalText(detail), driftWidth) {
+			fmt.Fprintln(w, l)
+		}
+	}
+	if section("Drift events", len(d.Events)) {
 		for _, e := range d.Events {
 			var why []string
 			for _, v := range e.Violations {
 				why = append(why, v.Check)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", termText(e.Host), driftEventTitles[e.Kind], dashIfEmpty(termText(e.From)), dashIfEmpty(termText(e.To)), dashIfEmpty(termText(strings.Join(why, ", "))))
-		}
-	})
-	section("Status changes", len(d.Changed), "HOST\tFROM\tTO", func(tw *tabwriter.Writer) {
-		for _, ch := range d.Changed {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", termText(ch.Host), termText(ch.From), termText(ch.To))
-		}
-	})
-	findings := func(title string, fs []history.HostFinding) {
-		section(title, len(fs), "HOST\tCHECK\tMESSAGE", func(tw *tabwriter.Writer) {
-			for _, f := range fs {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\n", termText(f.Host), termText(f.Check), dashIfEmpty(termText(f.Message)))
+			detail := driftEventTitles[e.Kind]
+			switch {
+			case e.From != "" && e.To != "":
+				detail += ", " + e.From + " -> " + e.To
+			case e.From != "":
+				detail += " (was " + e.From + ")"
 			}
-		})
+			if len(why) > 0 {
+				detail += " (" + strings.Join(why, ", ") + ")"
+			}
+			entry(e.Host, detail)
+		}
+	}
+	if section("Status changes", len(d.Changed)) {
+		for _, ch := range d.Changed {
+			entry(ch.Host, ch.From+" -> "+ch.To)
+		}
+	}
+	findings := func(title string, fs []history.HostFinding) {
+		if section(title, len(fs)) {
+			for _, f := range fs {
+				entry(f.Host, f.Check+": "+dashIfEmpty(f.Message))
+			}
+		}
 	}
 	findings("Violations that appeared", d.Appeared)
-	section("Violations that changed", len(d.ChangedViolations), "HOST\tCHECK\tWAS\tNOW", func(tw *tabwriter.Writer) {
+	if section("Violations that changed", len(d.ChangedViolations)) {
 		for _, c := range d.ChangedViolations {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", termText(c.Host), termText(c.Check), dashIfEmpty(termText(c.From.Message)), dashIfEmpty(termText(c.To.Message)))
+			entry(c.Host, fmt.Sprintf("%s: was: %s; now: %s", c.Check, dashIfEmpty(c.From.Message), dashIfEmpty(c.To.Message)))
 		}
-	})
+	}
 	findings("Violations fixed", d.Fixed)
 	findings("Violations now waived", d.Waived)
 	hosts := func(title string, hs []history.HostStatus) {
-		section(title, len(hs), "HOST\tSTATUS", func(tw *tabwriter.Writer) {
+		if section(title, len(hs)) {
 			for _, h := range hs {
-				fmt.Fprintf(tw, "  %s\t%s\n", termText(h.Host), termText(h.Status))
+				entry(h.Host, h.Status)
 			}
-		})
+		}
 	}
 	hosts("Hosts added", d.Added)
 	hosts("Hosts removed", d.Removed)
 	return nil
 }
 
-func runStartTime(r *history.Run) string { return r.StartedAt.Format(time.RFC3339) }
+// The text of diff fits driftWidth columns; a host name longer than
+// driftHostColumns goes on a line of its own.
+const (
+	driftWidth       = 80
+	driftHostColumns = 40
+)
 
-// termText makes text from a host safe for one cell of a terminal table:
-// control characters (escape sequences, line breaks, tabs, C1 controls)
-// become spaces, runs of spaces one, and bidirectional controls, which
-// would show the text in another order than it holds, are dropped.
-func termText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
-			return -1
-		case unicode.IsControl(r):
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
-}
+func runStartTime(r *history.Run) string { return r.StartedAt.Format(time.RFC3339) }

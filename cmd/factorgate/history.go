@@ -277,9 +277,9 @@ func writeRunTable(w io.Writer, runs []history.Run) error {
 		if r.FinishedAt != nil {
 			dur = roundRunDuration(r.Duration).String()
 		}
-		row = append(row, dur, dashIfEmpty(termText(r.Inventory)))
+		row = append(row, dur, dashIfEmpty(terminalText(r.Inventory)))
 		rows = append(rows, row)
-		errs = append(errs, termText(r.Error))
+		errs = append(errs, terminalText(r.Error))
 	}
 	last := len(head) - 1
 	widths := make([]int, len(head))
@@ -334,7 +334,7 @@ func runStatusText(r history.Run) string { return r.StatusText() }
 func completeRun(s *history.Store, run *history.Run) error {
 	if run.Partial() {
 		return fmt.Errorf("run %d (audit %s) has %s recorded in %s: it is shown once every shard is in (factorgate history list shows the runs)",
-			run.ID, termText(run.AuditID), run.StatusText(), s.Name())
+			run.ID, terminalText(run.AuditID), run.StatusText(), s.Name())
 	}
 	return nil
 }

@@ -16,9 +16,10 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"unicode"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // Exit codes, as DESIGN.md defines them.
@@ -210,18 +211,7 @@ func setUsageError(c *cli.Command) {
 // usageErrorf is an error in how factorgate was called (exit 2).
 func usageErrorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
-// terminalText makes an error safe for one line of a terminal: it may hold
-// text from hosts, files or the API. Control characters (escape sequences,
-// line breaks, C1 controls) become spaces, and bidirectional controls,
-// which would show the text in another order than it holds, are dropped.
-func terminalText(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
-			return -1
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
-			return ' '
-		}
-		return r
-	}, s)
-}
+// terminalText makes text from hosts, files or the API safe for one line or
+// cell of a terminal (see [termtext.Clean]), with runs of spaces folded
+// into one.
+func terminalText(s string) string { return strings.Join(strings.Fields(termtext.Clean(s)), " ") }

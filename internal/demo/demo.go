@@ -25,6 +25,7 @@ import (
 	"github.com/factorgate/factorgate/remediate"
 	"github.com/factorgate/factorgate/scanner"
 	"github.com/factorgate/factorgate/scanner/inventory"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // Config says how big the demo is and where its output goes.
@@ -187,26 +188,10 @@ func keep(ctx context.Context, cfg Config, l *lab.Lab, applied bool) error {
 	return nil
 }
 
-// wrap breaks text at spaces into lines of at most 80 columns, the lines
-// after the first indented by indent, each ended by a newline.
+// wrap lays text out in lines of at most 80 columns, the lines after the
+// first indented by indent, each ended by a newline.
 func wrap(text, indent string) string {
-	var b strings.Builder
-	n := 0
-	for _, w := range strings.Fields(text) {
-		switch {
-		case n == 0:
-		case n+1+len(w) > 80:
-			b.WriteString("\n" + indent)
-			n = len(indent)
-		default:
-			b.WriteString(" ")
-			n++
-		}
-		b.WriteString(w)
-		n += len(w)
-	}
-	b.WriteString("\n")
-	return b.String()
+	return strings.Join(termtext.Wrap("", indent, text, 80), "\n") + "\n"
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

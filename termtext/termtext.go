@@ -1,4 +1,9 @@
-package report
+// Package termtext makes text from hosts, clouds and policies fit to show a
+// person on a terminal or in a text report: [Clean] removes what could
+// mislead a reader (terminal escape sequences, controls, bidirectional
+// overrides), [Width] measures it in terminal columns, and [Truncate],
+// [Pad] and [Wrap] lay it out to fit a width.
+package termtext
 
 import (
 	"strings"
@@ -8,7 +13,14 @@ import (
 	"golang.org/x/text/width"
 )
 
-// cleanText makes text from a host or a policy safe to show a person: it
+// Clean makes text from a host or a policy safe to show a person on one
+// line; see [CleanLines].
+func Clean(s string) string { return clean(s, false) }
+
+// CleanLines is [Clean] that keeps line breaks, as \n.
+func CleanLines(s string) string { return clean(s, true) }
+
+// clean makes text from a host or a policy safe to show a person: it
 // removes terminal escape sequences whole (CSI such as "ESC [ 31 m", OSC
 // such as a window title "ESC ] 0 ; ... BEL", DCS, SOS, PM, APC and
 // two-character escapes, in their 7-bit and C1 forms), drops Unicode
@@ -16,8 +28,8 @@ import (
 // than it holds), and turns the other C0 and C1 controls and the Unicode
 // line and paragraph separators into spaces. With keepLines, line breaks
 // (\n, \r\n, \r) are kept as \n.
-func cleanText(s string, keepLines bool) string {
-	if strings.IndexFunc(s, isUnsafeRune) < 0 {
+func clean(s string, keepLines bool) string {
+	if strings.IndexFunc(s, IsUnsafe) < 0 {
 		return s
 	}
 	var b strings.Builder
@@ -41,7 +53,7 @@ func cleanText(s string, keepLines bool) string {
 			}
 		case keepLines && r == '\n':
 			b.WriteByte('\n')
-		case isBidiControl(r):
+		case IsBidiControl(r):
 		case unicode.IsControl(r), r == '\u2028', r == '\u2029':
 			b.WriteByte(' ')
 		default:
@@ -103,19 +115,19 @@ func stringLen(s string) int {
 	return len(s)
 }
 
-// isUnsafeRune reports whether r is a C0 or C1 control, a bidirectional
+// IsUnsafe reports whether r is a C0 or C1 control, a bidirectional
 // control or a line or paragraph separator: text from a host must not
 // carry one to a terminal or a viewer as it is.
-func isUnsafeRune(r rune) bool {
-	return unicode.IsControl(r) || isBidiControl(r) || r == '\u2028' || r == '\u2029'
+func IsUnsafe(r rune) bool {
+	return unicode.IsControl(r) || IsBidiControl(r) || r == '\u2028' || r == '\u2029'
 }
 
-// isBidiControl reports whether r is a Unicode bidirectional control
+// IsBidiControl reports whether r is a Unicode bidirectional control
 // (the embeddings and overrides U+202A–U+202E, the isolates U+2066–U+2069,
 // the marks U+200E, U+200F and U+061C), which make a terminal or a viewer
 // show text in another order than it holds: "web-\u202e10-bew" reads as
 // web-wew-01.
-func isBidiControl(r rune) bool {
+func IsBidiControl(r rune) bool {
 	switch {
 	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
 		return true
@@ -143,8 +155,8 @@ func runeWidth(r rune) int {
 	return 1
 }
 
-// textWidth is the number of terminal columns s takes on one line.
-func textWidth(s string) int {
+// Width is the number of terminal columns s takes on one line.
+func Width(s string) int {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -162,92 +174,92 @@ func textWidth(s string) int {
 	return n
 }
 
-// ellipsis ends a text cut to fit; ASCII, so that it takes the columns it
+// Ellipsis ends a text cut to fit; ASCII, so that it takes the columns it
 // seems to on any terminal.
-const ellipsis = "..."
+const Ellipsis = "..."
 
-// truncateText cuts s to at most w columns, ending it with [ellipsis] when
+// Truncate cuts s to at most w columns, ending it with [Ellipsis] when
 // anything was cut.
-func truncateText(s string, w int) string {
-	if textWidth(s) <= w {
+func Truncate(s string, w int) string {
+	if Width(s) <= w {
 		return s
 	}
-	if w <= len(ellipsis) {
-		return ellipsis[:max(w, 0)]
+	if w <= len(Ellipsis) {
+		return Ellipsis[:max(w, 0)]
 	}
 	n, cut := 0, 0
 	for i, r := range s {
-		if n+runeWidth(r) > w-len(ellipsis) {
+		if n+runeWidth(r) > w-len(Ellipsis) {
 			cut = i
 			break
 		}
 		n += runeWidth(r)
 	}
-	return s[:cut] + ellipsis
+	return s[:cut] + Ellipsis
 }
 
-// padText is s followed by spaces to w columns.
-func padText(s string, w int) string {
-	if n := textWidth(s); n < w {
+// Pad is s followed by spaces to w columns.
+func Pad(s string, w int) string {
+	if n := Width(s); n < w {
 		return s + strings.Repeat(" ", w-n)
 	}
 	return s
 }
 
-// wrapText lays text out in lines of at most width columns, the first
+// Wrap lays text out in lines of at most width columns, the first
 // starting with first and the others with indent. Words are split at
 // spaces; a word longer than a line is cut where the line ends and goes
 // on in the next. Empty text gives no line.
-func wrapText(first, indent, text string, width int) []string {
-	return wrapper{width: width, split: splitWidth}.wrap(first, indent, text)
+func Wrap(first, indent, text string, width int) []string {
+	return Wrapper{Width: width, Split: SplitWidth}.Wrap(first, indent, text)
 }
 
 // wrapper lays out words in lines of at most width columns. A word longer
 // than a line is cut by split, the cut marked by cutEnd at the end of a
 // line and cutStart at the start of the next (for Markdown, an HTML
 // comment across the line break, which renders as nothing).
-type wrapper struct {
-	width            int
-	split            func(word string, w int) (head, tail string)
-	cutEnd, cutStart string
-	// lineStart, if set, adjusts a word that starts a line but the first.
-	lineStart func(word string) string
+type Wrapper struct {
+	Width            int
+	Split            func(word string, w int) (head, tail string)
+	CutEnd, CutStart string
+	// LineStart, if set, adjusts a word that starts a line but the first.
+	LineStart func(word string) string
 }
 
-func (wr wrapper) wrap(first, indent, text string) []string {
+func (wr Wrapper) Wrap(first, indent, text string) []string {
 	words := strings.Fields(text)
 	if len(words) == 0 {
 		return nil
 	}
 	var lines []string
-	line, lineW := first, textWidth(first)
+	line, lineW := first, Width(first)
 	fresh := true // nothing on the line but its lead
 	newLine := func(lead string) {
 		lines = append(lines, line)
-		line, lineW, fresh = indent+lead, textWidth(indent+lead), true
+		line, lineW, fresh = indent+lead, Width(indent+lead), true
 	}
 	for _, word := range words {
-		ww := textWidth(word)
-		if !fresh && lineW+1+ww > wr.width {
+		ww := Width(word)
+		if !fresh && lineW+1+ww > wr.Width {
 			newLine("")
 		}
-		if fresh && len(lines) > 0 && wr.lineStart != nil && lineW == textWidth(indent) {
-			word = wr.lineStart(word)
-			ww = textWidth(word)
+		if fresh && len(lines) > 0 && wr.LineStart != nil && lineW == Width(indent) {
+			word = wr.LineStart(word)
+			ww = Width(word)
 		}
 		if !fresh {
 			line += " "
 			lineW++
 		}
 		// A word longer than what is left of the line is cut.
-		for lineW+ww > wr.width {
-			head, tail := wr.split(word, wr.width-lineW-textWidth(wr.cutEnd))
+		for lineW+ww > wr.Width {
+			head, tail := wr.Split(word, wr.Width-lineW-Width(wr.CutEnd))
 			if head == "" || tail == "" {
 				break
 			}
-			line += head + wr.cutEnd
-			newLine(wr.cutStart)
-			word, ww = tail, textWidth(tail)
+			line += head + wr.CutEnd
+			newLine(wr.CutStart)
+			word, ww = tail, Width(tail)
 		}
 		line += word
 		lineW += ww
@@ -256,8 +268,8 @@ func (wr wrapper) wrap(first, indent, text string) []string {
 	return append(lines, line)
 }
 
-// splitWidth splits s after at most w columns.
-func splitWidth(s string, w int) (string, string) {
+// SplitWidth splits s after at most w columns.
+func SplitWidth(s string, w int) (string, string) {
 	n := 0
 	for i, r := range s {
 		if n+runeWidth(r) > w {

@@ -1,0 +1,29 @@
+package termtext
+
+import "testing"
+
+func TestClean(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		lines    bool
+	}{
+		{"plain", "plain", false},
+		{"red \x1b[1;31mbold\x1b[0m", "red bold", false},
+		{"title\x1b]0;owned\x07 and\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "title andlink", false},
+		{"c1 \u009b31mcsi \u009dosc\u009c st", "c1 csi  st", false},
+		{"dcs\x1bPq#0\x1b\\ end", "dcs end", false},
+		{"esc\x1b7save\x1b(Bcharset", "escsavecharset", false},
+		{"tab\tnl\ncr\r\nnel\u0085ls\u2028", "tab nl cr  nel ls ", false},
+		{"a\r\nb\rc\nd", "a\nb\nc\nd", true},
+		{"web-\u202e10-bew\u2066", "web-10-bew", false},
+		{"trailing esc\x1b", "trailing esc ", false},
+	} {
+		clean := Clean
+		if tc.lines {
+			clean = CleanLines
+		}
+		if got := clean(tc.in); got != tc.want {
+			t.Errorf("clean(%q, lines %v) = %q, want %q", tc.in, tc.lines, got, tc.want)
+		}
+	}
+}
