@@ -104,6 +104,11 @@ func TestCheckShardsRecordOneRun(t *testing.T) {
 		if !strings.HasPrefix(stderr, wantErr) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("history show of the partial run: stderr %q, want one line beginning %q", stderr, wantErr)
 		}
+		job1 := auditRun(t, exe, env, dsn, "job-1")
+		stderr = failFactorgate(t, exe, env, "diff", fmt.Sprint(job1.ID), fmt.Sprint(run.ID), "--db", dsn)
+		if !strings.HasPrefix(stderr, wantErr) {
+			t.Errorf("diff with the partial run: stderr %q, want %q...", stderr, wantErr)
+		}
 		// latest is the newest complete run: job-1's, not the partial one.
 		latest := readReportText(t, runFactorgate(t, exe, env, "history", "show", "latest", "--db", dsn, "--format", "json"))
 		if got := len(latest.Decisions); got != len(hosts) {
@@ -114,6 +119,19 @@ func TestCheckShardsRecordOneRun(t *testing.T) {
 		checkShardReports(t, reports, hosts)
 		run = auditRun(t, exe, env, dsn, "job-2")
 		checkCompleteRun(t, exe, env, dsn, run, 4, want, hosts)
+		// Complete, it is compared: the same fleet, nothing changed.
+		out := runFactorgate(t, exe, env, "diff", fmt.Sprint(job1.ID), fmt.Sprint(run.ID), "--db", dsn, "--format", "json")
+		var d struct {
+			From, To                int64
+			Changed, Added, Removed []json.RawMessage
+			Appeared, Fixed, Events []json.RawMessage
+		}
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatalf("diff --format json: %v\n%s", err, out)
+		}
+		if d.From != job1.ID || d.To != run.ID || len(d.Changed)+len(d.Added)+len(d.Removed)+len(d.Appeared)+len(d.Fixed)+len(d.Events) > 0 {
+			t.Errorf("diff %d %d between two sharded runs of one fleet: want runs %d to %d and no change:\n%s", job1.ID, run.ID, job1.ID, run.ID, out)
+		}
 	})
 }
 
