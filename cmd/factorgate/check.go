@@ -252,11 +252,11 @@ func recordRun(c *cli.Context, res *audit.Result, sh history.Shard) error {
 	}
 	id, err := store.RecordShard(c.Context, meta, sh, result)
 	if err != nil {
-		return fmt.Errorf("record shard %s of audit %s: %w", sh, sh.AuditID, err)
+		return fmt.Errorf("record the shard: %w", err)
 	}
 	run, err := store.GetRun(c.Context, id)
 	if err != nil {
-		return fmt.Errorf("record shard %s of audit %s: %w", sh, sh.AuditID, err)
+		return fmt.Errorf("record the shard: %w", err)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "factorgate: recorded shard %s (%d hosts) of run %d in %s: %s\n",
 		sh, len(res.Decisions), id, store.Name(), run.StatusText())
