@@ -67,8 +67,12 @@ func runCheck(c *cli.Context) error {
 			return err
 		}
 	}
+	sh, err := checkShard(c)
+	if err != nil {
+		return err
+	}
 	if inventory != "" {
-		return checkInventory(c)
+		return checkInventory(c, sh)
 	}
 	if err := notApplicable(c, "with --facts: nothing is scanned",
 		flagNames(mergeFlags(scanFlags(), cloudFlags(), []cli.Flag{topicURNFlag()}), "inventory", "limit")...); err != nil {
@@ -79,6 +83,10 @@ func runCheck(c *cli.Context) error {
 		return err
 	}
 	limit, err := newHostLimit(c.StringSlice("limit"))
+	if err != nil {
+		return err
+	}
+	sel, err := selectionFromFlags(c)
 	if err != nil {
 		return err
 	}
@@ -99,7 +107,7 @@ func runCheck(c *cli.Context) error {
 	unique := uniqueHosts(r, name)
 	var rec *factsRecord
 	if c.Bool("record") {
-		rec = &factsRecord{started: time.Now().UTC()}
+		rec = &factsRecord{started: time.Now().UTC(), shard: sh}
 	}
 	next := func() (*contract.Facts, []byte, error) {
 		for {
@@ -111,19 +119,32 @@ func runCheck(c *cli.Context) error {
 			if err != nil {
 				return nil, nil, err
 			}
-			if keep {
+			if keep && sel.shard.Has(f.Host.Name) {
 				rec.addFacts(f)
 				return f, raw, nil
 			}
 		}
 	}
-	return judgeAndRender(c.Context, c, ev, next, path, name, limit, rec)
+	return judgeAndRender(c.Context, c, ev, next, path, name, limit, sel.shard, rec)
+}
+
+// checkShard reads --shard and --audit-id. With --record, a shard records
+// into the one run of its audit ID, so the two come together (the zero
+// Shard when neither is given). Without --record, --shard only selects
+// hosts and --audit-id, which names a run of the history, does not apply.
+func checkShard(c *cli.Context) (history.Shard, error) {
+	if !c.Bool("record") {
+		return history.Shard{}, notApplicable(c, "without --record (it names the run of the history that the shards of one audit record into)", "audit-id")
+	}
+	sh, _, err := recordShard(c, "check")
+	return sh, err
 }
 
 // factsRecord keeps the facts and decisions of check --facts --record, for
 // the history.
 type factsRecord struct {
 	started   time.Time
+	shard     history.Shard
 	mu        sync.Mutex
 	facts     []contract.Facts
 	decisions []contract.Decision
@@ -192,7 +213,7 @@ func uniqueHosts(r *contract.Reader, name string) func() (*contract.Facts, []byt
 
 // checkInventory is check -i: scan the inventory, judge every host, and
 // report, with the hosts HSS knows that the inventory lacks.
-func checkInventory(c *cli.Context) error {
+func checkInventory(c *cli.Context, sh history.Shard) error {
 	if _, err := reportFlags(c); err != nil {
 		return err
 	}
@@ -201,7 +222,7 @@ func checkInventory(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("record") {
-		if err := recordRun(c, res); err != nil {
+		if err := recordRun(c, res, sh); err != nil {
 			return err
 		}
 	}
@@ -211,20 +232,34 @@ func checkInventory(c *cli.Context) error {
 	return renderDecisions(c, h, report.Decisions(rep.Decisions))
 }
 
-// recordRun keeps an audit in the history of --db.
-func recordRun(c *cli.Context, res *audit.Result) error {
+// recordRun keeps an audit in the history of --db: as a run of its own, or
+// as shard sh of the one run of sh.AuditID (see [history.Store.RecordShard]).
+func recordRun(c *cli.Context, res *audit.Result, sh history.Shard) error {
 	store, err := openHistory(c)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	id, err := store.Record(c.Context,
-		history.Meta{StartedAt: res.Started, Inventory: res.Inventory.Path, InventoryDigest: res.Inventory.Digest, Source: "check"},
-		history.Result{Facts: res.Facts, Decisions: res.Decisions, NotScanned: res.NotScanned, FinishedAt: res.Finished})
-	if err != nil {
-		return fmt.Errorf("record the run: %w", err)
+	meta := history.Meta{StartedAt: res.Started, Inventory: res.Inventory.Path, InventoryDigest: res.Inventory.Digest, Source: "check"}
+	result := history.Result{Facts: res.Facts, Decisions: res.Decisions, NotScanned: res.NotScanned, FinishedAt: res.Finished}
+	if sh.N == 0 {
+		id, err := store.Record(c.Context, meta, result)
+		if err != nil {
+			return fmt.Errorf("record the run: %w", err)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "factorgate: recorded run %d in %s\n", id, store.Name())
+		return nil
 	}
-	fmt.Fprintf(c.App.ErrWriter, "factorgate: recorded run %d in %s\n", id, store.Name())
+	id, err := store.RecordShard(c.Context, meta, sh, result)
+	if err != nil {
+		return fmt.Errorf("record the shard: %w", err)
+	}
+	run, err := store.GetRun(c.Context, id)
+	if err != nil {
+		return fmt.Errorf("record the shard: %w", err)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "factorgate: recorded shard %s (%d hosts) of run %d in %s: %s\n",
+		sh, len(res.Decisions), id, store.Name(), run.StatusText())
 	return nil
 }
 
@@ -326,7 +361,7 @@ func isKnownStatus(s string) bool {
 // report, source in errors. Facts holding no host are an error (exit 2):
 // the gate never passes on nothing. It returns a gate error (exit 1) when
 // a host's status is in --fail-on.
-func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title, source string, limit *hostLimit, rec *factsRecord) error {
+func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator, next func() (*contract.Facts, []byte, error), title, source string, limit *hostLimit, shard inventory.Shard, rec *factsRecord) error {
 	sorter := contract.NewDecisionSorter("", 0)
 	defer sorter.Close()
 	cov := waiverCoverage(c)
@@ -343,12 +378,21 @@ func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator,
 	}
 	warnUnmatchedWaivers(cov)
 	if sorter.Len() == 0 {
+		if !shard.IsZero() {
+			return fmt.Errorf("%s: --shard %s holds none of its hosts: choose a smaller N", source, shard)
+		}
 		return fmt.Errorf("%s: holds no hosts", source)
 	}
 	if rec != nil {
+		// The shards of one audit may judge facts saved under other
+		// names: the facts file names no run they must share.
+		name := title
+		if rec.shard.N > 0 {
+			name = ""
+		}
 		res := &audit.Result{Started: rec.started, Finished: time.Now().UTC(), Facts: rec.facts, Decisions: rec.decisions,
-			Inventory: &inventory.Inventory{Path: title}}
-		if err := recordRun(c, res); err != nil {
+			Inventory: &inventory.Inventory{Path: name}}
+		if err := recordRun(c, res, rec.shard); err != nil {
 			return err
 		}
 	}
