@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"net"
@@ -192,5 +193,58 @@ func TestAcceptNewAcrossProcesses(t *testing.T) {
 	var hk *HostKeyError
 	if err := db2.callback(kh+"2", false)("127.0.0.1:2222", remote, key); !errors.As(err, &hk) || hk.Unknown {
 		t.Errorf("a different key recorded meanwhile: %v, want a mismatch", err)
+	}
+}
+
+// TestKnownHostsFieldsAsOpenSSH reads fields separated by tabs as well as
+// spaces (a tab-separated @revoked line must revoke), lines of any length
+// (a long line must not hide the lines after it), and refuses hashed names
+// whose salt is not 20 bytes, as OpenSSH does.
+func TestKnownHostsFieldsAsOpenSSH(t *testing.T) {
+	newKey := func() ssh.PublicKey {
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		k, _ := ssh.NewPublicKey(pub)
+		return k
+	}
+	key := newKey()
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
+	typ, b64, _ := strings.Cut(line, " ")
+	check := func(t *testing.T, content string) error {
+		path := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return newHostKeyDB(false).callback(path, false)("web:22", nil, key)
+	}
+	var hk *HostKeyError
+	if err := check(t, "web "+line+"\n@revoked\t*\t"+typ+"\t"+b64+"\n"); !errors.As(err, &hk) || hk.Revoked == nil {
+		t.Errorf("tab-separated @revoked: err = %v, want the key revoked", err)
+	}
+	long := "other " + strings.Repeat("x", 2<<20) + "\n"
+	if err := check(t, "web "+line+"\n"+long+"@revoked * "+line+"\n"); !errors.As(err, &hk) || hk.Revoked == nil {
+		t.Errorf("@revoked after a 2 MiB line: err = %v, want the key revoked", err)
+	}
+	if err := check(t, "web\t"+typ+"\t"+b64+"\n"); err != nil {
+		t.Errorf("tab-separated key line: %v", err)
+	}
+	shortSalt := "|1|" + base64.StdEncoding.EncodeToString([]byte("salt")) + "|" + base64.StdEncoding.EncodeToString(make([]byte, 20))
+	if err := check(t, shortSalt+" "+line+"\n"); !errors.As(err, &hk) || !hk.Unknown {
+		t.Errorf("a hashed name with a 4-byte salt: err = %v, want it skipped (host unknown)", err)
+	}
+}
+
+func TestWildMatch(t *testing.T) {
+	for _, tc := range []struct {
+		p, s string
+		want bool
+	}{
+		{"*", "", true}, {"*", "web", true}, {"web", "web", true}, {"web", "webx", false},
+		{"w?b", "web", true}, {"*.example.com", "a.example.com", true}, {"*.example.com", "example.com", false},
+		{"[web]:22*", "[web]:2222", true}, {"a*b*c", "aXbYc", true}, {"a*b*c", "aXbY", false},
+		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 60), false},
+	} {
+		if got := wildMatch(tc.p, tc.s); got != tc.want {
+			t.Errorf("wildMatch(%q, %q) = %v, want %v", tc.p, tc.s, got, tc.want)
+		}
 	}
 }
