@@ -56,10 +56,11 @@ func (r *Result) Report() *contract.Report {
 	return rep
 }
 
-// Run scans and judges cfg.Hosts. A host that cannot be scanned or judged is
-// a decision (unreachable), never an error; Run fails only when the audit
+// Run scans and judges cfg.Hosts. A host that cannot be scanned is a
+// decision (unreachable), never an error; Run fails only when the audit
 // cannot be done at all: the cloud view cannot be loaded, the scan cannot
-// start, or ctx ends.
+// start, a policy cannot judge a host (a user rule that conflicts with
+// itself: the policy is at fault, not the host), or ctx ends.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Inventory: cfg.Inventory, Started: time.Now().UTC()}
 	opts := cfg.Scan

@@ -339,7 +339,17 @@ func (e *Evaluator) Judge(ctx context.Context, next func() (*contract.Facts, []b
 	var mu sync.Mutex
 	for range e.workers {
 		g.Go(func() error {
-			for j := range jobs {
+			for {
+				var j job
+				select {
+				case <-ctx.Done():
+					return nil
+				case jj, ok := <-jobs:
+					if !ok {
+						return nil
+					}
+					j = jj
+				}
 				d, err := e.Decide(ctx, j.raw)
 				if err != nil {
 					return fmt.Errorf("judge %s: %w", hostOf(j.f, j.raw), err)
@@ -351,40 +361,44 @@ func (e *Evaluator) Judge(ctx context.Context, next func() (*contract.Facts, []b
 					return err
 				}
 			}
-			return nil
 		})
 	}
-	nextErr := func() error {
+	// The producer runs on its own: when a judgement fails or ctx ends,
+	// Judge returns at once rather than wait for next, which may be
+	// blocked on a reader (a pipe on stdin) that has nothing to say yet.
+	produced := make(chan error, 1)
+	go func() {
 		defer close(jobs)
-		for {
-			f, raw, err := next()
-			if errors.Is(err, io.EOF) {
-				return nil
+		produced <- func() error {
+			for {
+				f, raw, err := next()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				var in []byte
+				if raw != nil {
+					in = append([]byte(nil), raw...)
+				} else if in, err = factsJSON(f); err != nil {
+					return err
+				}
+				select {
+				case jobs <- job{f, in}:
+				case <-ctx.Done():
+					return nil
+				}
 			}
-			if err != nil {
-				return err
-			}
-			var in []byte
-			if raw != nil {
-				in = append([]byte(nil), raw...)
-			} else if in, err = factsJSON(f); err != nil {
-				return err
-			}
-			select {
-			case jobs <- job{f, in}:
-			case <-ctx.Done():
-				return nil
-			}
-		}
+		}()
 	}()
-	err := g.Wait()
-	if nextErr != nil {
-		return nextErr
-	}
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	return context.Cause(parent)
+	if parent.Err() != nil {
+		return context.Cause(parent)
+	}
+	return <-produced
 }
 
 func hostOf(f *contract.Facts, raw []byte) string {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -571,5 +572,47 @@ func TestJudgeCanceledMidway(t *testing.T) {
 	})
 	if err == nil || judged >= 10_000 {
 		t.Errorf("err = %v after %d decisions, want an error well before 10000", err, judged)
+	}
+}
+
+// TestJudgeReturnsOnFailureWithoutWaitingForInput judges through a user
+// policy whose rule conflicts for every host, with a source that yields one
+// host and then blocks, as a pipe on stdin does while its writer is idle:
+// Judge must return the judgement's error without waiting for more input.
+func TestJudgeReturnsOnFailureWithoutWaitingForInput(t *testing.T) {
+	dir := t.TempDir()
+	pol := "package factorgate.clash\n\nviolations := {\"a\"} if true\n\nviolations := {\"b\"} if true\n"
+	if err := os.WriteFile(filepath.Join(dir, "clash.rego"), []byte(pol), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := New(context.Background(), Options{PolicyDirs: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../testdata/facts/sample.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := bytes.Cut(raw, []byte("\n"))
+	block := make(chan struct{})
+	defer close(block)
+	sent := false
+	next := func() (*contract.Facts, []byte, error) {
+		if !sent {
+			sent = true
+			return nil, first, nil
+		}
+		<-block
+		return nil, nil, io.EOF
+	}
+	done := make(chan error, 1)
+	go func() { done <- ev.Judge(context.Background(), next, func(contract.Decision) error { return nil }) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "judge") {
+			t.Errorf("Judge = %v, want the judgement's error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Judge still waits for input after a judgement failed")
 	}
 }
