@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -79,6 +80,9 @@ func guardSchemaBuiltins() {
 
 // refusedRef is the message for a schema that refers to ref.
 func refusedRef(ref string) string {
+	if strings.HasPrefix(strings.TrimSpace(ref), "#") {
+		return fmt.Sprintf("schema reference %q refused: it refers to itself, to a schema around it, or to a chain of references that comes back to it, which the validator would follow for ever", ref)
+	}
 	return fmt.Sprintf("schema reference %q refused: policies cannot read files or the network; keep the schema whole in the policy and refer inside it (\"#/definitions/...\")", ref)
 }
 
@@ -101,7 +105,98 @@ func externalRef(v ast.Value) string {
 	default:
 		return ""
 	}
-	return findExternalRef(doc)
+	if r := findExternalRef(doc); r != "" {
+		return r
+	}
+	return findLoopingRef(doc, doc, "")
+}
+
+// findLoopingRef returns the first local "$ref" of root that refers to the
+// object holding it or to one of that object's ancestors, or that starts a
+// chain of references that comes back to itself: the schema validator
+// follows such a reference for ever and the process dies of it (a stack
+// overflow cannot be recovered). at is doc's JSON pointer in root.
+func findLoopingRef(root, doc any, at string) string {
+	switch x := doc.(type) {
+	case map[string]any:
+		if s, ok := x["$ref"].(string); ok {
+			if target, ok := strings.CutPrefix(strings.TrimSpace(s), "#"); ok {
+				if target == "" || target == at || strings.HasPrefix(at, target+"/") || refChainLoops(root, target) {
+					return s
+				}
+			}
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if r := findLoopingRef(root, x[k], at+"/"+escapePointer(k)); r != "" {
+				return r
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if r := findLoopingRef(root, e, fmt.Sprintf("%s/%d", at, i)); r != "" {
+				return r
+			}
+		}
+	}
+	return ""
+}
+
+// refChainLoops follows the local references from the object at pointer
+// target (each object that is itself a "$ref") and reports whether the
+// chain comes back to a pointer it has seen.
+func refChainLoops(root any, target string) bool {
+	seen := map[string]bool{}
+	for !seen[target] {
+		seen[target] = true
+		obj, ok := resolvePointer(root, target).(map[string]any)
+		if !ok {
+			return false
+		}
+		s, ok := obj["$ref"].(string)
+		if !ok {
+			return false
+		}
+		next, local := strings.CutPrefix(strings.TrimSpace(s), "#")
+		if !local {
+			return false
+		}
+		target = next
+	}
+	return true
+}
+
+// resolvePointer returns what the JSON pointer p ("/a/b", "" for the root)
+// names in doc, or nil.
+func resolvePointer(doc any, p string) any {
+	if p == "" {
+		return doc
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch x := doc.(type) {
+		case map[string]any:
+			doc = x[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			doc = x[i]
+		default:
+			return nil
+		}
+	}
+	return doc
+}
+
+// escapePointer escapes a key for a JSON pointer.
+func escapePointer(k string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
 }
 
 func findExternalRef(doc any) string {

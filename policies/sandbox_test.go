@@ -205,3 +205,30 @@ func TestNoOtherIOBuiltins(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopingSchemaRefsRefused refuses local references the schema
+// validator would follow for ever (the process would die of a stack
+// overflow), and keeps those that lead somewhere.
+func TestLoopingSchemaRefsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		schema  string
+		refused bool
+	}{
+		{`{"$ref": "#"}`, true},
+		{`{"allOf": [{"$ref": "#"}]}`, true},
+		{`{"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}, "$ref": "#/definitions/a"}`, true},
+		{`{"definitions": {"a": {"not": {"$ref": "#/definitions/a"}}}, "$ref": "#/definitions/a"}`, true},
+		{`{"definitions": {"o": {"type": "object"}}, "$ref": "#/definitions/o"}`, false},
+		{`{"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"type": "string"}}, "properties": {"x": {"$ref": "#/definitions/a"}}}`, false},
+	} {
+		got := externalRef(ast.String(tc.schema))
+		if (got != "") != tc.refused {
+			t.Errorf("%s: refused %q, want refused %v", tc.schema, got, tc.refused)
+		}
+	}
+	_, err := New(context.Background(), Options{PolicyDirs: []string{writeFile(t, t.TempDir(), "loop.rego",
+		"package factorgate.loop\n\nviolations contains \"x\" if not json.match_schema(input, {\"$ref\": \"#\"})[0]\n")}})
+	if err == nil || !strings.Contains(err.Error(), "refers to itself") {
+		t.Errorf("a policy with a self-referring schema: err = %v, want it refused at compile time", err)
+	}
+}
