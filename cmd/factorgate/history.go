@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,10 +40,28 @@ func historyFlag() cli.Flag {
 // historyDSN returns the history the user named: --db on the command line
 // (on this verb or a parent), else $FACTORGATE_DB, else the file in the XDG
 // state directory, whose directory it creates when create is set.
+// dsnHasPassword reports whether a database URL given on the command line
+// carries a password (user:password@, or a password parameter).
+func dsnHasPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return false
+	}
+	if _, ok := u.User.Password(); ok && u.User != nil {
+		return true
+	}
+	q := u.Query()
+	return q.Has("password") || q.Has("sslpassword")
+}
+
 func historyDSN(c *cli.Context, create bool) (string, error) {
 	for _, cc := range c.Lineage() {
 		if slices.Contains(cc.LocalFlagNames(), "db") {
-			return cc.String("db"), nil
+			dsn := cc.String("db")
+			if dsnHasPassword(dsn) {
+				return "", usageErrorf("--db: the URL holds a password, which any user of this machine can read in the process list: keep it in PGPASSWORD or ~/.pgpass, or give the whole URL in $%s", envDB)
+			}
+			return dsn, nil
 		}
 	}
 	if v := os.Getenv(envDB); v != "" {

@@ -281,7 +281,7 @@ func TestRealSSHDProxyJump(t *testing.T) {
 		t.Errorf("sshd accepted %d logins, want 2 (jump host and target)", n)
 	}
 	s.Close()
-	closed := regexp.MustCompile(`(Disconnected from user|Connection closed by) `)
+	closed := regexp.MustCompile(`(Disconnected from user|Connection closed by|Connection reset by|Read error from remote host) `)
 	deadline := time.Now().Add(5 * time.Second)
 	for len(closed.FindAllString(srv.Log(), -1)) < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

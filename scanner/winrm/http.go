@@ -66,7 +66,9 @@ func (t *httpTransporter) Transport(endpoint *winrm.Endpoint) error {
 		tlsConf.RootCAs = pool
 	}
 	ht := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
+		// Hosts are dialled directly, as over SSH: an HTTP(S)_PROXY of the
+		// environment would see the WinRM traffic, credentials included.
+		Proxy: nil,
 		DialContext: func(_ context.Context, network, addr string) (net.Conn, error) {
 			return t.dial(network, addr)
 		},
