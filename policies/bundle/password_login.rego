@@ -355,3 +355,26 @@ _block_warnings contains {
 	r := _raw(b, ["permitrootlogin"])
 	lower(r) != "yes"
 }
+
+# The settings judged are those of the sshd that answered the scan only when
+# the probe followed its own process ancestry to the listening sshd
+# (sshd.listener "process"). When it could not, it read the first sshd on
+# the PATH with its default configuration: another sshd (a second instance,
+# a vendor build, another config) may be the one taking logins.
+_listener_what := sprintf("%s and its default configuration", [input.sshd.binary]) if {
+	is_string(input.sshd.binary)
+} else := "the first sshd on the PATH with its default configuration"
+
+_listener_why := sprintf(" (%s)", [input.sshd.listener_error]) if {
+	is_string(input.sshd.listener_error)
+	input.sshd.listener_error != ""
+} else := ""
+
+warnings contains {
+	"check": "password_login",
+	"message": sprintf("the settings judged are those of %s: the scan could not tell which sshd answered it%s", [_listener_what, _listener_why]),
+	"remediation": "Check that the sshd taking logins on this server is the packaged one with /etc/ssh/sshd_config; scanning as root (or with the sudoers line of deploy/) lets the scan find the listening sshd itself (source: hss_01_0568)",
+	"severity": "medium",
+} if {
+	input.sshd.listener == "path"
+}

@@ -222,3 +222,17 @@ test_config_source_with_sudoers_hint_reads_methods_as_any if {
 	})})
 	count(vs) == 0
 }
+
+test_sshd_not_found_by_ancestry_warns if {
+	ws := password_login.warnings with input as object.union(fx.linux, {"sshd": object.union(fx.linux.sshd, {
+		"listener": "path", "listener_error": "the probe output has no sshd-listener section",
+	})})
+	fx.has(ws, "the scan could not tell which sshd answered it (the probe output has no sshd-listener section)")
+}
+
+test_sshd_found_by_ancestry_does_not_warn if {
+	ws := password_login.warnings with input as object.union(fx.linux, {"sshd": object.union(fx.linux.sshd, {
+		"listener": "process", "binary": "/usr/sbin/sshd", "config": "/etc/ssh/sshd_config",
+	})})
+	not fx.has(ws, "could not tell which sshd")
+}
