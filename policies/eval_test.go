@@ -100,14 +100,14 @@ func TestSampleGolden(t *testing.T) {
 }
 
 func TestSampleStatuses(t *testing.T) {
-	got := map[string]string{}
+	got := map[string]contract.Status{}
 	for _, d := range judgeFile(t, newEval(t, Options{}), sampleFacts) {
 		got[d.Host] = d.Status
 		if d.Eligible != (d.Status == contract.StatusEligible || d.Status == contract.StatusEnabled) {
 			t.Errorf("%s: eligible=%v with status %s", d.Host, d.Eligible, d.Status)
 		}
 	}
-	want := map[string]string{
+	want := map[string]contract.Status{
 		"app-01":    contract.StatusIneligible,        // OpenSSH 8.2
 		"build-01":  contract.StatusEligible,          // no cloud facts: warning only
 		"db-01":     contract.StatusIneligible,        // SELinux permissive
@@ -297,8 +297,8 @@ func TestMissingPolicyDir(t *testing.T) {
 func TestDataFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
-		name, file, content string
-		host, status        string
+		name, file, content, host string
+		status                    contract.Status
 	}{
 		{"yaml raises openssh limit", "p.yaml", "factorgate:\n  params:\n    openssh_max_major: 8\n", "app-01", contract.StatusEligible},
 		{"json raises openssh limit", "p.json", `{"factorgate": {"params": {"openssh_max_major": 8}}}`, "app-01", contract.StatusEligible},

@@ -104,6 +104,9 @@ func validate(d contract.Decision, where string, seen map[string]string) error {
 	if d.Status == "" {
 		return fmt.Errorf(`%s: host %s: missing "status"`, where, d.Host)
 	}
+	if _, err := contract.ParseStatus(string(d.Status)); err != nil {
+		return fmt.Errorf("%s: host %s: %w", where, d.Host, err)
+	}
 	if first, dup := seen[d.Host]; dup {
 		return fmt.Errorf("%s: host %s is decided twice (first at %s): keep one decision per host", where, d.Host, first)
 	}

@@ -113,6 +113,8 @@ func TestReadDecisionsErrors(t *testing.T) {
 		{`{"host":"a","status":"eligible"}` + "\n" + `{"status":"eligible"}`, `d.json:2: missing "host"`},
 		{`{"schema":"factorgate/report/v9","decisions":[]}`, `d.json:1: unknown schema "factorgate/report/v9"`},
 		{`{"schema":"factorgate/report/v1","decisions":[{"host":"a"}]}`, `d.json: decisions[0]: host a: missing "status"`},
+		{`{"host":"a","status":"maybe"}`, `d.json:1: host a: unknown status "maybe": want one of eligible, enabled, ineligible, enabled_ineligible, unreachable`},
+		{`{"schema":"factorgate/report/v1","decisions":[{"host":"a","status":"Eligible"}]}`, `d.json: decisions[0]: host a: unknown status "Eligible"`},
 		{`{"host":"a","status":"eligible","eligible":"yes"}`, `d.json:1: not a decision: field "eligible": want true or false, got a string`},
 		{`{"host":{"name":"a"},"status":"eligible"}`, `d.json:1: not a decision: field "host": want a string, got an object`},
 		{`{"schema":"factorgate/facts/v1","host":{"name":"a"},"reachable":true}`, "d.json:1: holds facts (scan's output), not decisions: judge them first with check --facts d.json"},
@@ -182,7 +184,7 @@ func TestPlanInconsistentDecision(t *testing.T) {
 // disable does not guess that an eligible host has 2FA off.
 func TestPlanLive(t *testing.T) {
 	const topic = "urn:smn:eu-de:p:ops"
-	d := func(host, id, status string) contract.Decision {
+	d := func(host, id string, status contract.Status) contract.Decision {
 		dec := contract.Decision{Host: host, Status: status, Eligible: status == contract.StatusEligible || status == contract.StatusEnabled,
 			Auth: contract.Ptr("publickey")}
 		if id != "" {

@@ -92,7 +92,7 @@ func readFleet(decisions iter.Seq2[contract.Decision, error], spoolLimit int) (*
 		if len(d.Waived) > 0 {
 			f.Waived++
 		}
-		f.statusW = max(f.statusW, textWidth(cleanText(d.Status, false)))
+		f.statusW = max(f.statusW, textWidth(cleanText(string(d.Status), false)))
 		f.hostW = max(f.hostW, textWidth(cleanText(d.Host, false)))
 		f.transportW = max(f.transportW, textWidth(cleanText(ptrText(d.Transport), false)))
 		f.osW = max(f.osW, textWidth(cleanText(ptrText(d.OS), false)))

@@ -123,12 +123,12 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 			for _, v := range e.Violations {
 				why = append(why, v.Check)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", termText(e.Host), driftEventTitles[e.Kind], dashIfEmpty(termText(e.From)), dashIfEmpty(termText(e.To)), dashIfEmpty(termText(strings.Join(why, ", "))))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", termText(e.Host), driftEventTitles[e.Kind], dashIfEmpty(termText(string(e.From))), dashIfEmpty(termText(string(e.To))), dashIfEmpty(termText(strings.Join(why, ", "))))
 		}
 	})
 	section("Status changes", len(d.Changed), "HOST\tFROM\tTO", func(tw *tabwriter.Writer) {
 		for _, ch := range d.Changed {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", termText(ch.Host), termText(ch.From), termText(ch.To))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", termText(ch.Host), termText(string(ch.From)), termText(string(ch.To)))
 		}
 	})
 	findings := func(title string, fs []history.HostFinding) {
@@ -149,7 +149,7 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 	hosts := func(title string, hs []history.HostStatus) {
 		section(title, len(hs), "HOST\tSTATUS", func(tw *tabwriter.Writer) {
 			for _, h := range hs {
-				fmt.Fprintf(tw, "  %s\t%s\n", termText(h.Host), termText(h.Status))
+				fmt.Fprintf(tw, "  %s\t%s\n", termText(h.Host), termText(string(h.Status)))
 			}
 		})
 	}
