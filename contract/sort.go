@@ -97,9 +97,6 @@ func (s *DecisionSorter) Summary() map[Status]int {
 	return out
 }
 
-// Runs is the number of sorted runs spilled to disk so far.
-func (s *DecisionSorter) Runs() int { return len(s.runs) }
-
 func (s *DecisionSorter) sortBuf() {
 	slices.SortFunc(s.buf, func(a, b sortItem) int {
 		if c := strings.Compare(a.host, b.host); c != 0 {
