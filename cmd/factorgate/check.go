@@ -326,7 +326,7 @@ func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator,
 		rec.addDecision(d)
 		return sorter.Add(d)
 	}
-	if err := ev.Judge(ctx, next, add); err != nil {
+	if err := audit.Judge(ctx, ev, audit.Reader(next), add); err != nil {
 		return err
 	}
 	if err := limit.unmatched(source); err != nil {
