@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,10 +16,9 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
 
 const sampleFacts = "../testdata/facts/sample.jsonl"
 
@@ -84,19 +82,7 @@ func TestSampleGolden(t *testing.T) {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	golden := filepath.Join("testdata", "sample.decisions.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./policies -update)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("decisions differ from %s (run go test ./policies -update after checking):\n%s", golden, buf.String())
-	}
+	testutil.Golden(t, filepath.Join("testdata", "sample.decisions.golden"), buf.Bytes())
 }
 
 func TestSampleStatuses(t *testing.T) {

@@ -3,7 +3,6 @@ package remediate_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,10 +11,9 @@ import (
 
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
 	"github.com/factorgate/factorgate/remediate"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func loadDecisions(t *testing.T, name string) []contract.Decision {
 	t.Helper()
@@ -52,19 +50,8 @@ func TestPlanGolden(t *testing.T) {
 				if err := p.Render(&b); err != nil {
 					t.Fatal(err)
 				}
-				path := filepath.Join("testdata", tt.golden)
-				if *update {
-					if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if b.String() != string(want) {
-					t.Errorf("plan from %s differs from %s:\n%s", src, path, b.String())
-				}
+				// Both sources make the one plan of the golden file.
+				testutil.Golden(t, filepath.Join("testdata", tt.golden), b.Bytes())
 			}
 		})
 	}
