@@ -22,11 +22,11 @@ func loadDecisions(t *testing.T, name string) []contract.Decision {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ds, err := remediate.ReadDecisions(f, name)
+	s, err := remediate.ReadSaved(f, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ds
+	return s.Decisions
 }
 
 func TestPlanGolden(t *testing.T) {
@@ -90,7 +90,7 @@ func TestPlanDuplicateHostID(t *testing.T) {
 	}
 }
 
-func TestReadDecisionsErrors(t *testing.T) {
+func TestReadSavedErrors(t *testing.T) {
 	tests := []struct {
 		in   string
 		want string
@@ -111,9 +111,9 @@ func TestReadDecisionsErrors(t *testing.T) {
 			"d.json: decisions[1]: host a is decided twice (first at d.json: decisions[0])"},
 	}
 	for _, tt := range tests {
-		_, err := remediate.ReadDecisions(strings.NewReader(tt.in), "d.json")
+		_, err := remediate.ReadSaved(strings.NewReader(tt.in), "d.json")
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("ReadDecisions(%q) err = %v, want prefix %q", tt.in, err, tt.want)
+			t.Errorf("ReadSaved(%q) err = %v, want prefix %q", tt.in, err, tt.want)
 		}
 	}
 }
