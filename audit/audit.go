@@ -159,7 +159,17 @@ func Judge(ctx context.Context, ev *policies.Evaluator, source func(ctx context.
 	return err
 }
 
-// Reader is a Source over a stream of saved Facts.
+// Reader is a Source over a stream of saved Facts (check --facts). Once
+// ctx is done it reads no further and yields ctx's error, so that [Judge]
+// ending early does not read the rest of the stream, which may be a pipe
+// from a scan still running.
 func Reader(next func() (*contract.Facts, []byte, error)) func(ctx context.Context) Source {
-	return func(context.Context) Source { return next }
+	return func(ctx context.Context) Source {
+		return func() (*contract.Facts, []byte, error) {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			return next()
+		}
+	}
 }

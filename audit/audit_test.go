@@ -74,7 +74,7 @@ func TestAuditEnableRescan(t *testing.T) {
 	}
 
 	winOK, winMust := "win-"+lab.WindowsProfiles[0]+"-1", "win-"+lab.WindowsProfiles[1]+"-2"
-	want := map[string]string{
+	want := map[string]contract.Status{
 		"centos7-a": contract.StatusEligible, "debian10-a": contract.StatusEligible,
 		"rhel8-a": contract.StatusIneligible, "noagent-a": contract.StatusIneligible,
 		"refused-a": contract.StatusUnreachable, winOK: contract.StatusEligible, winMust: contract.StatusIneligible,

@@ -257,15 +257,6 @@ func Fatal(err error) bool {
 	return false
 }
 
-// Code returns the API error code of err, or "".
-func Code(err error) string {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.Code
-	}
-	return ""
-}
-
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -1,21 +1,51 @@
 package contract
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // ReportSchema is the schema tag of a [Report].
 const ReportSchema = "factorgate/report/v1"
 
+// Status is the verdict on one host: whether it can take 2FA, has it, or
+// could not be judged. It is written as its string in every format.
+type Status string
+
 // The statuses a [Decision] can carry.
 const (
-	StatusEligible          = "eligible"
-	StatusIneligible        = "ineligible"
-	StatusEnabled           = "enabled"
-	StatusEnabledIneligible = "enabled_ineligible"
-	StatusUnreachable       = "unreachable"
+	StatusEligible          Status = "eligible"
+	StatusIneligible        Status = "ineligible"
+	StatusEnabled           Status = "enabled"
+	StatusEnabledIneligible Status = "enabled_ineligible"
+	StatusUnreachable       Status = "unreachable"
 )
 
 // Statuses lists every status in the order reports show them.
-var Statuses = []string{StatusEligible, StatusEnabled, StatusIneligible, StatusEnabledIneligible, StatusUnreachable}
+var Statuses = []Status{StatusEligible, StatusEnabled, StatusIneligible, StatusEnabledIneligible, StatusUnreachable}
+
+// ParseStatus returns the status named s, or an error listing the valid
+// statuses when s names none.
+func ParseStatus(s string) (Status, error) {
+	for _, st := range Statuses {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	names := make([]string, len(Statuses))
+	for i, st := range Statuses {
+		names[i] = string(st)
+	}
+	return "", fmt.Errorf("unknown status %q: want one of %s", s, strings.Join(names, ", "))
+}
+
+// String returns the status as reports write it.
+func (s Status) String() string { return string(s) }
+
+// Passes reports whether the status passes the default gate: the host has
+// 2FA or can take it. Any other status, an unknown one included, fails.
+func (s Status) Passes() bool { return s == StatusEligible || s == StatusEnabled }
 
 // Decision is the verdict of the policies on one host.
 type Decision struct {
@@ -29,7 +59,7 @@ type Decision struct {
 	// tells Windows over OpenSSH from Windows over WinRM; absent when
 	// unknown.
 	Transport  *string   `json:"transport,omitempty"`
-	Status     string    `json:"status"`
+	Status     Status    `json:"status"`
 	Eligible   bool      `json:"eligible"`
 	Violations []Finding `json:"violations"`
 	Warnings   []Finding `json:"warnings"`
@@ -59,7 +89,7 @@ type Waiver struct {
 type Report struct {
 	Schema      string         `json:"schema"`
 	GeneratedAt time.Time      `json:"generated_at"`
-	Summary     map[string]int `json:"summary"`
+	Summary     map[Status]int `json:"summary"`
 	Decisions   []Decision     `json:"decisions"`
 	// NotScanned are hosts HSS knows that the inventory lacks.
 	NotScanned []CloudHost `json:"not_scanned,omitempty"`
@@ -79,7 +109,7 @@ type CloudHost struct {
 // NewReport gathers decisions into a report with its summary. The decisions
 // must already be sorted by host.
 func NewReport(now time.Time, ds []Decision) *Report {
-	sum := make(map[string]int, len(Statuses))
+	sum := make(map[Status]int, len(Statuses))
 	for _, s := range Statuses {
 		sum[s] = 0
 	}

@@ -36,7 +36,7 @@ type DecisionSorter struct {
 	runs    []sortRun // sections of spill
 	written int64
 
-	summary map[string]int
+	summary map[Status]int
 	n       int
 	seq     uint64
 	done    bool
@@ -57,7 +57,7 @@ func NewDecisionSorter(dir string, memory int) *DecisionSorter {
 	if memory <= 0 {
 		memory = DefaultSortMemory
 	}
-	s := &DecisionSorter{dir: dir, limit: memory, summary: make(map[string]int, len(Statuses))}
+	s := &DecisionSorter{dir: dir, limit: memory, summary: make(map[Status]int, len(Statuses))}
 	for _, st := range Statuses {
 		s.summary[st] = 0
 	}
@@ -89,16 +89,13 @@ func (s *DecisionSorter) Len() int { return s.n }
 
 // Summary counts the decisions added by status; every status of
 // [Statuses] is present.
-func (s *DecisionSorter) Summary() map[string]int {
-	out := make(map[string]int, len(s.summary))
+func (s *DecisionSorter) Summary() map[Status]int {
+	out := make(map[Status]int, len(s.summary))
 	for k, v := range s.summary {
 		out[k] = v
 	}
 	return out
 }
-
-// Runs is the number of sorted runs spilled to disk so far.
-func (s *DecisionSorter) Runs() int { return len(s.runs) }
 
 func (s *DecisionSorter) sortBuf() {
 	slices.SortFunc(s.buf, func(a, b sortItem) int {

@@ -45,8 +45,8 @@ func TestDecisionSorter(t *testing.T) {
 				}
 			}
 			slices.SortStableFunc(want, func(a, b Decision) int { return strings.Compare(a.Host, b.Host) })
-			if got := s.Runs() > 0; got != tc.wantRuns {
-				t.Errorf("spilled = %v, want %v (%d runs)", got, tc.wantRuns, s.Runs())
+			if got := len(s.runs) > 0; got != tc.wantRuns {
+				t.Errorf("spilled = %v, want %v (%d runs)", got, tc.wantRuns, len(s.runs))
 			}
 			var got []Decision
 			for d, err := range s.Sorted() {

@@ -60,19 +60,19 @@ type Event struct {
 	Kind string `json:"kind"`
 	Host string `json:"host"`
 	// From is the host's status in the older run, empty for a new host.
-	From string `json:"from"`
+	From contract.Status `json:"from"`
 	// To is the host's status in the newer run, empty for a host that
 	// disappeared.
-	To string `json:"to"`
+	To contract.Status `json:"to"`
 	// Violations are the host's violations in the newer run: why it fell.
 	Violations []contract.Finding `json:"violations"`
 }
 
 // StatusChange is a host whose status changed.
 type StatusChange struct {
-	Host string `json:"host"`
-	From string `json:"from"`
-	To   string `json:"to"`
+	Host string          `json:"host"`
+	From contract.Status `json:"from"`
+	To   contract.Status `json:"to"`
 }
 
 // HostFinding is one violation of one host.
@@ -93,8 +93,8 @@ type FindingChange struct {
 
 // HostStatus is a host and its status.
 type HostStatus struct {
-	Host   string `json:"host"`
-	Status string `json:"status"`
+	Host   string          `json:"host"`
+	Status contract.Status `json:"status"`
 }
 
 // Empty reports whether nothing changed.
@@ -168,12 +168,11 @@ func Diff(a, b *Run) Drift {
 }
 
 // eventKind is the drift event of a status change, or "".
-func eventKind(from, to string) string {
-	qualified := from == contract.StatusEligible || from == contract.StatusEnabled
+func eventKind(from, to contract.Status) string {
 	switch {
 	case to == contract.StatusEnabledIneligible:
 		return EventEnteredEnabledIneligible
-	case qualified && to != contract.StatusEligible && to != contract.StatusEnabled:
+	case from.Passes() && !to.Passes():
 		return EventFellFromEligible
 	}
 	return ""

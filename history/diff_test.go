@@ -197,7 +197,7 @@ func ExampleDiff() {
 	}
 	defer s.Close()
 
-	decide := func(status string, checks ...string) contract.Decision {
+	decide := func(status contract.Status, checks ...string) contract.Decision {
 		d := contract.Decision{Host: "web-01", Status: status}
 		for _, c := range checks {
 			d.Violations = append(d.Violations, contract.Finding{Check: c})

@@ -131,7 +131,7 @@ type Run struct {
 	// Hosts is the number of hosts judged.
 	Hosts int `json:"hosts"`
 	// Counts is the number of hosts of each status, every status present.
-	Counts map[string]int `json:"counts"`
+	Counts map[contract.Status]int `json:"counts"`
 	// Report holds the decisions, sorted by host. It is nil in the runs
 	// [Store.ListRuns] returns.
 	Report *contract.Report `json:"-"`
@@ -173,7 +173,7 @@ func (r Run) MarshalJSON() ([]byte, error) {
 }
 
 // statusColumns maps each decision status to its count column.
-var statusColumns = map[string]string{
+var statusColumns = map[contract.Status]string{
 	contract.StatusEligible:          "eligible",
 	contract.StatusEnabled:           "enabled",
 	contract.StatusIneligible:        "ineligible",

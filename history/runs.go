@@ -98,7 +98,7 @@ func (s *Store) addHosts(ctx context.Context, ex execer, id RunID, shard int, ro
 			}
 			fj = string(noNULJSON(b))
 		}
-		args = append(args, int64(id), noNUL(r.decision.Host), noNUL(r.decision.Status), fj, string(noNULJSON(dj)), shard)
+		args = append(args, int64(id), noNUL(r.decision.Host), noNUL(string(r.decision.Status)), fj, string(noNULJSON(dj)), shard)
 		if n++; n == hostBatch {
 			if err := flush(); err != nil {
 				return err
@@ -257,8 +257,8 @@ func (s *Store) finish(ctx context.Context, id RunID, status Status, msg string,
 }
 
 // countHosts counts the hosts of run id by status.
-func (s *Store) countHosts(ctx context.Context, tx *sql.Tx, id RunID) (map[string]int, int, error) {
-	counts := map[string]int{}
+func (s *Store) countHosts(ctx context.Context, tx *sql.Tx, id RunID) (map[contract.Status]int, int, error) {
+	counts := map[contract.Status]int{}
 	total := 0
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT status, COUNT(*) FROM run_hosts WHERE run_id = ? GROUP BY status`), int64(id))
 	if err != nil {
@@ -271,7 +271,7 @@ func (s *Store) countHosts(ctx context.Context, tx *sql.Tx, id RunID) (map[strin
 		if err := rows.Scan(&st, &n); err != nil {
 			return nil, 0, fmt.Errorf("history: run %d: %s", id, oneLine(err))
 		}
-		counts[st] = n
+		counts[contract.Status(st)] = n
 		total += n
 	}
 	if err := rows.Err(); err != nil {
@@ -318,7 +318,7 @@ func scanRun(sc rowScanner, notScanned *sql.NullString) (*Run, error) {
 	r.Duration = time.Duration(durMS) * time.Millisecond
 	// The count columns are in the order of runColumns, which is not the
 	// order of contract.Statuses.
-	r.Counts = map[string]int{
+	r.Counts = map[contract.Status]int{
 		contract.StatusEligible: c[0], contract.StatusEnabled: c[1], contract.StatusIneligible: c[2],
 		contract.StatusEnabledIneligible: c[3], contract.StatusUnreachable: c[4],
 	}

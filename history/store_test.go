@@ -57,7 +57,7 @@ var t0 = time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
 
 // host returns the facts and decision of a host with the given status and
 // violated checks.
-func host(name, status string, checks ...string) (contract.Facts, contract.Decision) {
+func host(name string, status contract.Status, checks ...string) (contract.Facts, contract.Decision) {
 	f := contract.Facts{
 		Schema: contract.FactsSchema, CollectedAt: t0, Reachable: status != contract.StatusUnreachable,
 		Host: contract.Host{Name: name, Address: "10.0.0." + fmt.Sprint(len(name)), Port: 22, Transport: "ssh",
@@ -85,7 +85,7 @@ func fleet(pairs ...string) ([]contract.Facts, []contract.Decision) {
 		if checks != "" {
 			cs = strings.Split(checks, ",")
 		}
-		f, d := host(name, status, cs...)
+		f, d := host(name, contract.Status(status), cs...)
 		fs, ds = append(fs, f), append(ds, d)
 	}
 	return fs, ds

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
-	"github.com/factorgate/factorgate/policies/internal/fleetgen"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
@@ -42,7 +41,7 @@ func fleetOf(b *testing.B, n int) [][]byte {
 	if lines, ok := benchFleet[n]; ok {
 		return lines
 	}
-	lines, err := fleetgen.Lines(n)
+	lines, err := fleetLines(n)
 	if err != nil {
 		b.Fatal(err)
 	}

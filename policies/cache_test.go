@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
-	"github.com/factorgate/factorgate/policies/internal/fleetgen"
 )
 
 // identityVariants are hosts of the same configuration as base with an
@@ -145,7 +144,7 @@ warnings contains "odd second" if time.now_ns() % 2 == 1
 		{"selector": map[string]any{"n": 1.5}, "check": "protection", "justification": "odd label", "expires": "2099-01-01"},
 	}
 
-	lines, err := fleetgen.Lines(2000)
+	lines, err := fleetLines(2000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +199,7 @@ warnings contains "odd second" if time.now_ns() % 2 == 1
 // TestVerdictCacheCopies checks that a caller changing a decision does
 // not change the next one taken from the cache.
 func TestVerdictCacheCopies(t *testing.T) {
-	lines, err := fleetgen.Lines(200)
+	lines, err := fleetLines(200)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +253,7 @@ func TestVerdictCacheBounded(t *testing.T) {
 // TestVerdictCacheJudge judges a fleet in parallel with the cache and
 // checks every decision against the one judged alone without it.
 func TestVerdictCacheJudge(t *testing.T) {
-	lines, err := fleetgen.Lines(1500)
+	lines, err := fleetLines(1500)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,13 +51,17 @@ func decodeDecision(v ast.Value) (contract.Decision, error) {
 	d.Auth = optStr(obj.Get(kAuth))
 	d.OS = optStr(obj.Get(kOS))
 	d.Transport = optStr(obj.Get(kTransport))
-	if d.Status, ok = str(obj.Get(kStatus)); !ok {
+	status, ok := str(obj.Get(kStatus))
+	if !ok {
 		return d, fmt.Errorf("decision on %s has no status", host)
+	}
+	var err error
+	if d.Status, err = contract.ParseStatus(status); err != nil {
+		return d, fmt.Errorf("decision on %s: %w", host, err)
 	}
 	if b, ok := obj.Get(kEligible).Value.(ast.Boolean); ok {
 		d.Eligible = bool(b)
 	}
-	var err error
 	if d.Violations, err = findings(obj.Get(kViolations)); err != nil {
 		return d, fmt.Errorf("decision on %s: violations: %w", host, err)
 	}

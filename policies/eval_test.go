@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,10 +17,9 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
 
 const sampleFacts = "../testdata/facts/sample.jsonl"
 
@@ -85,30 +83,18 @@ func TestSampleGolden(t *testing.T) {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	golden := filepath.Join("testdata", "sample.decisions.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./policies -update)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("decisions differ from %s (run go test ./policies -update after checking):\n%s", golden, buf.String())
-	}
+	testutil.Golden(t, filepath.Join("testdata", "sample.decisions.golden"), buf.Bytes())
 }
 
 func TestSampleStatuses(t *testing.T) {
-	got := map[string]string{}
+	got := map[string]contract.Status{}
 	for _, d := range judgeFile(t, newEval(t, Options{}), sampleFacts) {
 		got[d.Host] = d.Status
 		if d.Eligible != (d.Status == contract.StatusEligible || d.Status == contract.StatusEnabled) {
 			t.Errorf("%s: eligible=%v with status %s", d.Host, d.Eligible, d.Status)
 		}
 	}
-	want := map[string]string{
+	want := map[string]contract.Status{
 		"app-01":    contract.StatusIneligible,        // OpenSSH 8.2
 		"build-01":  contract.StatusEligible,          // no cloud facts: warning only
 		"db-01":     contract.StatusIneligible,        // SELinux permissive
@@ -298,8 +284,8 @@ func TestMissingPolicyDir(t *testing.T) {
 func TestDataFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
-		name, file, content string
-		host, status        string
+		name, file, content, host string
+		status                    contract.Status
 	}{
 		{"yaml raises openssh limit", "p.yaml", "factorgate:\n  params:\n    openssh_max_major: 8\n", "app-01", contract.StatusEligible},
 		{"json raises openssh limit", "p.json", `{"factorgate": {"params": {"openssh_max_major": 8}}}`, "app-01", contract.StatusEligible},

@@ -23,20 +23,12 @@ type Saved struct {
 	Written time.Time
 }
 
-// ReadDecisions reads saved Decisions: either a report (`check --format
+// ReadSaved reads saved Decisions: either a report (`check --format
 // json`, an object with a "decisions" array) or JSON lines of Decisions
-// (`check --format jsonl`). name is used in errors, which name the line.
-// A host decided twice is an error naming both places.
-func ReadDecisions(r io.Reader, name string) ([]contract.Decision, error) {
-	s, err := ReadSaved(r, name)
-	if err != nil {
-		return nil, err
-	}
-	return s.Decisions, nil
-}
-
-// ReadSaved is [ReadDecisions] that also returns when a report was made.
-// Facts (scan's output) are refused with a word on how to judge them.
+// (`check --format jsonl`), and when a report was made. name is used in
+// errors, which name the line. A host decided twice, or a status that is
+// not one of [contract.Statuses], is an error naming its place. Facts
+// (scan's output) are refused with a word on how to judge them.
 func ReadSaved(r io.Reader, name string) (*Saved, error) {
 	br := bufio.NewReader(r)
 	data, err := io.ReadAll(br)
@@ -103,6 +95,9 @@ func validate(d contract.Decision, where string, seen map[string]string) error {
 	}
 	if d.Status == "" {
 		return fmt.Errorf(`%s: host %s: missing "status"`, where, d.Host)
+	}
+	if _, err := contract.ParseStatus(string(d.Status)); err != nil {
+		return fmt.Errorf("%s: host %s: %w", where, d.Host, err)
 	}
 	if first, dup := seen[d.Host]; dup {
 		return fmt.Errorf("%s: host %s is decided twice (first at %s): keep one decision per host", where, d.Host, first)

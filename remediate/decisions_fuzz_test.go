@@ -9,9 +9,9 @@ import (
 	"github.com/factorgate/factorgate/remediate"
 )
 
-// FuzzReadDecisions checks that no input makes the reader panic, and that
+// FuzzReadSaved checks that no input makes the reader panic, and that
 // what it accepts makes a plan.
-func FuzzReadDecisions(f *testing.F) {
+func FuzzReadSaved(f *testing.F) {
 	for _, name := range []string{"fleet.json", "fleet.jsonl"} {
 		b, err := os.ReadFile(filepath.Join("..", "testdata", "decisions", name))
 		if err != nil {
@@ -22,10 +22,11 @@ func FuzzReadDecisions(f *testing.F) {
 	f.Add([]byte(`{"host":"a","status":"eligible","eligible":true,"hss_host_id":"x","auth":"password","os":"windows"}`))
 	f.Add([]byte(`{"decisions":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ds, err := remediate.ReadDecisions(bytes.NewReader(data), "fuzz")
+		s, err := remediate.ReadSaved(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			return
 		}
+		ds := s.Decisions
 		p, err := remediate.NewPlan(ds, remediate.Options{Action: remediate.Enable, AuthType: "code"})
 		if err != nil {
 			t.Fatal(err)

@@ -61,9 +61,6 @@ func appendJournal(path string) (*Journal, error) {
 	return &Journal{f: f, path: path}, nil
 }
 
-// Path is the journal's file name.
-func (j *Journal) Path() string { return j.path }
-
 // Close closes the journal file.
 func (j *Journal) Close() error { return j.f.Close() }
 

@@ -79,12 +79,3 @@ func (s *Step) UnmarshalText(b []byte) error {
 	*s = v
 	return err
 }
-
-// ParseAction returns the action named s: enable or disable.
-func ParseAction(s string) (Action, error) {
-	switch Action(s) {
-	case Enable, Disable:
-		return Action(s), nil
-	}
-	return "", fmt.Errorf("unknown action %q (want enable or disable)", s)
-}

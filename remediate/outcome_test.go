@@ -37,12 +37,6 @@ func TestOutcomes(t *testing.T) {
 			t.Errorf("ParseStep(%q) = %q, %v", s, st, err)
 		}
 	}
-	if a, err := remediate.ParseAction("disable"); err != nil || a != remediate.Disable {
-		t.Errorf("ParseAction(disable) = %q, %v", a, err)
-	}
-	if _, err := remediate.ParseAction("toggle"); err == nil {
-		t.Errorf("ParseAction(toggle) took it")
-	}
 }
 
 // TestReadJournalUnknownOutcome checks that a journal entry whose outcome

@@ -352,11 +352,11 @@ func describe(t cloud.TwoFactorHost) string {
 
 // statusWords says a decision's status in words: enabled_ineligible is
 // "enabled, no longer eligible".
-func statusWords(s string) string {
+func statusWords(s contract.Status) string {
 	if s == contract.StatusEnabledIneligible {
 		return "enabled, no longer eligible"
 	}
-	return strings.ReplaceAll(s, "_", " ")
+	return strings.ReplaceAll(string(s), "_", " ")
 }
 
 func firstViolation(d contract.Decision) string {

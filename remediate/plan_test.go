@@ -3,7 +3,6 @@ package remediate_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,10 +11,9 @@ import (
 
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
 	"github.com/factorgate/factorgate/remediate"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func loadDecisions(t *testing.T, name string) []contract.Decision {
 	t.Helper()
@@ -24,11 +22,11 @@ func loadDecisions(t *testing.T, name string) []contract.Decision {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ds, err := remediate.ReadDecisions(f, name)
+	s, err := remediate.ReadSaved(f, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ds
+	return s.Decisions
 }
 
 func TestPlanGolden(t *testing.T) {
@@ -52,19 +50,8 @@ func TestPlanGolden(t *testing.T) {
 				if err := p.Render(&b); err != nil {
 					t.Fatal(err)
 				}
-				path := filepath.Join("testdata", tt.golden)
-				if *update {
-					if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if b.String() != string(want) {
-					t.Errorf("plan from %s differs from %s:\n%s", src, path, b.String())
-				}
+				// Both sources make the one plan of the golden file.
+				testutil.Golden(t, filepath.Join("testdata", tt.golden), b.Bytes())
 			}
 		})
 	}
@@ -103,7 +90,7 @@ func TestPlanDuplicateHostID(t *testing.T) {
 	}
 }
 
-func TestReadDecisionsErrors(t *testing.T) {
+func TestReadSavedErrors(t *testing.T) {
 	tests := []struct {
 		in   string
 		want string
@@ -113,6 +100,8 @@ func TestReadDecisionsErrors(t *testing.T) {
 		{`{"host":"a","status":"eligible"}` + "\n" + `{"status":"eligible"}`, `d.json:2: missing "host"`},
 		{`{"schema":"factorgate/report/v9","decisions":[]}`, `d.json:1: unknown schema "factorgate/report/v9"`},
 		{`{"schema":"factorgate/report/v1","decisions":[{"host":"a"}]}`, `d.json: decisions[0]: host a: missing "status"`},
+		{`{"host":"a","status":"maybe"}`, `d.json:1: host a: unknown status "maybe": want one of eligible, enabled, ineligible, enabled_ineligible, unreachable`},
+		{`{"schema":"factorgate/report/v1","decisions":[{"host":"a","status":"Eligible"}]}`, `d.json: decisions[0]: host a: unknown status "Eligible"`},
 		{`{"host":"a","status":"eligible","eligible":"yes"}`, `d.json:1: not a decision: field "eligible": want true or false, got a string`},
 		{`{"host":{"name":"a"},"status":"eligible"}`, `d.json:1: not a decision: field "host": want a string, got an object`},
 		{`{"schema":"factorgate/facts/v1","host":{"name":"a"},"reachable":true}`, "d.json:1: holds facts (scan's output), not decisions: judge them first with check --facts d.json"},
@@ -122,9 +111,9 @@ func TestReadDecisionsErrors(t *testing.T) {
 			"d.json: decisions[1]: host a is decided twice (first at d.json: decisions[0])"},
 	}
 	for _, tt := range tests {
-		_, err := remediate.ReadDecisions(strings.NewReader(tt.in), "d.json")
+		_, err := remediate.ReadSaved(strings.NewReader(tt.in), "d.json")
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("ReadDecisions(%q) err = %v, want prefix %q", tt.in, err, tt.want)
+			t.Errorf("ReadSaved(%q) err = %v, want prefix %q", tt.in, err, tt.want)
 		}
 	}
 }
@@ -182,7 +171,7 @@ func TestPlanInconsistentDecision(t *testing.T) {
 // disable does not guess that an eligible host has 2FA off.
 func TestPlanLive(t *testing.T) {
 	const topic = "urn:smn:eu-de:p:ops"
-	d := func(host, id, status string) contract.Decision {
+	d := func(host, id string, status contract.Status) contract.Decision {
 		dec := contract.Decision{Host: host, Status: status, Eligible: status == contract.StatusEligible || status == contract.StatusEnabled,
 			Auth: contract.Ptr("publickey")}
 		if id != "" {

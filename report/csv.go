@@ -41,7 +41,7 @@ func (csvRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.De
 		if err != nil {
 			return err
 		}
-		base := []string{d.Host, ptrText(d.Address), d.Status, strconv.FormatBool(d.Eligible)}
+		base := []string{d.Host, ptrText(d.Address), string(d.Status), strconv.FormatBool(d.Eligible)}
 		n := 0
 		for _, g := range []struct {
 			kind string

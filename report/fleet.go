@@ -93,7 +93,7 @@ func readFleet(decisions iter.Seq2[contract.Decision, error], spoolLimit int) (*
 		if len(d.Waived) > 0 {
 			f.Waived++
 		}
-		f.statusW = max(f.statusW, termtext.Width(termtext.Clean(d.Status)))
+		f.statusW = max(f.statusW, termtext.Width(termtext.Clean(string(d.Status))))
 		f.hostW = max(f.hostW, termtext.Width(termtext.Clean(d.Host)))
 		f.transportW = max(f.transportW, termtext.Width(termtext.Clean(ptrText(d.Transport))))
 		f.osW = max(f.osW, termtext.Width(termtext.Clean(ptrText(d.OS))))

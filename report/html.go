@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,7 +81,7 @@ type htmlHead struct {
 	Shared   []htmlShared
 	Bars     []htmlBar
 	Chart    htmlChart
-	Statuses []string
+	Statuses []contract.Status
 	CSS      template.CSS
 	JS       template.JS
 }
@@ -177,7 +178,7 @@ func htmlHeadFor(h Header) htmlHead {
 	}
 	var es []entry
 	for _, s := range contract.Statuses {
-		es = append(es, entry{s, s, h.Summary[s]})
+		es = append(es, entry{string(s), string(s), h.Summary[s]})
 	}
 	if len(h.NotScanned) > 0 {
 		es = append(es, entry{"not_scanned", "not scanned", len(h.NotScanned)})
@@ -218,7 +219,7 @@ func htmlRowFor(d contract.Decision, shared func(contract.Finding) bool) htmlRow
 	c := cleanDecision(d)
 	r := htmlRow{D: c, Address: orDash(ptrText(c.Address)), Transport: orDash(ptrText(c.Transport)), OS: orDash(ptrText(c.OS)),
 		StatusRank: statusRank(c.Status), SharedWarnings: n}
-	search := []string{c.Host, ptrText(c.Address), ptrText(c.Transport), ptrText(c.OS), c.Status}
+	search := []string{c.Host, ptrText(c.Address), ptrText(c.Transport), ptrText(c.OS), string(c.Status)}
 	for _, w := range c.Warnings {
 		search = append(search, w.Check, w.Message)
 	}
@@ -266,11 +267,9 @@ func htmlFindingOf(f contract.Finding) htmlFinding {
 var remediationSource = regexp.MustCompile(`\(source:\s*([^()]+)\)\s*$`)
 
 // statusRank orders statuses as reports list them, for sorting.
-func statusRank(s string) int {
-	for i, x := range contract.Statuses {
-		if x == s {
-			return i
-		}
+func statusRank(s contract.Status) int {
+	if i := slices.Index(contract.Statuses, s); i >= 0 {
+		return i
 	}
 	return len(contract.Statuses)
 }
@@ -309,7 +308,7 @@ func cleanDecision(d contract.Decision) contract.Decision {
 		}
 		return out
 	}
-	d.Host, d.Status, d.Address, d.OS, d.Transport = line(d.Host), line(d.Status), linePtr(d.Address), linePtr(d.OS), linePtr(d.Transport)
+	d.Host, d.Status, d.Address, d.OS, d.Transport = line(d.Host), contract.Status(line(string(d.Status))), linePtr(d.Address), linePtr(d.OS), linePtr(d.Transport)
 	d.Violations, d.Warnings, d.Waived = cleanAll(d.Violations), cleanAll(d.Warnings), cleanAll(d.Waived)
 	return d
 }

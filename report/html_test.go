@@ -81,7 +81,7 @@ func TestHTMLWaivedNeverPassed(t *testing.T) {
 }
 
 func TestHTMLChartBars(t *testing.T) {
-	h := htmlHeadFor(Header{Summary: map[string]int{"eligible": 4, "ineligible": 2}, NotScanned: make([]contract.CloudHost, 1)})
+	h := htmlHeadFor(Header{Summary: map[contract.Status]int{"eligible": 4, "ineligible": 2}, NotScanned: make([]contract.CloudHost, 1)})
 	if len(h.Bars) != len(contract.Statuses)+1 {
 		t.Fatalf("%d bars", len(h.Bars))
 	}

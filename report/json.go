@@ -23,7 +23,7 @@ type jsonRenderer struct{}
 // Render implements [Renderer].
 func (jsonRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.Decision, error]) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	sum := make(map[string]int, len(contract.Statuses))
+	sum := make(map[contract.Status]int, len(contract.Statuses))
 	for _, s := range contract.Statuses {
 		sum[s] = 0
 	}
@@ -31,9 +31,9 @@ func (jsonRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.D
 		sum[s] = n
 	}
 	head := struct {
-		Schema      string         `json:"schema"`
-		GeneratedAt any            `json:"generated_at"`
-		Summary     map[string]int `json:"summary"`
+		Schema      string                  `json:"schema"`
+		GeneratedAt any                     `json:"generated_at"`
+		Summary     map[contract.Status]int `json:"summary"`
 	}{contract.ReportSchema, h.GeneratedAt.UTC(), sum}
 	b, err := jsonIndent(head, "")
 	if err != nil {

@@ -124,7 +124,7 @@ func (junitRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 // junitHostSuite is the testsuite of one host.
 func junitHostSuite(h Header, d contract.Decision) junitSuite {
 	s := junitSuite{Name: d.Host, Timestamp: junitTime(h.GeneratedAt)}
-	props := []junitProperty{{"status", d.Status}, {"eligible", fmt.Sprint(d.Eligible)}}
+	props := []junitProperty{{"status", string(d.Status)}, {"eligible", fmt.Sprint(d.Eligible)}}
 	if d.Address != nil {
 		props = append(props, junitProperty{"address", *d.Address})
 	}
@@ -148,10 +148,10 @@ func junitHostSuite(h Header, d contract.Decision) junitSuite {
 		s.Skipped++
 	}
 	if len(s.Cases) == 0 {
-		c := junitCase{Name: d.Status, Classname: d.Host}
-		if !statusPasses(d.Status) {
+		c := junitCase{Name: string(d.Status), Classname: d.Host}
+		if !d.Status.Passes() {
 			// A failing status with no violation to show still fails.
-			c.Failure = &junitFailure{Message: "status " + d.Status, Type: d.Status}
+			c.Failure = &junitFailure{Message: "status " + string(d.Status), Type: string(d.Status)}
 			s.Failures++
 		}
 		s.Cases = append(s.Cases, c)
@@ -207,11 +207,6 @@ func waiverText(f contract.Finding) string {
 		s += ", expires " + f.Waiver.Expires
 	}
 	return s
-}
-
-// statusPasses reports whether a status passes the default gate.
-func statusPasses(status string) bool {
-	return status == contract.StatusEligible || status == contract.StatusEnabled
 }
 
 func junitTime(t time.Time) string {

@@ -276,11 +276,11 @@ func mdLineStart(word string) string {
 
 // statusLabel is a status in bold when it fails the default gate, so the
 // table reads without colour.
-func statusLabel(s string) string {
-	if statusPasses(s) {
-		return s
+func statusLabel(s contract.Status) string {
+	if s.Passes() {
+		return string(s)
 	}
-	return "**" + mdText(s) + "**"
+	return "**" + mdText(string(s)) + "**"
 }
 
 // mdEscaper backslash-escapes the characters Markdown gives a meaning to,

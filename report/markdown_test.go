@@ -7,6 +7,7 @@ import (
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/termtext"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
 
 func TestMarkdownGolden(t *testing.T) {
@@ -97,6 +98,6 @@ func TestMarkdownSpillsDetails(t *testing.T) {
 		return buf.String()
 	}
 	if mem, disk := render(1<<20), render(16); mem != disk {
-		t.Errorf("spooled output differs:\n%s", firstDiff(mem, disk))
+		t.Errorf("spooled output differs:\n%s", testutil.FirstDiff(mem, disk))
 	}
 }

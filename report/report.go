@@ -25,7 +25,7 @@ import (
 // Header is what a renderer knows before the first decision.
 type Header struct {
 	GeneratedAt time.Time
-	Summary     map[string]int
+	Summary     map[contract.Status]int
 	// Total is the number of decisions that will follow.
 	Total      int
 	NotScanned []contract.CloudHost

@@ -226,13 +226,13 @@ func (sarifRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contract.
 }
 
 // sarifResultFor is the result of finding f on host.
-func sarifResultFor(host, status, level string, f contract.Finding) sarifResult {
+func sarifResultFor(host string, status contract.Status, level string, f contract.Finding) sarifResult {
 	res := sarifResult{
 		RuleID:              f.Check,
 		Level:               level,
 		Message:             sarifText{host + ": " + f.Message},
 		PartialFingerprints: map[string]string{"factorgate/host-check-message/v1": sarifFingerprint(host, f)},
-		Properties:          map[string]any{"host": host, "status": status},
+		Properties:          map[string]any{"host": host, "status": string(status)},
 	}
 	var loc sarifLocation
 	loc.PhysicalLocation.ArtifactLocation.URI = "host:" + pathEscape(host)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
@@ -76,7 +77,7 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 			return err
 		}
 		host := tableText(d.Host)
-		t.tableRow(bw, lay, tableText(d.Status), termtext.Truncate(host, lay.host), orDash(tableText(ptrText(d.OS))),
+		t.tableRow(bw, lay, tableText(string(d.Status)), termtext.Truncate(host, lay.host), orDash(tableText(ptrText(d.OS))),
 			orDash(tableText(ptrText(d.Transport))), fmt.Sprint(len(d.Violations)), fmt.Sprint(len(d.Warnings)), fmt.Sprint(len(d.Waived)))
 
 		// The findings of the host, under its whole name; a host whose
@@ -87,7 +88,7 @@ func (t tableRenderer) Render(w io.Writer, h Header, decisions iter.Seq2[contrac
 		}
 		out = dw
 		dw.WriteString("\n")
-		line("", "  ", host+" ("+tableText(d.Status)+")")
+		line("", "  ", host+" ("+tableText(string(d.Status))+")")
 		for _, v := range d.Violations {
 			t.finding(line, "x", v)
 		}
@@ -193,14 +194,14 @@ func orDash(s string) string {
 }
 
 // tableSummary counts hosts by status in the order of [contract.Statuses].
-func tableSummary(sum map[string]int, n int) string {
+func tableSummary(sum map[contract.Status]int, n int) string {
 	var parts []string
 	for _, s := range contract.Statuses {
 		parts = append(parts, fmt.Sprintf("%d %s", sum[s], s))
 	}
 	for s, c := range sum {
-		if !isStatus(s) && c > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", c, tableText(s)))
+		if !slices.Contains(contract.Statuses, s) && c > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c, tableText(string(s))))
 		}
 	}
 	noun := "hosts"
@@ -217,15 +218,6 @@ func waivedHostsText(n int) string {
 		return "1 host with waived violations"
 	}
 	return fmt.Sprintf("%d hosts with waived violations", n)
-}
-
-func isStatus(s string) bool {
-	for _, x := range contract.Statuses {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // tableText makes text safe for one line of a terminal (see [termtext.Clean]).

@@ -30,7 +30,7 @@ func TestTableFitsTheTerminal(t *testing.T) {
 		found := false
 		for _, line := range strings.Split(out, "\n") {
 			f := strings.Fields(line)
-			if len(f) >= 2 && f[0] == d.Status && f[1] == d.Host {
+			if len(f) >= 2 && f[0] == string(d.Status) && f[1] == d.Host {
 				found = true
 			}
 		}

@@ -11,8 +11,7 @@ import (
 	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
-// ExampleScan streams the facts of a fleet as JSON lines, with a progress
-// bar on stderr when it is a terminal.
+// ExampleScan streams the facts of a fleet as JSON lines.
 func ExampleScan() {
 	inv, err := inventory.Load("fleet.yaml")
 	if err != nil {
@@ -21,7 +20,7 @@ func ExampleScan() {
 	}
 	hosts, _ := inv.Select(nil)
 	enc := json.NewEncoder(os.Stdout)
-	opts := scanner.Options{Concurrency: 16, Progress: scanner.NewProgress(os.Stderr)}
+	opts := scanner.Options{Concurrency: 16}
 	err = scanner.Scan(context.Background(), hosts, opts, func(f *contract.Facts) {
 		enc.Encode(f) // an unreachable host is a fact too: reachable false, error set
 	})

@@ -63,7 +63,8 @@ type Options struct {
 	RetryBackoff time.Duration
 	// Cloud fills the cloud's facts; nil scans without them.
 	Cloud CloudView
-	// Progress receives a progress bar; nil or a non-terminal is silent.
+	// Progress is told of each host's start and end (the CLI draws its
+	// progress bar from it); nil tells nobody.
 	Progress ProgressSink
 	// Env looks up environment variables (passwords); nil uses os.Getenv.
 	Env func(string) string
@@ -75,3 +76,10 @@ type ProgressSink interface {
 	Done(host string, ok bool)
 	Finish()
 }
+
+// silentProgress is the sink when Options.Progress is nil.
+type silentProgress struct{}
+
+func (silentProgress) Start(int)         {}
+func (silentProgress) Done(string, bool) {}
+func (silentProgress) Finish()           {}

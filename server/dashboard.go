@@ -39,15 +39,6 @@ const (
 	driftCacheMax = 256
 )
 
-// statusLabels are the statuses as the dashboard writes them.
-var statusLabels = map[string]string{
-	contract.StatusEligible:          "eligible",
-	contract.StatusEnabled:           "enabled",
-	contract.StatusIneligible:        "ineligible",
-	contract.StatusEnabledIneligible: "enabled_ineligible",
-	contract.StatusUnreachable:       "unreachable",
-}
-
 // eventTitles are drift events as people read them.
 var eventTitles = map[string]string{
 	history.EventEnteredEnabledIneligible: "entered enabled_ineligible",
@@ -115,7 +106,7 @@ type dashData struct {
 	Trend                      []*history.Run
 	Events                     []dashEvent
 	Runs                       []dashRun
-	Statuses                   []string
+	Statuses                   []contract.Status
 	CSS                        template.CSS
 }
 
@@ -226,7 +217,7 @@ func (s *Server) dashboard(ctx context.Context, now time.Time) (*dashData, error
 		}
 		d.LatestAt = at.UTC().Format("2006-01-02 15:04:05 UTC")
 		for _, st := range contract.Statuses {
-			d.Cards = append(d.Cards, dashCard{Class: st, Label: statusLabels[st], Count: d.Latest.Counts[st]})
+			d.Cards = append(d.Cards, dashCard{Class: string(st), Label: string(st), Count: d.Latest.Counts[st]})
 		}
 	}
 	d.Chart = trendChart(d.Trend)
@@ -245,7 +236,7 @@ func (s *Server) dashboard(ctx context.Context, now time.Time) (*dashData, error
 			}
 			d.Events = append(d.Events, dashEvent{
 				Run: cur.ID, At: cur.StartedAt.UTC().Format("2006-01-02 15:04"), Host: pageText(e.Host),
-				Kind: e.Kind, Title: eventTitles[e.Kind], From: orDash(e.From), To: orDash(e.To), Why: orDash(strings.Join(why, ", ")),
+				Kind: e.Kind, Title: eventTitles[e.Kind], From: orDash(string(e.From)), To: orDash(string(e.To)), Why: orDash(strings.Join(why, ", ")),
 			})
 			if len(d.Events) == maxEvents {
 				break
@@ -321,9 +312,9 @@ func trendChart(runs []*history.Run) dashChart {
 			}
 			h := max(k*plotH/peak, 1)
 			y -= h
-			b.Segs = append(b.Segs, dashSeg{Class: st, X: x, Y: y, W: barW, H: h,
-				Title: fmt.Sprintf("run %d: %d %s", r.ID, k, statusLabels[st])})
-			parts = append(parts, fmt.Sprintf("%d %s", k, statusLabels[st]))
+			b.Segs = append(b.Segs, dashSeg{Class: string(st), X: x, Y: y, W: barW, H: h,
+				Title: fmt.Sprintf("run %d: %d %s", r.ID, k, st)})
+			parts = append(parts, fmt.Sprintf("%d %s", k, st))
 		}
 		c.Bars = append(c.Bars, b)
 		if len(parts) == 0 {

@@ -86,7 +86,7 @@ func dashboardHistory(t *testing.T, store *history.Store) {
 	base := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
 	for i := 0; i < 12; i++ {
 		var ds []contract.Decision
-		add := func(host, status string, checks ...string) {
+		add := func(host string, status contract.Status, checks ...string) {
 			d := contract.Decision{Host: host, Status: status, Eligible: status == contract.StatusEligible || status == contract.StatusEnabled}
 			for _, c := range checks {
 				d.Violations = append(d.Violations, contract.Finding{Check: c, Message: c + " fails", Severity: "high"})

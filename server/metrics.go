@@ -64,7 +64,7 @@ func newMetrics() *metrics {
 	// Every label value is present from the start, so rate() and alerts
 	// see a zero before the first increase.
 	for _, st := range contract.Statuses {
-		m.hosts.WithLabelValues(st)
+		m.hosts.WithLabelValues(string(st))
 	}
 	for _, o := range runOutcomes {
 		m.runs.WithLabelValues(o)
@@ -95,7 +95,7 @@ func (m *metrics) observe(r *history.Run, took time.Duration) {
 // success sets the gauges that describe the latest successful run.
 func (m *metrics) success(r *history.Run) {
 	for _, st := range contract.Statuses {
-		m.hosts.WithLabelValues(st).Set(float64(r.Counts[st]))
+		m.hosts.WithLabelValues(string(st)).Set(float64(r.Counts[st]))
 	}
 	m.scanErrors.Set(float64(r.Counts[contract.StatusUnreachable]))
 	if r.FinishedAt != nil {

@@ -460,7 +460,7 @@ type Payload struct {
 	Run      RunRef `json:"run"`
 	Previous RunRef `json:"previous"`
 	// Summary is the new run's count of hosts by status.
-	Summary map[string]int `json:"summary"`
+	Summary map[contract.Status]int `json:"summary"`
 	// Events are the drift events: hosts that entered enabled_ineligible
 	// (entered_enabled_ineligible), fell from eligible (fell_from_eligible)
 	// or, eligible, enabled or enabled_ineligible before, are gone from the
@@ -485,7 +485,7 @@ func newPayload(prev, run *history.Run, d history.Drift) Payload {
 	ref := func(r *history.Run) RunRef {
 		return RunRef{ID: r.ID, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Inventory: r.Inventory}
 	}
-	sum := map[string]int{}
+	sum := map[contract.Status]int{}
 	for _, st := range contract.Statuses {
 		sum[st] = run.Counts[st]
 	}

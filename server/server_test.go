@@ -416,7 +416,7 @@ func (b *blockingAudit) audit(ctx context.Context) (*history.Result, error) {
 	}
 }
 
-func oneHost(status string) ([]contract.Facts, []contract.Decision) {
+func oneHost(status contract.Status) ([]contract.Facts, []contract.Decision) {
 	return nil, []contract.Decision{{Host: "web-01", Status: status, Eligible: status == "eligible"}}
 }
 
@@ -603,9 +603,9 @@ func TestServeOnPostgres(t *testing.T) {
 	defer store.Close()
 	var calls atomic.Int32
 	audit := func(ctx context.Context) (*history.Result, error) {
-		status := "eligible"
+		status := contract.StatusEligible
 		if calls.Add(1) > 1 {
-			status = "unreachable"
+			status = contract.StatusUnreachable
 		}
 		_, ds := oneHost(status)
 		return &history.Result{Decisions: ds}, nil
@@ -658,7 +658,7 @@ func TestServeBaselineIsOwnRun(t *testing.T) {
 	store := newStore(t)
 	ctx := context.Background()
 	now := time.Now()
-	record := func(ago time.Duration, source, inv, status string) history.RunID {
+	record := func(ago time.Duration, source, inv string, status contract.Status) history.RunID {
 		t.Helper()
 		_, ds := oneHost(status)
 		id, err := store.Record(ctx, history.Meta{StartedAt: now.Add(-ago), Source: source, Inventory: inv},

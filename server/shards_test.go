@@ -18,7 +18,7 @@ func TestServeShardedRun(t *testing.T) {
 	store := newStore(t)
 	ctx := context.Background()
 	st := start(t, Config{Audit: newBlockingAudit().audit, Store: store, Schedule: "@every 1h"})
-	shard := func(k int, host, status string) history.RunID {
+	shard := func(k int, host string, status contract.Status) history.RunID {
 		t.Helper()
 		id, err := store.RecordShard(ctx, history.Meta{Source: "check", Inventory: "fleet.yaml"}, history.Shard{AuditID: "job-7", K: k, N: 2},
 			history.Result{Decisions: []contract.Decision{{Host: host, Status: status}}})

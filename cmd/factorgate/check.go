@@ -320,12 +320,12 @@ func evaluatorFromFlags(c *cli.Context) (*policies.Evaluator, error) {
 type reportOptions struct {
 	format string
 	output string
-	failOn map[string]bool
+	failOn map[contract.Status]bool
 }
 
 // reportFlags parses and checks --format, --output and --fail-on.
 func reportFlags(c *cli.Context) (reportOptions, error) {
-	o := reportOptions{format: c.String("format"), output: c.String("output"), failOn: map[string]bool{}}
+	o := reportOptions{format: c.String("format"), output: c.String("output"), failOn: map[contract.Status]bool{}}
 	if _, err := report.New(o.format); err != nil {
 		return o, usageErrorf("--format: %v", err)
 	}
@@ -337,22 +337,13 @@ func reportFlags(c *cli.Context) (reportOptions, error) {
 		return o, usageErrorf("--fail-on: empty; use none to never fail")
 	}
 	for _, s := range strings.Split(spec, ",") {
-		s = strings.TrimSpace(s)
-		if !isKnownStatus(s) {
-			return o, usageErrorf("--fail-on: unknown status %q (want some of %s, or none)", s, strings.Join(contract.Statuses, ", "))
+		st, err := contract.ParseStatus(strings.TrimSpace(s))
+		if err != nil {
+			return o, usageErrorf("--fail-on: %v, or none", err)
 		}
-		o.failOn[s] = true
+		o.failOn[st] = true
 	}
 	return o, nil
-}
-
-func isKnownStatus(s string) bool {
-	for _, st := range contract.Statuses {
-		if s == st {
-			return true
-		}
-	}
-	return false
 }
 
 // judgeAndRender judges every host next yields (see [policies.Evaluator.Judge]),
@@ -370,7 +361,7 @@ func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator,
 		rec.addDecision(d)
 		return sorter.Add(d)
 	}
-	if err := ev.Judge(ctx, next, add); err != nil {
+	if err := audit.Judge(ctx, ev, audit.Reader(next), add); err != nil {
 		return err
 	}
 	if err := limit.unmatched(source); err != nil {
@@ -433,7 +424,7 @@ func renderDecisions(c *cli.Context, h report.Header, decisions iter.Seq2[contra
 
 // gate returns a gate error naming the failing statuses when any host has
 // one of failOn.
-func gate(summary map[string]int, failOn map[string]bool) error {
+func gate(summary map[contract.Status]int, failOn map[contract.Status]bool) error {
 	total, failed := 0, 0
 	var parts []string
 	for _, s := range contract.Statuses {

@@ -26,15 +26,15 @@ const shardWait = 20 * time.Second
 // shardRun is a run as `factorgate history list --format json` prints it,
 // with its shards.
 type shardRun struct {
-	ID         int64          `json:"id"`
-	Status     string         `json:"status"`
-	Source     string         `json:"source"`
-	Inventory  string         `json:"inventory"`
-	Hosts      int            `json:"hosts"`
-	Counts     map[string]int `json:"counts"`
-	AuditID    string         `json:"audit_id"`
-	Shards     int            `json:"shards"`
-	ShardsDone int            `json:"shards_done"`
+	ID         int64                   `json:"id"`
+	Status     string                  `json:"status"`
+	Source     string                  `json:"source"`
+	Inventory  string                  `json:"inventory"`
+	Hosts      int                     `json:"hosts"`
+	Counts     map[contract.Status]int `json:"counts"`
+	AuditID    string                  `json:"audit_id"`
+	Shards     int                     `json:"shards"`
+	ShardsDone int                     `json:"shards_done"`
 }
 
 // TestCheckShardsRecordOneRun runs the shards of an audit as separate
@@ -225,7 +225,7 @@ func auditRun(t *testing.T, exe string, env []string, dsn, id string) shardRun {
 
 // checkCompleteRun checks that run, of n shards, is complete, holds every
 // host once, and gives each host the status of want.
-func checkCompleteRun(t *testing.T, exe string, env []string, dsn string, run shardRun, n int, want map[string]string, hosts []string) {
+func checkCompleteRun(t *testing.T, exe string, env []string, dsn string, run shardRun, n int, want map[string]contract.Status, hosts []string) {
 	t.Helper()
 	if run.Status != "ok" || run.Shards != n || run.ShardsDone != n || run.Source != "check" {
 		t.Errorf("run %d: status %q, %d of %d shards, source %q; want ok, %d of %d, check", run.ID, run.Status, run.ShardsDone, run.Shards, run.Source, n, n)
@@ -233,7 +233,7 @@ func checkCompleteRun(t *testing.T, exe string, env []string, dsn string, run sh
 	if run.Hosts != len(hosts) {
 		t.Errorf("run %d counts %d hosts, the inventory holds %d", run.ID, run.Hosts, len(hosts))
 	}
-	wantCounts := map[string]int{}
+	wantCounts := map[contract.Status]int{}
 	for _, s := range want {
 		wantCounts[s]++
 	}
@@ -253,9 +253,9 @@ func checkCompleteRun(t *testing.T, exe string, env []string, dsn string, run sh
 
 // hostStatuses returns the status of each host of r, failing t unless r
 // holds every host of hosts once, and no other.
-func hostStatuses(t *testing.T, what string, r *contract.Report, hosts []string) map[string]string {
+func hostStatuses(t *testing.T, what string, r *contract.Report, hosts []string) map[string]contract.Status {
 	t.Helper()
-	st := map[string]string{}
+	st := map[string]contract.Status{}
 	for _, d := range r.Decisions {
 		if _, ok := st[d.Host]; ok {
 			t.Errorf("%s: host %s is there twice", what, d.Host)
@@ -273,8 +273,8 @@ func hostStatuses(t *testing.T, what string, r *contract.Report, hosts []string)
 	return st
 }
 
-func distinct(m map[string]string) []string {
-	var out []string
+func distinct(m map[string]contract.Status) []contract.Status {
+	var out []contract.Status
 	for _, v := range m {
 		if !slices.Contains(out, v) {
 			out = append(out, v)

@@ -138,9 +138,9 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 			detail := driftEventTitles[e.Kind]
 			switch {
 			case e.From != "" && e.To != "":
-				detail += ", " + e.From + " -> " + e.To
+				detail += ", " + string(e.From) + " -> " + string(e.To)
 			case e.From != "":
-				detail += " (was " + e.From + ")"
+				detail += " (was " + string(e.From) + ")"
 			}
 			if len(why) > 0 {
 				detail += " (" + strings.Join(why, ", ") + ")"
@@ -150,7 +150,7 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 	}
 	if section("Status changes", len(d.Changed)) {
 		for _, ch := range d.Changed {
-			entry(ch.Host, ch.From+" -> "+ch.To)
+			entry(ch.Host, string(ch.From)+" -> "+string(ch.To))
 		}
 	}
 	findings := func(title string, fs []history.HostFinding) {
@@ -171,7 +171,7 @@ func writeDrift(w io.Writer, a, b *history.Run, d history.Drift) error {
 	hosts := func(title string, hs []history.HostStatus) {
 		if section(title, len(hs)) {
 			for _, h := range hs {
-				entry(h.Host, h.Status)
+				entry(h.Host, string(h.Status))
 			}
 		}
 	}

@@ -271,7 +271,10 @@ const lineWidth = 80
 
 // runCountColumns are the count columns of history list: a short heading
 // (the command's help says what each means) and the status it counts.
-var runCountColumns = []struct{ head, status string }{
+var runCountColumns = []struct {
+	head   string
+	status contract.Status
+}{
 	{"ELIG", contract.StatusEligible}, {"ENAB", contract.StatusEnabled}, {"INEL", contract.StatusIneligible},
 	{"EN-IN", contract.StatusEnabledIneligible}, {"UNRE", contract.StatusUnreachable},
 }
@@ -481,8 +484,8 @@ func historyImport(c *cli.Context) error {
 		if d.Host == "" {
 			return fmt.Errorf("history import: %s: decisions[%d]: missing \"host\"", path, i)
 		}
-		if !slices.Contains(contract.Statuses, d.Status) {
-			return fmt.Errorf("history import: %s: decisions[%d] (%s): unknown status %q", path, i, d.Host, d.Status)
+		if _, err := contract.ParseStatus(string(d.Status)); err != nil {
+			return fmt.Errorf("history import: %s: decisions[%d] (%s): %v", path, i, d.Host, err)
 		}
 	}
 	sh, sharded, err := recordShard(c, "history import")

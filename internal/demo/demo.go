@@ -148,7 +148,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // summaryLine is "3 eligible, 5 enabled, ..." in the order of
 // contract.Statuses.
-func summaryLine(sum map[string]int) string {
+func summaryLine(sum map[contract.Status]int) string {
 	var parts []string
 	for _, st := range contract.Statuses {
 		parts = append(parts, fmt.Sprintf("%d %s", sum[st], st))

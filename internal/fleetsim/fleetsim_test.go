@@ -155,20 +155,7 @@ func TestProfilesThroughSSH(t *testing.T) {
 				HSS     *contract.HSS     `json:"hss"`
 			}{facts.OS, facts.OpenSSH, facts.SSHD, facts.SELinux, facts.HSS}, "", "  ")
 			got = append(got, '\n')
-			golden := filepath.Join("testdata", "facts", p.Name+".json")
-			if testutil.Update() {
-				os.MkdirAll(filepath.Dir(golden), 0o755)
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test -update creates it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("facts differ from %s:\n%s", golden, got)
-			}
+			testutil.Golden(t, filepath.Join("testdata", "facts", p.Name+".json"), got)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/scanner/probe"
 )
 
@@ -48,9 +49,9 @@ type Profile struct {
 // Expectation is the verdict expected for a profile when scanned without
 // cloud facts, in verification-code mode (no SMN topic involved).
 type Expectation struct {
-	// Status is the Decision status: "eligible", "ineligible" or
-	// "unreachable".
-	Status string
+	// Status is the Decision status: eligible, ineligible or
+	// unreachable.
+	Status contract.Status
 	// Violations and Warnings are the check IDs found, sorted, without
 	// repeats.
 	Violations []string
@@ -256,9 +257,9 @@ func selinux(p *probeOutput, now, config string) *probeOutput {
 }
 
 func init() {
-	eligible := Expectation{Status: "eligible", Warnings: []string{"protection"}, Facts: true}
+	eligible := Expectation{Status: contract.StatusEligible, Warnings: []string{"protection"}, Facts: true}
 	fails := func(check string) Expectation {
-		return Expectation{Status: "ineligible", Violations: []string{check}, Warnings: []string{"protection"}, Facts: true}
+		return Expectation{Status: contract.StatusIneligible, Violations: []string{check}, Warnings: []string{"protection"}, Facts: true}
 	}
 	centos7 := func() *probeOutput { return ready2FA(loadCapture("centos7"), "ChallengeResponseAuthentication") }
 	linux := func(name, desc, banner string, out *probeOutput, want Expectation) {
@@ -301,11 +302,11 @@ func init() {
 	noAgent := centos7()
 	noAgent.set("hss-dir", "", 1, "").set("hss-procs", "", 0, "").set("hss-service", "inactive", 3, "")
 	linux(NoAgent, "CentOS 7 without the HSS agent",
-		bannerCentOS7, noAgent, Expectation{Status: "ineligible", Violations: []string{"protection"}, Facts: true})
+		bannerCentOS7, noAgent, Expectation{Status: contract.StatusIneligible, Violations: []string{"protection"}, Facts: true})
 	stopped := centos7()
 	stopped.set("hss-procs", "", 0, "").set("hss-service", "inactive", 3, "")
 	linux(AgentStopped, "CentOS 7 with the HSS agent installed but stopped",
-		bannerCentOS7, stopped, Expectation{Status: "ineligible", Violations: []string{"protection"}, Facts: true})
+		bannerCentOS7, stopped, Expectation{Status: contract.StatusIneligible, Violations: []string{"protection"}, Facts: true})
 	unreadable := ready2FA(loadCapture("debian10"), "ChallengeResponseAuthentication")
 	unreadable.set("id-u", "1000", 0, "")
 	unreadable.set("sshd-T", "sshd: no hostkeys available -- exiting.", 1, "")
@@ -315,10 +316,10 @@ func init() {
 		bannerDebian10, unreadable, eligible)
 	linux(RootLoginNo, "CentOS 7 with PermitRootLogin no: eligible, but root password logins will fail",
 		bannerCentOS7, centos7().setting("PermitRootLogin", "no"),
-		Expectation{Status: "eligible", Warnings: []string{"password_login", "protection"}, Facts: true})
+		Expectation{Status: contract.StatusEligible, Warnings: []string{"password_login", "protection"}, Facts: true})
 
 	// Transport failures.
-	unreachable := Expectation{Status: "unreachable", Violations: []string{"reachable"}}
+	unreachable := Expectation{Status: contract.StatusUnreachable, Violations: []string{"reachable"}}
 	Register(Profile{Name: AuthRefused, Description: "speaks SSH but refuses every credential", Banner: bannerCentOS7,
 		Mode: RefuseAuth, Expect: unreachable})
 	Register(Profile{Name: NeverSpeaks, Description: "accepts TCP connections and never sends a byte", Banner: bannerCentOS7,
@@ -329,5 +330,5 @@ func init() {
 		Answer: func(cmd string) ([]byte, []byte, int) {
 			return []byte("Welcome to BusyBox!\n\x1b[1;31mERROR\x1b[0m: unknown shell\n\x00\x01\x02"), nil, 0
 		},
-		Expect: Expectation{Status: "ineligible", Violations: []string{"os_supported", "protection"}}})
+		Expect: Expectation{Status: contract.StatusIneligible, Violations: []string{"os_supported", "protection"}}})
 }

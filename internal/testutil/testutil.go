@@ -9,6 +9,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -20,8 +22,9 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // Update reports whether the test binary runs with -update.
 func Update() bool { return *update }
 
-// Golden compares got with the file at path, or rewrites the file with got
-// when the test runs with -update.
+// Golden compares got with the file at path, or writes the file with got
+// when the test runs with -update. A difference is shown at its first
+// line (see [FirstDiff]).
 func Golden(tb testing.TB, path string, got []byte) {
 	tb.Helper()
 	if *update {
@@ -38,8 +41,27 @@ func Golden(tb testing.TB, path string, got []byte) {
 		tb.Fatalf("%v (run go test with -update to write it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		tb.Errorf("%s differs (run go test with -update to rewrite it):\n--- got\n%s\n--- want\n%s", path, got, want)
+		tb.Errorf("%s differs from the golden file (run go test with -update after checking the change)\n%s", path, FirstDiff(string(want), string(got)))
 	}
+}
+
+// FirstDiff shows the first line where want and got part, or "" when
+// they are equal.
+func FirstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return "line " + strconv.Itoa(i+1) + ":\n  want: " + w + "\n  got:  " + g
+		}
+	}
+	return ""
 }
 
 // ClosedPort returns a loopback address nothing listens on.

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/scanner/probe"
 )
 
@@ -40,7 +41,7 @@ type Expectation struct {
 	// Status is the Decision status: "eligible", "ineligible" or
 	// "unreachable" (no answer). A host whose probe prints garbage is
 	// reachable with every Windows fact unknown: ineligible.
-	Status string
+	Status contract.Status
 	// Violations and Warnings are the check IDs found, sorted, without
 	// repeats.
 	Violations []string
@@ -112,7 +113,7 @@ func All() []Profile {
 			Expect: eligible},
 		{Name: Slow, Description: "Server 2019 whose probe answers only after the simulator's delay",
 			Stdout: doc(os2019, rdpOn, stockAccounts2019(0), agentRunning, noProducts), Slow: true,
-			Expect: Expectation{Status: "unreachable", Violations: []string{"reachable"}}},
+			Expect: Expectation{Status: contract.StatusUnreachable, Violations: []string{"reachable"}}},
 		{Name: TermServiceDisabled, Description: "Server 2019, RDP allowed in the registry but the TermService service disabled",
 			Stdout: doc(os2019, rdpWith("0", "null", "3389", "1", "1", "Disabled", 3, 3), stockAccounts2019(0), agentRunning, noProducts),
 			Expect: ineligible("rdp", "protection")},
@@ -138,7 +139,7 @@ func All() []Profile {
 			Expect: eligible},
 		{Name: Garbage, Description: "a host whose PowerShell prints something that is not the probe's JSON",
 			Stdout: []byte("Windows PowerShell\r\nCopyright (C) Microsoft Corporation. All rights reserved.\r\n\r\nPS C:\\Users\\Administrator> \r\n"),
-			Expect: Expectation{Status: "ineligible", Violations: []string{"os_supported", "protection"}}},
+			Expect: Expectation{Status: contract.StatusIneligible, Violations: []string{"os_supported", "protection"}}},
 	}
 	slices.SortFunc(ps, func(a, b Profile) int { return compare(a.Name, b.Name) })
 	return ps
@@ -177,7 +178,7 @@ var (
 	// eligible hosts carry two warnings: protection is not verified
 	// without cloud facts, and RDP from other Windows servers needs a
 	// stored credential once 2FA is on.
-	eligible = Expectation{Status: "eligible", Warnings: []string{"protection", "rdp"}, Facts: true}
+	eligible = Expectation{Status: contract.StatusEligible, Warnings: []string{"protection", "rdp"}, Facts: true}
 
 	os2012R2 = osJSON("Microsoft Windows Server 2012 R2 Standard", "6.3.9600", "9600")
 	os2016   = osJSON("Microsoft Windows Server 2016 Datacenter", "10.0.14393", "14393")
@@ -190,7 +191,7 @@ var (
 )
 
 func ineligible(violation string, warnings ...string) Expectation {
-	return Expectation{Status: "ineligible", Violations: []string{violation}, Warnings: warnings, Facts: true}
+	return Expectation{Status: contract.StatusIneligible, Violations: []string{violation}, Warnings: warnings, Facts: true}
 }
 
 func osJSON(caption, version, build string) string {

@@ -202,16 +202,3 @@ func Write(w io.Writer, n int) error {
 	}
 	return bw.Flush()
 }
-
-// Lines returns a fleet of n hosts as raw JSON lines, for benchmarks.
-func Lines(n int) ([][]byte, error) {
-	out := make([][]byte, n)
-	for i := range n {
-		b, err := json.Marshal(Host(i, n))
-		if err != nil {
-			return nil, err
-		}
-		out[i] = b
-	}
-	return out, nil
-}
