@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/contract"
-	"github.com/factorgate/factorgate/termtext"
 	"github.com/factorgate/factorgate/internal/testutil"
+	"github.com/factorgate/factorgate/termtext"
 )
 
 func TestMarkdownGolden(t *testing.T) {
