@@ -57,10 +57,12 @@ var transports = map[string]transport.Factory{
 type runtime struct {
 	opts    Options
 	dialers map[string]transport.Dialer
-	// probeSlots bounds the probes running at once (Options.Concurrency);
-	// logging in is bounded only by Options.DialConcurrency, so that hosts
-	// that accept TCP and never answer cost the fleet one handshake
-	// timeout in all, not one per probe slot.
+	// probeSlots bounds the hosts being worked on at once
+	// (Options.Concurrency): from the moment a host answers (transport.Admit)
+	// through key exchange, login and the probe. Dialling and waiting for
+	// the first answer are bounded only by Options.DialConcurrency, so that
+	// hosts that accept TCP and never answer cost the fleet one handshake
+	// timeout in all, not one per slot, and hold no more than a socket.
 	probeSlots chan struct{}
 }
 
@@ -209,27 +211,43 @@ func (rt *runtime) scanHost(ctx context.Context, h inventory.Host) *contract.Fac
 // logged in to or probed; hostExpired says the host's own deadline
 // (Timeouts.Host, not counting the wait for a slot) ended it.
 func (rt *runtime) probeHost(ctx context.Context, d transport.Dialer, h inventory.Host, f *contract.Facts) (reached, hostExpired bool, err error) {
-	budget := rt.opts.Timeouts.Host
-	dctx, cancel := context.WithTimeout(ctx, budget)
-	start := time.Now()
-	sess, err := d.Dial(dctx, h)
-	hostExpired = errors.Is(dctx.Err(), context.DeadlineExceeded)
-	cancel()
+	// The transport takes a probe slot once the host has answered (see
+	// transport.Admit); until then the wait is bounded by the dial and
+	// handshake deadlines, and the host's own deadline starts at admission.
+	var admittedAt time.Time
+	var release func()
+	admit := func(actx context.Context) (func(), error) {
+		if release != nil {
+			return release, nil
+		}
+		select {
+		case rt.probeSlots <- struct{}{}:
+		case <-actx.Done():
+			return nil, actx.Err()
+		}
+		admittedAt = time.Now()
+		var once sync.Once
+		release = func() { once.Do(func() { <-rt.probeSlots }) }
+		return release, nil
+	}
+	sess, err := d.Dial(transport.WithAdmission(ctx, admit), h)
+	if release != nil {
+		defer release()
+	}
 	if err != nil {
-		return false, hostExpired, err
+		return false, false, err
 	}
 	defer sess.Close()
+	if release == nil { // a transport that does not pass the gate itself
+		if _, err := admit(ctx); err != nil {
+			return false, false, err
+		}
+		defer release()
+	}
 	f.Host.Auth = contract.Ptr(sess.Auth())
 	banner := sess.Banner()
-	budget -= time.Since(start)
 
-	select {
-	case rt.probeSlots <- struct{}{}:
-		defer func() { <-rt.probeSlots }()
-	case <-ctx.Done():
-		return false, false, ctx.Err()
-	}
-	hctx, cancelHost := context.WithTimeout(ctx, budget)
+	hctx, cancelHost := context.WithTimeout(ctx, rt.opts.Timeouts.Host-time.Since(admittedAt))
 	defer func() {
 		hostExpired = errors.Is(hctx.Err(), context.DeadlineExceeded)
 		cancelHost()

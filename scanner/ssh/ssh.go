@@ -8,6 +8,7 @@
 package ssh
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -496,7 +497,7 @@ func (rt *runtime) dialSSH(ctx context.Context, h inventory.Host) (*sshSession, 
 				closeHops()
 				return nil, err
 			}
-			c, _, err := rt.connect(ctx, dial, ht, jumpCreds)
+			c, _, err := rt.connect(ctx, dial, ht, jumpCreds, len(hops) == 0)
 			if err != nil {
 				closeHops()
 				return nil, fmt.Errorf("jump host %s: %w", spec, err)
@@ -512,13 +513,21 @@ func (rt *runtime) dialSSH(ctx context.Context, h inventory.Host) (*sshSession, 
 			}
 		}
 	}
-	client, auth, err := rt.connect(ctx, dial, t, creds)
+	client, auth, err := rt.connect(ctx, dial, t, creds, len(hops) == 0)
 	if err != nil {
 		closeHops()
 		return nil, err
 	}
 	return &sshSession{client: client, auth: auth, banner: string(client.ServerVersion()), maxOutput: rt.opts.MaxOutput}, nil
 }
+
+// peekedConn is a connection whose first bytes were read ahead into r.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // hopConn is a connection through a jump host: closing it closes the jump
 // host's connection too, and so on down the chain.
@@ -561,8 +570,11 @@ func (rt *runtime) jumpTarget(spec string, target sshTarget) (sshTarget, error) 
 	return ht, nil
 }
 
-// connect dials t with dial and logs in.
-func (rt *runtime) connect(ctx context.Context, dial func(context.Context, string) (net.Conn, error), t sshTarget, creds *credentials) (*ssh.Client, string, error) {
+// connect dials t with dial and logs in. With admit, once the server has
+// sent its first bytes (its identification string) it passes the scan's
+// gate (transport.Admit) before the key exchange: waiting for a server that
+// never speaks takes no working slot.
+func (rt *runtime) connect(ctx context.Context, dial func(context.Context, string) (net.Conn, error), t sshTarget, creds *credentials, admit bool) (*ssh.Client, string, error) {
 	addr := t.addr()
 	conn, err := dial(ctx, addr)
 	if err != nil {
@@ -578,23 +590,41 @@ func (rt *runtime) connect(ctx context.Context, dial func(context.Context, strin
 	var timedOut atomic.Bool
 	timer := time.AfterFunc(rt.opts.Timeouts.Handshake, func() { timedOut.Store(true); conn.Close() })
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	timer.Stop()
-	stop()
-	if err != nil {
+	defer stop()
+	handshakeErr := func(err error) error {
 		conn.Close()
 		var hk *HostKeyError
 		switch {
 		case errors.As(err, &hk):
-			return nil, "", hk
+			return hk
 		case timedOut.Load():
-			return nil, "", &transport.DeadlineError{Step: "ssh handshake with " + addr, Limit: rt.opts.Timeouts.Handshake, Hint: "is an SSH server listening there?"}
+			return &transport.DeadlineError{Step: "ssh handshake with " + addr, Limit: rt.opts.Timeouts.Handshake, Hint: "is an SSH server listening there?"}
 		case ctx.Err() != nil:
-			return nil, "", fmt.Errorf("ssh handshake with %s: %w", addr, ctx.Err())
+			return fmt.Errorf("ssh handshake with %s: %w", addr, ctx.Err())
 		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, "", fmt.Errorf("ssh login to %s@%s refused: %s", t.user, addr, strings.TrimPrefix(err.Error(), "ssh: handshake failed: ssh: "))
+			return fmt.Errorf("ssh login to %s@%s refused: %s", t.user, addr, strings.TrimPrefix(err.Error(), "ssh: handshake failed: ssh: "))
 		}
-		return nil, "", fmt.Errorf("ssh handshake with %s: %w", addr, err)
+		return fmt.Errorf("ssh handshake with %s: %w", addr, err)
+	}
+	if admit {
+		br := bufio.NewReaderSize(conn, 512)
+		if _, err := br.Peek(1); err != nil {
+			timer.Stop()
+			return nil, "", handshakeErr(err)
+		}
+		timer.Stop()
+		if _, err := transport.Admit(ctx); err != nil {
+			conn.Close()
+			return nil, "", err
+		}
+		conn = &peekedConn{Conn: conn, r: br}
+		// The handshake's own deadline starts once admitted.
+		timer = time.AfterFunc(rt.opts.Timeouts.Handshake, func() { timedOut.Store(true); conn.Close() })
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	timer.Stop()
+	if err != nil {
+		return nil, "", handshakeErr(err)
 	}
 	if ctx.Err() != nil {
 		c.Close()

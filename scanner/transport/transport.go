@@ -68,6 +68,27 @@ type Dialer interface {
 // Factory builds a transport's [Dialer] for one scan.
 type Factory func(cfg Config) (Dialer, error)
 
+type admitKey struct{}
+
+// WithAdmission returns ctx carrying admit, the gate a transport passes
+// through once the host has answered (over SSH: its identification string
+// has arrived), before the work that costs CPU and memory: key exchange,
+// login, the probe. Waiting for a host that never answers then holds no
+// working slot. admit returns the function that ends the admission; it may
+// be called more than once.
+func WithAdmission(ctx context.Context, admit func(context.Context) (release func(), err error)) context.Context {
+	return context.WithValue(ctx, admitKey{}, admit)
+}
+
+// Admit passes the gate ctx carries (see [WithAdmission]); with none, it
+// admits at once. A session keeps the release and calls it when it closes.
+func Admit(ctx context.Context) (release func(), err error) {
+	if admit, ok := ctx.Value(admitKey{}).(func(context.Context) (func(), error)); ok {
+		return admit(ctx)
+	}
+	return func() {}, nil
+}
+
 // Timeouts bound every network step of a host's scan.
 type Timeouts struct {
 	Dial      time.Duration
