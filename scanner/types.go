@@ -39,13 +39,15 @@ const DialConcurrencyFactor = 16
 // every host with at most Concurrency at once and calls emit, never
 // concurrently, with each host's Facts as it finishes.
 type Options struct {
-	// Concurrency bounds the probes running at once.
+	// Concurrency bounds the hosts worked on at once: from the moment a
+	// host answers (transport.Admit) through key exchange, login and the
+	// probe.
 	Concurrency int
-	// DialConcurrency bounds the hosts being dialled and logged in to at
-	// once (zero: DialConcurrencyFactor times Concurrency). Waiting for a
-	// host that never answers costs no CPU, so it need not take a probe
-	// slot: dead hosts then cost the fleet about one handshake timeout in
-	// all rather than one per slot.
+	// DialConcurrency bounds the hosts being dialled or waited for at once
+	// (zero: DialConcurrencyFactor times Concurrency). Waiting for a host
+	// that never answers costs no CPU, so it takes no working slot: dead
+	// hosts then cost the fleet about one handshake timeout in all rather
+	// than one per slot.
 	DialConcurrency int
 	Timeouts        Timeouts
 	// AcceptNew records first-seen host keys in known_hosts, like OpenSSH's
