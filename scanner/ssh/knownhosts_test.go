@@ -248,3 +248,38 @@ func TestWildMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownHostsLowerCase looks host names up and records them in lower
+// case, as OpenSSH does: an address written LOCALHOST meets the key pinned
+// for localhost, so a different key is refused even under accept-new.
+func TestKnownHostsLowerCase(t *testing.T) {
+	newKey := func() ssh.PublicKey {
+		pub, _, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := ssh.NewPublicKey(pub)
+		return k
+	}
+	pinned, other := newKey(), newKey()
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(path, []byte(knownhosts.Line([]string{"[localhost]:2222"}, pinned)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := newHostKeyDB(true)
+	cb := db.callback(path, false)
+	var hk *HostKeyError
+	if err := cb("LOCALHOST:2222", nil, other); !errors.As(err, &hk) || hk.Unknown {
+		t.Errorf("another key for LOCALHOST under accept-new: err = %v, want a mismatch with the key pinned for localhost", err)
+	}
+	if err := cb("LocalHost:2222", nil, pinned); err != nil {
+		t.Errorf("the pinned key for LocalHost: %v", err)
+	}
+	if err := cb("NEW-Host:2222", nil, other); err != nil {
+		t.Fatalf("a first-seen host under accept-new: %v", err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "[new-host]:2222 ") || strings.Contains(string(data), "NEW-Host") {
+		t.Errorf("recorded:\n%s\nwant the new host in lower case", data)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -276,17 +275,6 @@ func UnwrapOpError(err error) error {
 			return se.Err
 		}
 		return oe.Err
-	}
-	return err
-}
-
-// PathlessError drops the path from a file error ("open /x: no such file"
-// becomes "cannot open: no such file or directory"), for files whose path
-// must not be repeated.
-func PathlessError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
 	}
 	return err
 }
