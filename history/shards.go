@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
 // Shard names one shard of a sharded audit: shard K of N of the audit
@@ -26,8 +28,24 @@ type Shard struct {
 // String returns the shard as users write it: "K/N".
 func (sh Shard) String() string { return fmt.Sprintf("%d/%d", sh.K, sh.N) }
 
-// maxShards bounds N.
-const maxShards = 10000
+// maxShards bounds N, as the inventory's selection of a shard does.
+const maxShards = inventory.MaxShards
+
+// auditIDRE is what an audit ID may be: a Job's or a pipeline's name.
+var auditIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ErrAuditID is returned (wrapped) by [ValidAuditID] for an ID that is not
+// 1 to 128 letters, digits, '.', '_' or '-', beginning with a letter or digit.
+var ErrAuditID = errors.New("want 1 to 128 letters, digits, '.', '_' or '-', beginning with a letter or digit")
+
+// ValidAuditID says whether id can name the run the shards of an audit
+// record into.
+func ValidAuditID(id string) error {
+	if !auditIDRE.MatchString(id) {
+		return ErrAuditID
+	}
+	return nil
+}
 
 // ErrShardMismatch is returned by [Store.RecordShard] when a shard does not
 // fit the run its audit ID names: another N, another inventory, or a host
@@ -39,8 +57,8 @@ func (sh Shard) check() error {
 	switch {
 	case strings.TrimSpace(sh.AuditID) == "":
 		return errors.New("a shard needs an audit ID")
-	case len(sh.AuditID) > 200:
-		return errors.New("audit ID longer than 200 bytes")
+	case ValidAuditID(sh.AuditID) != nil:
+		return fmt.Errorf("audit ID: %w", ErrAuditID)
 	case sh.N < 1 || sh.N > maxShards:
 		return fmt.Errorf("shard %s: N must be 1 to %d", sh, maxShards)
 	case sh.K < 1 || sh.K > sh.N:

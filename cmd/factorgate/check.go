@@ -42,7 +42,7 @@ func checkCommand() *cli.Command {
 		ArgsUsage: " ",
 		Flags: mergeFlags([]cli.Flag{
 			&cli.StringFlag{Name: "facts", Usage: "judge the saved facts in `FILE` (JSON lines; - for stdin)"},
-		}, checkFlags(), auditFlags(), shardFlags(), []cli.Flag{
+		}, checkFlags(), auditFlags(), shardFlags(), []cli.Flag{auditIDFlag()}, []cli.Flag{
 			&cli.BoolFlag{Name: "record", Usage: "keep the run (facts and decisions) in the history of --db"},
 			historyFlag(),
 		}),

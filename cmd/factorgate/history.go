@@ -534,8 +534,8 @@ func recordShard(c *cli.Context, verb string) (sh history.Shard, sharded bool, e
 		return sh, false, usageErrorf("%s: --audit-id needs --shard K/N", verb)
 	case strings.TrimSpace(id) == "":
 		return sh, false, usageErrorf("%s: --shard needs --audit-id, the ID all shards of the audit share", verb)
-	case !auditIDRE.MatchString(id):
-		return sh, false, usageErrorf("%s: --audit-id: want 1 to 128 letters, digits, '.', '_' or '-', beginning with a letter or digit", verb)
+	case history.ValidAuditID(id) != nil:
+		return sh, false, usageErrorf("%s: --audit-id: %v", verb, history.ErrAuditID)
 	}
 	s, err := inventory.ParseShard(spec)
 	if err != nil {

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"regexp"
 	"slices"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/scanner/inventory"
 )
 
@@ -37,16 +37,18 @@ func inventoryCommand() *cli.Command {
 	}
 }
 
-// shardFlags select one shard of the fleet and name the audit it is part
-// of: scan and check take them.
+// shardFlags select one shard of the fleet: scan, check and inventory take
+// them.
 func shardFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "shard", Usage: "scan only shard `K/N` of the hosts --limit selects (1 <= K <= N): a stable part chosen by a hash of each host's name, so that N runners with 1/N .. N/N cover the fleet once"},
-		&cli.StringFlag{Name: "audit-id", Usage: "the `ID` of the audit this run is a shard of, recorded with the run (letters, digits, '.', '_', '-')"},
+		&cli.StringFlag{Name: "shard", Usage: "only shard `K/N` of the hosts --limit selects (1 <= K <= N): a stable part chosen by a hash of each host's name, so that N runners with 1/N .. N/N cover the fleet once"},
 	}
 }
 
-var auditIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+// auditIDFlag names the audit a recorded shard belongs to: check takes it.
+func auditIDFlag() cli.Flag {
+	return &cli.StringFlag{Name: "audit-id", Usage: "with --record and --shard, the `ID` of the audit this run is a shard of: all its shards record into one run (letters, digits, '.', '_', '-')"}
+}
 
 // selection is what --limit, --shard and --audit-id ask for.
 type selection struct {
@@ -61,8 +63,10 @@ func selectionFromFlags(c *cli.Context) (selection, error) {
 	if s.shard, err = inventory.ParseShard(c.String("shard")); err != nil {
 		return s, usageErrorf("--%v", err)
 	}
-	if s.auditID != "" && !auditIDRE.MatchString(s.auditID) {
-		return s, usageErrorf("--audit-id: want 1 to 128 letters, digits, '.', '_' or '-', beginning with a letter or digit")
+	if s.auditID != "" {
+		if err := history.ValidAuditID(s.auditID); err != nil {
+			return s, usageErrorf("--audit-id: %v", err)
+		}
 	}
 	return s, nil
 }

@@ -19,7 +19,7 @@ type Shard struct {
 }
 
 // MaxShards is the largest N a [Shard] may have.
-const MaxShards = 1 << 16
+const MaxShards = 10000
 
 // ErrBadShard is returned (wrapped) by [ParseShard] for what is not K/N
 // with 1 <= K <= N <= [MaxShards].
