@@ -143,9 +143,9 @@ func (s *Store) RecordShard(ctx context.Context, m Meta, sh Shard, r Result) (Ru
 	}
 	var id int64
 	var n int
-	var runInv, runSource string
-	err = tx.QueryRowContext(ctx, s.q(`SELECT id, shards, inventory, source FROM runs WHERE audit_id = ?`+lock), noNUL(sh.AuditID)).
-		Scan(&id, &n, &runInv, &runSource)
+	var runInv, runDigest, runSource string
+	err = tx.QueryRowContext(ctx, s.q(`SELECT id, shards, inventory, inventory_digest, source FROM runs WHERE audit_id = ?`+lock), noNUL(sh.AuditID)).
+		Scan(&id, &n, &runInv, &runDigest, &runSource)
 	if err != nil {
 		return failDB(err)
 	}
@@ -156,6 +156,10 @@ func (s *Store) RecordShard(ctx context.Context, m Meta, sh Shard, r Result) (Ru
 		return fail(fmt.Errorf("run %d was recorded by %q, not %q: %w", id, runSource, m.Source, ErrShardMismatch))
 	case inventory != "" && runInv != "" && runInv != noNUL(inventory):
 		return fail(fmt.Errorf("run %d audits %q, not %q: %w", id, runInv, inventory, ErrShardMismatch))
+	case digest != "" && runDigest != "" && runDigest != noNUL(digest):
+		// Shards of two versions of one inventory would split the fleet
+		// two ways: hosts could be lost or counted twice.
+		return fail(fmt.Errorf("run %d audits another version of %q (its digest differs): %w", id, runInv, ErrShardMismatch))
 	}
 	rid := RunID(id)
 

@@ -179,7 +179,7 @@ func TestRecordShardMismatch(t *testing.T) {
 	eachBackend(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		_, parts := shardFleet(6, 2)
-		if _, err := s.RecordShard(ctx, Meta{Source: "check", Inventory: "a.yaml"}, Shard{AuditID: "x", K: 1, N: 2}, parts[0]); err != nil {
+		if _, err := s.RecordShard(ctx, Meta{Source: "check", Inventory: "a.yaml", InventoryDigest: "d1"}, Shard{AuditID: "x", K: 1, N: 2}, parts[0]); err != nil {
 			t.Fatal(err)
 		}
 		cases := []struct {
@@ -192,6 +192,7 @@ func TestRecordShardMismatch(t *testing.T) {
 			{"host in another shard", Meta{Source: "check", Inventory: "a.yaml"}, Shard{"x", 2, 2}, parts[0], "is in shard 1/2 too"},
 			{"another N", Meta{Source: "check"}, Shard{"x", 2, 3}, parts[1], "has 2 shards, not 3"},
 			{"another inventory", Meta{Source: "check", Inventory: "b.yaml"}, Shard{"x", 2, 2}, parts[1], `audits "a.yaml", not "b.yaml"`},
+			{"another version of the inventory", Meta{Source: "check", Inventory: "a.yaml", InventoryDigest: "d2"}, Shard{"x", 2, 2}, parts[1], `audits another version of "a.yaml"`},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
