@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/scanner/sshmatch"
 )
 
 // sshdPasswordKeywords are the password-login keywords a Match block may
@@ -196,57 +197,6 @@ func matchAllConnections(criteria string) bool {
 	return true
 }
 
-// matchPattern is OpenSSH's match_pattern: * matches any run of
-// characters, ? any one character. It backtracks only to the last *, so
-// its time is bounded by len(s)*len(pattern) whatever the pattern.
-func matchPattern(s, pattern string) bool {
-	si, pi := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == s[si]):
-			si++
-			pi++
-		case pi < len(pattern) && pattern[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pattern) && pattern[pi] == '*' {
-		pi++
-	}
-	return pi == len(pattern)
-}
-
-// matchPatternList is OpenSSH's match_pattern_list: 1 when s matches a
-// pattern of the comma-separated list and no negated one, -1 when it
-// matches a negated one, 0 otherwise.
-func matchPatternList(s, list string, lower bool) int {
-	if lower {
-		s, list = strings.ToLower(s), strings.ToLower(list)
-	}
-	got := 0
-	for _, p := range strings.Split(list, ",") {
-		neg := strings.HasPrefix(p, "!")
-		if neg {
-			p = p[1:]
-		}
-		if matchPattern(s, p) {
-			if neg {
-				return -1
-			}
-			got = 1
-		}
-	}
-	return got
-}
-
 // addrMatchList is OpenSSH's addr_match_list: entries are addresses,
 // CIDR blocks or patterns, each possibly negated; 1 match, -1 a negated
 // match, 0 none.
@@ -264,7 +214,7 @@ func addrMatchList(addr, list string) int {
 		} else if ea, err := netip.ParseAddr(e); err == nil {
 			m = aerr == nil && ea == a
 		} else {
-			m = matchPattern(addr, e)
+			m = sshmatch.Pattern(addr, e)
 		}
 		if m {
 			if neg {
@@ -302,9 +252,9 @@ func matchSpecMatches(criteria, spec string) bool {
 		var ok bool
 		switch strings.ToLower(f[i]) {
 		case "user":
-			ok = ci["user"] != "" && matchPatternList(ci["user"], arg, false) == 1
+			ok = ci["user"] != "" && sshmatch.PatternList(ci["user"], arg, false) == 1
 		case "host":
-			ok = ci["host"] != "" && matchPatternList(ci["host"], arg, true) == 1
+			ok = ci["host"] != "" && sshmatch.PatternList(ci["host"], arg, true) == 1
 		case "address":
 			ok = ci["addr"] != "" && addrMatchList(ci["addr"], arg) == 1
 		case "localaddress":
@@ -313,7 +263,7 @@ func matchSpecMatches(criteria, spec string) bool {
 			want, err := strconv.Atoi(arg)
 			ok = err == nil && ci["lport"] == strconv.Itoa(want)
 		case "rdomain":
-			ok = ci["rdomain"] != "" && matchPatternList(ci["rdomain"], arg, false) == 1
+			ok = ci["rdomain"] != "" && sshmatch.PatternList(ci["rdomain"], arg, false) == 1
 		}
 		if !ok {
 			return false

@@ -297,23 +297,6 @@ func TestLinuxProbeListenerAncestry(t *testing.T) {
 	}
 }
 
-func TestMatchPattern(t *testing.T) {
-	tests := []struct {
-		s, p string
-		want bool
-	}{
-		{"", "", true}, {"a", "", false}, {"", "*", true}, {"abc", "a*c", true}, {"abc", "a?c", true},
-		{"abc", "a?", false}, {"adm1", "adm*", true}, {"x.example.com", "*.example.com", true},
-		{"example.com", "*.example.com", false}, {"aXbXc", "*b*c", true}, {"ab", "a**b", true}, {"abcd", "*c", false},
-		{strings.Repeat("a", 200), strings.Repeat("*a", 60) + "b", false},
-	}
-	for _, tt := range tests {
-		if got := matchPattern(tt.s, tt.p); got != tt.want {
-			t.Errorf("matchPattern(%q, %q) = %v, want %v", tt.s, tt.p, got, tt.want)
-		}
-	}
-}
-
 // FuzzSSHDMatchBlocks reads arbitrary configuration text for its Match
 // blocks and checks arbitrary connection specs against them: no panic,
 // every block lies in the file at a Match line, and a block for every

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/factorgate/factorgate/scanner/sshmatch"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -81,6 +82,7 @@ type hostKeyDB struct {
 type khLine struct {
 	marker   string   // "", markerCA or markerRevoked
 	patterns []string // lower-cased host patterns, possibly negated (!) or wild
+	list     string   // the patterns joined by commas, as sshmatch takes them
 	hashed   []byte   // HMAC-SHA1 of the name, with salt, for |1|salt|hash lines
 	// inner and outer are the SHA-1 states of the HMAC keyed with the salt,
 	// after its ipad and opad blocks, so that each name costs two blocks.
@@ -216,6 +218,7 @@ func parseKnownHostsLine(s string) (*khLine, bool) {
 			l.patterns = append(l.patterns, p)
 		}
 	}
+	l.list = strings.Join(l.patterns, ",")
 	return l, len(l.patterns) > 0
 }
 
@@ -275,47 +278,7 @@ func (l *khLine) matches(x *hasher, name string) bool {
 	if l.hashed != nil {
 		return hmac.Equal(x.hmac(l.inner, l.outer, name), l.hashed)
 	}
-	found := false
-	for _, p := range l.patterns {
-		neg := strings.HasPrefix(p, "!")
-		if neg {
-			p = p[1:]
-		}
-		if wildMatch(p, name) {
-			if neg {
-				return false
-			}
-			found = true
-		}
-	}
-	return found
-}
-
-// wildMatch matches s against an OpenSSH pattern: * any run, ? one byte,
-// everything else literal (brackets included). It backtracks only to the
-// last star, so it takes time linear in len(p)*len(s) at worst.
-func wildMatch(p, s string) bool {
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return sshmatch.PatternList(name, l.list, false) == 1
 }
 
 // lookup returns what f holds for name (already normalized and lower

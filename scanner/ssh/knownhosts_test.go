@@ -233,22 +233,6 @@ func TestKnownHostsFieldsAsOpenSSH(t *testing.T) {
 	}
 }
 
-func TestWildMatch(t *testing.T) {
-	for _, tc := range []struct {
-		p, s string
-		want bool
-	}{
-		{"*", "", true}, {"*", "web", true}, {"web", "web", true}, {"web", "webx", false},
-		{"w?b", "web", true}, {"*.example.com", "a.example.com", true}, {"*.example.com", "example.com", false},
-		{"[web]:22*", "[web]:2222", true}, {"a*b*c", "aXbYc", true}, {"a*b*c", "aXbY", false},
-		{strings.Repeat("*a", 30) + "b", strings.Repeat("a", 60), false},
-	} {
-		if got := wildMatch(tc.p, tc.s); got != tc.want {
-			t.Errorf("wildMatch(%q, %q) = %v, want %v", tc.p, tc.s, got, tc.want)
-		}
-	}
-}
-
 // TestKnownHostsLowerCase looks host names up and records them in lower
 // case, as OpenSSH does: an address written LOCALHOST meets the key pinned
 // for localhost, so a different key is refused even under accept-new.
