@@ -122,6 +122,40 @@ type sshdConfigFile struct {
 	ok   bool // read successfully
 }
 
+// configFiles are the configuration files the probe read, by path.
+type configFiles map[string]sshdConfigFile
+
+// configFilesByPath indexes files by path; the first of a path wins.
+func configFilesByPath(files []sshdConfigFile) configFiles {
+	byPath := configFiles{}
+	for _, f := range files {
+		if _, dup := byPath[f.path]; !dup {
+			byPath[f.path] = f
+		}
+	}
+	return byPath
+}
+
+// include returns the files an Include pattern names, as sshd reads it: a
+// path relative to /etc/ssh, a glob expanded in name order.
+func (fs configFiles) include(pat string) []sshdConfigFile {
+	if !strings.HasPrefix(pat, "/") {
+		pat = "/etc/ssh/" + pat
+	}
+	var matched []string
+	for p := range fs {
+		if ok, err := path.Match(pat, p); err == nil && ok {
+			matched = append(matched, p)
+		}
+	}
+	sort.Strings(matched)
+	out := make([]sshdConfigFile, len(matched))
+	for i, p := range matched {
+		out[i] = fs[p]
+	}
+	return out
+}
+
 // sshdMatchKeywords are the keywords of sshdKeywords that a Match block may
 // set (SSHCFG_ALL in OpenSSH's servconf.c). UsePAM, and before 8.7
 // ChallengeResponseAuthentication, are global only.
@@ -159,12 +193,7 @@ var sshdMatchKeywords = map[string]bool{
 func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[string]string, bool) {
 	global := map[string]string{}
 	matchAll := map[string]string{}
-	byPath := map[string]sshdConfigFile{}
-	for _, f := range files {
-		if _, dup := byPath[f.path]; !dup {
-			byPath[f.path] = f
-		}
-	}
+	byPath := configFilesByPath(files)
 	complete := true
 	first := func(kv map[string]string, k, v string) {
 		if _, seen := kv[k]; !seen {
@@ -203,18 +232,7 @@ func parseSSHDConfig(main string, files []sshdConfigFile, crAlias bool) (map[str
 					continue
 				}
 				for _, pat := range splitSSHDArgs(v) {
-					if !strings.HasPrefix(pat, "/") {
-						pat = "/etc/ssh/" + pat
-					}
-					var matched []string
-					for p := range byPath {
-						if ok, err := path.Match(pat, p); err == nil && ok {
-							matched = append(matched, p)
-						}
-					}
-					sort.Strings(matched)
-					for _, p := range matched {
-						f := byPath[p]
+					for _, f := range byPath.include(pat) {
 						if !f.ok {
 							complete = false
 							continue

@@ -2,8 +2,6 @@ package probe
 
 import (
 	"net/netip"
-	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -80,12 +78,7 @@ func splitSSHDArgs(s string) []string {
 // deeper than sshd follows or read more than sshdMaxFileReads files; the
 // blocks read so far are returned anyway.
 func sshdMatchBlocks(mainPath, mainText string, files []sshdConfigFile, crAlias bool) ([]contract.MatchBlock, bool) {
-	byPath := map[string]sshdConfigFile{}
-	for _, f := range files {
-		if _, dup := byPath[f.path]; !dup {
-			byPath[f.path] = f
-		}
-	}
+	byPath := configFilesByPath(files)
 	blocks := []contract.MatchBlock{}
 	complete := true
 	// cur is the open block (nil outside any), where keyword lines go.
@@ -121,24 +114,13 @@ func sshdMatchBlocks(mainPath, mainText string, files []sshdConfigFile, crAlias 
 					continue
 				}
 				for _, pat := range splitSSHDArgs(v) {
-					if !strings.HasPrefix(pat, "/") {
-						pat = "/etc/ssh/" + pat
-					}
-					var matched []string
-					for p := range byPath {
-						if ok, err := path.Match(pat, p); err == nil && ok {
-							matched = append(matched, p)
-						}
-					}
-					sort.Strings(matched)
-					for _, p := range matched {
-						f := byPath[p]
+					for _, f := range byPath.include(pat) {
 						if !f.ok {
 							complete = false
 							continue
 						}
 						inner := never || (cur != nil && !matchAllLineOnly(cur.Criteria))
-						walk(p, f.text, depth+1, cur, inner)
+						walk(f.path, f.text, depth+1, cur, inner)
 					}
 				}
 			case cur != nil && sshdPasswordKeywords[k]:
