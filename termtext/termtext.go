@@ -279,3 +279,61 @@ func SplitWidth(s string, w int) (string, string) {
 	}
 	return s, ""
 }
+
+// Nearest returns the candidate a person most likely meant by s, for a
+// "did you mean" hint: the closest in edit distance (a swap of two
+// neighbours counts as one edit; case and "-" for "_" do not count) if it
+// is close enough to be a slip (at most 2 edits, 1 for words of 3 letters
+// or fewer), else the one s is the start of; "" when none is.
+func Nearest(s string, candidates []string) string {
+	norm := func(x string) string { return strings.ReplaceAll(strings.ToLower(x), "-", "_") }
+	ns := norm(s)
+	best, bestD := "", 3
+	if len(ns) <= 3 {
+		bestD = 2
+	}
+	for _, c := range candidates {
+		if d := editDistance(ns, norm(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" && len(ns) >= 2 {
+		for _, c := range candidates {
+			if strings.HasPrefix(norm(c), ns) {
+				return c
+			}
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, with a swap of two
+// neighbours counted as one edit. Words longer than 64 runes are far from
+// everything (the cost is quadratic).
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 64 || len(rb) > 64 {
+		return 99
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}

@@ -27,3 +27,32 @@ func TestClean(t *testing.T) {
 		}
 	}
 }
+
+var checkIDs = []string{"must_change_password", "openssh_version", "os_supported", "password_login", "protection", "rdp", "reachable", "selinux", "topic"}
+
+func TestNearestCheckIDs(t *testing.T) {
+	for in, want := range map[string]string{
+		"selinx":             "selinux",
+		"SELinux":            "selinux",
+		"password-login":     "password_login",
+		"openssh":            "openssh_version",
+		"mustchangepassword": "must_change_password",
+		"rpd":                "rdp",
+	} {
+		if got := Nearest(in, checkIDs); got != want {
+			t.Errorf("Nearest(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := Nearest("x", nil); got != "" {
+		t.Errorf("closest with nothing known = %q", got)
+	}
+}
+
+func TestNearestCommands(t *testing.T) {
+	verbs := []string{"check", "scan", "enable", "disable", "history", "diff", "serve", "policy", "demo", "inventory", "version"}
+	for in, want := range map[string]string{"chek": "check", "sacn": "scan", "hist": "history", "zzz": "", "ab": ""} {
+		if got := Nearest(in, verbs); got != want {
+			t.Errorf("Nearest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -3,8 +3,9 @@ package waiver
 import (
 	"fmt"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // File is a loaded waiver file: the entries in force, where each was
@@ -54,7 +55,7 @@ func (f *File) CheckKnown(known []string) error {
 			continue
 		}
 		msg := fmt.Sprintf("%s:%d: check: no loaded policy defines check %q", f.Name, f.lines[i].check, c)
-		if near := closest(c, known); near != "" {
+		if near := termtext.Nearest(c, known); near != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", near)
 		}
 		return fmt.Errorf("%s", msg)
@@ -103,45 +104,4 @@ func (c *Coverage) Unmatched() []string {
 		}
 	}
 	return out
-}
-
-// closest returns the entry of known nearest to s, or "" when known is
-// empty: one that contains s (or that s contains) first, then by edit
-// distance, ignoring case and reading "-" as "_"; ties go to the first.
-func closest(s string, known []string) string {
-	norm := func(x string) string { return strings.ReplaceAll(strings.ToLower(x), "-", "_") }
-	s = norm(s)
-	best, bestD := "", -1
-	for _, k := range known {
-		n := norm(k)
-		d := distance(s, n)
-		if s != "" && (strings.Contains(n, s) || strings.Contains(s, n)) {
-			d = 0
-		}
-		if bestD < 0 || d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

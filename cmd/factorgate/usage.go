@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // rootAction runs when no verb is given: --version, or the help. A word
@@ -28,7 +30,7 @@ func rootAction(c *cli.Context) error {
 // unknownCommand is the usage error of a verb that is not one of names,
 // suggesting the nearest.
 func unknownCommand(name string, names []string) error {
-	if s := nearest(name, names); s != "" {
+	if s := termtext.Nearest(name, names); s != "" {
 		return usageErrorf("unknown command %q (did you mean %q?)", name, s)
 	}
 	return usageErrorf("unknown command %q: factorgate help lists the commands", name)
@@ -64,56 +66,6 @@ func commandNames(cmds []*cli.Command) []string {
 		}
 	}
 	return out
-}
-
-// nearest returns the candidate closest to s in edit distance, if it is
-// close enough to be a slip (at most 2 edits, fewer for short words), or
-// the one s is a prefix of.
-func nearest(s string, candidates []string) string {
-	best, bestD := "", 3
-	if len(s) <= 3 {
-		bestD = 2
-	}
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		for _, c := range candidates {
-			if len(s) >= 2 && strings.HasPrefix(c, s) {
-				return c
-			}
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, with a swap of two
-// neighbours counted as one edit.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // versionText says which factorgate this is: its module version, the VCS
@@ -265,7 +217,7 @@ func flagError(c *cli.Context, err error) string {
 	}
 	if m := reUndefined.FindStringSubmatch(msg); m != nil {
 		s := "unknown flag --" + m[1]
-		if n := nearest(m[1], allFlagNames(flags)); n != "" {
+		if n := termtext.Nearest(m[1], allFlagNames(flags)); n != "" {
 			s += " (did you mean --" + n + "?)"
 		}
 		return s

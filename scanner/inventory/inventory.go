@@ -32,6 +32,8 @@ import (
 	"unicode"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/factorgate/factorgate/termtext"
 )
 
 // Error is returned by [Load] when the file is at fault. Its
@@ -528,7 +530,7 @@ func (p *invParser) fields(n *yaml.Node, prefix string, each func(key string, k,
 
 func (p *invParser) unknown(k *yaml.Node, prefix, key string, known ...string) error {
 	msg := fmt.Sprintf("%s%s: unknown field", prefix, key)
-	if s := closest(key, known); s != "" {
+	if s := termtext.Nearest(key, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	} else {
 		msg += " (known: " + strings.Join(known, ", ") + ")"
@@ -699,38 +701,4 @@ func kindName(n *yaml.Node) string {
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return "something else"
-}
-
-// closest returns the known word within edit distance 2 of s, if any.
-func closest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
