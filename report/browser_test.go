@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -24,37 +23,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
-
-// browserPath finds Chromium, or skips the test; with
-// FACTORGATE_REQUIRE_CHROMIUM=1 or FACTORGATE_REQUIRE_TOOLS=1 (set by CI) a
-// missing browser fails it.
-func browserPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("FACTORGATE_REQUIRE_CHROMIUM") == "1" || os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-		t.Fatal("chromium not found and FACTORGATE_REQUIRE_CHROMIUM=1 or FACTORGATE_REQUIRE_TOOLS=1: apt-get install chromium")
-	}
-	t.Skip("chromium not found (apt-get install chromium)")
-	return ""
-}
-
-// artifactDir is where the test leaves what a person may want to look at:
-// $FACTORGATE_ARTIFACTS if set, else a temporary directory.
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("FACTORGATE_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // TestHTMLInBrowser opens the html report in headless Chromium, served from
 // loopback, and works it as a reader would: it must run with no console
@@ -64,7 +34,7 @@ func artifactDir(t *testing.T) string {
 // the controls; markup in a host name stays text. It saves a screenshot
 // and the printed PDF.
 func TestHTMLInBrowser(t *testing.T) {
-	bin := browserPath(t)
+	bin := testutil.Chromium(t)
 
 	r := fixtureCompliance()
 	r.Decisions = append(r.Decisions, contract.Decision{
@@ -76,7 +46,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	if err := renderWithTitle(&page, "html", r, "fleet.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	dir := artifactDir(t)
+	dir := testutil.ArtifactDir(t)
 	if err := os.WriteFile(filepath.Join(dir, "report.html"), page.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +269,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	}
 
 	// Accessibility: axe-core finds no serious or critical violation.
-	if axe := axeScript(t); axe != "" {
+	if axe := testutil.AxeScript(t); axe != "" {
 		eval(`document.querySelectorAll("#hosts details").forEach(d => d.open = true)`)
 		eval(axe)
 		violations, err := chromedp.Run(bctx, chromedp.Evaluate[[]axeViolation](
@@ -376,23 +346,4 @@ type axeViolation struct {
 	Impact string   `json:"impact"`
 	Help   string   `json:"help"`
 	Nodes  []string `json:"nodes"`
-}
-
-// axeScript is axe-core's axe.min.js, from $FACTORGATE_AXE; without it the
-// accessibility check is skipped, or fails under FACTORGATE_REQUIRE_TOOLS=1.
-func axeScript(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("FACTORGATE_AXE")
-	if path == "" {
-		if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("FACTORGATE_AXE is not set (the path of axe-core's axe.min.js), and FACTORGATE_REQUIRE_TOOLS=1")
-		}
-		t.Log("FACTORGATE_AXE is not set: accessibility check skipped")
-		return ""
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("FACTORGATE_AXE: %v", err)
-	}
-	return string(b)
 }

@@ -15,25 +15,15 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
-
-// needTool skips the test for want of a tool or a file, or fails it under
-// FACTORGATE_REQUIRE_TOOLS=1 (as CI sets it).
-func needTool(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s, and FACTORGATE_REQUIRE_TOOLS=1", msg)
-	}
-	t.Skip(msg)
-}
 
 // schemaFile is the path of schema name in $FACTORGATE_SCHEMAS.
 func schemaFile(t *testing.T, name string) string {
 	t.Helper()
 	dir := os.Getenv("FACTORGATE_SCHEMAS")
 	if dir == "" {
-		needTool(t, "FACTORGATE_SCHEMAS is not set (the folder of %s)", name)
+		testutil.Missing(t, "FACTORGATE_SCHEMAS is not set (the folder of %s)", name)
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {
@@ -112,7 +102,7 @@ func TestJUnitValidatesAgainstJenkinsSchema(t *testing.T) {
 	xsd := schemaFile(t, "junit-10.xsd")
 	xmllint, err := exec.LookPath("xmllint")
 	if err != nil {
-		needTool(t, "xmllint not found (apt-get install libxml2-utils)")
+		testutil.Missing(t, "xmllint not found (apt-get install libxml2-utils)")
 	}
 	dir := t.TempDir()
 	for name, r := range machineReports() {

@@ -8,21 +8,8 @@ import (
 	"testing"
 
 	"github.com/factorgate/factorgate/internal/sshdtest"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
-
-// requireTool skips t when name is not installed, or fails it when
-// FACTORGATE_REQUIRE_TOOLS=1.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("FACTORGATE_REQUIRE_TOOLS=1 but %s is not installed", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
 
 // TestScanWithoutRootNamesSudoersLine scans a real sshd as a user who is
 // not root, with a configuration and host key only root can read (as on
@@ -30,8 +17,8 @@ func requireTool(t *testing.T, name string) string {
 // sudoers line that lets it. With exactly that line installed, the next
 // scan reads the settings through sudo -n.
 func TestScanWithoutRootNamesSudoersLine(t *testing.T) {
-	requireTool(t, "sudo")
-	visudo := requireTool(t, "visudo")
+	testutil.Tool(t, "sudo", "apt-get install sudo")
+	visudo := testutil.Tool(t, "visudo", "apt-get install sudo")
 	srv := sshdtest.Start(t, sshdtest.Config{PasswordAuthentication: true})
 	user := srv.AddUser(t)
 	host := sshdHost(srv)

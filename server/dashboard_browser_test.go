@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,61 +19,8 @@ import (
 
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
-
-// requireTools reports whether a missing tool fails the test rather than
-// skipping it.
-func requireTools() bool {
-	return os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" || os.Getenv("FACTORGATE_REQUIRE_CHROMIUM") == "1"
-}
-
-// browserPath finds Chromium, or skips the test (fails it under
-// FACTORGATE_REQUIRE_TOOLS=1).
-func browserPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if requireTools() {
-		t.Fatal("chromium not found and FACTORGATE_REQUIRE_TOOLS=1: apt-get install chromium")
-	}
-	t.Skip("chromium not found (apt-get install chromium)")
-	return ""
-}
-
-// artifactDir is where the test leaves what a person may want to look at:
-// $FACTORGATE_ARTIFACTS if set, else a temporary directory.
-func artifactDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("FACTORGATE_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
-
-// axeSource reads axe-core from $FACTORGATE_AXE, or returns "" (the check
-// is skipped) when it is unset, unless FACTORGATE_REQUIRE_TOOLS=1.
-func axeSource(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("FACTORGATE_AXE")
-	if p == "" {
-		if requireTools() {
-			t.Fatal("FACTORGATE_AXE unset and FACTORGATE_REQUIRE_TOOLS=1: name axe.min.js")
-		}
-		t.Log("FACTORGATE_AXE unset: no accessibility check")
-		return ""
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("FACTORGATE_AXE: %v", err)
-	}
-	return string(b)
-}
 
 // dashboardHistory records what the dashboard shows: twelve runs of serve
 // whose fleet grows and changes, one failed run, a sharded run with a shard
@@ -162,8 +108,8 @@ func dedupe(ds []contract.Decision) []contract.Decision {
 // that open each run's report. axe-core finds no serious or critical
 // accessibility violation. It saves a screenshot.
 func TestDashboardInBrowser(t *testing.T) {
-	bin := browserPath(t)
-	axe := axeSource(t)
+	bin := testutil.Chromium(t)
+	axe := testutil.AxeScript(t)
 	store := newStore(t)
 	dashboardHistory(t, store)
 	st := start(t, Config{Audit: newBlockingAudit().audit, Store: store, Schedule: "@every 6h", Inventory: "fleet.yaml"})
@@ -261,7 +207,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		return r.Data, nil
 	}))
 	must("take the screenshot", err)
-	shot := filepath.Join(artifactDir(t), "dashboard.png")
+	shot := filepath.Join(testutil.ArtifactDir(t), "dashboard.png")
 	if err := os.WriteFile(shot, png, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -4,32 +4,18 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/factorgate/factorgate/history"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
-
-// promtoolPath finds promtool, or skips the test; with
-// FACTORGATE_REQUIRE_TOOLS=1 a missing promtool fails it.
-func promtoolPath(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("promtool not found and FACTORGATE_REQUIRE_TOOLS=1: apt-get install prometheus")
-		}
-		t.Skip("promtool not found (apt-get install prometheus)")
-	}
-	return p
-}
 
 // TestMetricsPromtool pipes the served /metrics, after runs of every
 // outcome, into `promtool check metrics`, which must find nothing to say.
 func TestMetricsPromtool(t *testing.T) {
-	bin := promtoolPath(t)
+	bin := testutil.Tool(t, "promtool", "apt-get install prometheus")
 	store := newStore(t)
 	_, ds := oneHost("enabled_ineligible")
 	if _, err := store.Record(context.Background(), history.Meta{Source: Source, StartedAt: time.Now().Add(-time.Hour)}, history.Result{Decisions: ds}); err != nil {

@@ -21,13 +21,14 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/factorgate/factorgate/contract"
 	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/internal/pgtest"
 	"github.com/factorgate/factorgate/policies"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

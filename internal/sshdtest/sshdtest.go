@@ -32,6 +32,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/factorgate/factorgate/internal/testutil"
 )
 
 // Binary is the sshd the tests start.
@@ -68,22 +70,11 @@ const Env79 = "FACTORGATE_SSHD79"
 // FACTORGATE_REQUIRE_TOOLS=1.
 func Require79(t testing.TB) string {
 	t.Helper()
-	p := os.Getenv(Env79)
-	why := Env79 + " is unset"
-	if p != "" {
-		if _, err := os.Stat(p); err == nil {
-			if !filepath.IsAbs(p) {
-				t.Fatalf("%s=%s: want an absolute path (sshd re-executes itself from it)", Env79, p)
-			}
-			return p
-		}
-		why = Env79 + "=" + p + " does not exist"
+	p := testutil.ToolFile(t, Env79, "the OpenSSH 7.9p1 sshd the tests run (build it with ../shared/openssh/build.sh DEST)")
+	if !filepath.IsAbs(p) {
+		t.Fatalf("%s=%s: want an absolute path (sshd re-executes itself from it)", Env79, p)
 	}
-	if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("FACTORGATE_REQUIRE_TOOLS=1 but %s (build it with /work/shared/openssh/build.sh DEST)", why)
-	}
-	t.Skipf("%s: the OpenSSH 7.9p1 tests need it (build it with /work/shared/openssh/build.sh DEST)", why)
-	return ""
+	return p
 }
 
 // Server is one running sshd.

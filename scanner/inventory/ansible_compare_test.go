@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/factorgate/factorgate/internal/testutil"
 )
 
 // ansibleList runs Debian's ansible-inventory --list on file, in an empty
@@ -20,13 +22,7 @@ func ansibleList(t *testing.T, file string) (hostvars map[string]map[string]any,
 	Children []string `json:"children"`
 }) {
 	t.Helper()
-	bin, err := exec.LookPath("ansible-inventory")
-	if err != nil {
-		if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("ansible-inventory: %v (FACTORGATE_REQUIRE_TOOLS=1)", err)
-		}
-		t.Skipf("ansible-inventory not installed: %v", err)
-	}
+	bin := testutil.Tool(t, "ansible-inventory", "apt-get install ansible-core")
 	home := t.TempDir()
 	cmd := exec.Command(bin, "-i", file, "--list")
 	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_CONFIG="+filepath.Join(home, "none.cfg"),

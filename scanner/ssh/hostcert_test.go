@@ -17,27 +17,14 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/factorgate/factorgate/internal/sshdtest"
+	"github.com/factorgate/factorgate/internal/testutil"
 	"github.com/factorgate/factorgate/scanner/inventory"
 	"github.com/factorgate/factorgate/scanner/transport"
 )
 
-// requireTool finds an OpenSSH tool, skipping the test without it unless
-// FACTORGATE_REQUIRE_TOOLS=1.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("FACTORGATE_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("FACTORGATE_REQUIRE_TOOLS=1 but %s is missing (apt-get install openssh-client)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 func keygen(t *testing.T, args ...string) {
 	t.Helper()
-	out, err := exec.Command(requireTool(t, "ssh-keygen"), args...).CombinedOutput()
+	out, err := exec.Command(testutil.Tool(t, "ssh-keygen", "apt-get install openssh-client"), args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ssh-keygen %s: %v: %s", strings.Join(args, " "), err, out)
 	}
@@ -70,7 +57,7 @@ func certServer(t *testing.T, dir, name, caKey, principals, validity string) (*s
 // ssh accepts.
 func TestHostCertificatesAsOpenSSH(t *testing.T) {
 	sshdtest.Require(t)
-	sshBin := requireTool(t, "ssh")
+	sshBin := testutil.Tool(t, "ssh", "apt-get install openssh-client")
 	dir := t.TempDir()
 	ca, otherCA := filepath.Join(dir, "ca"), filepath.Join(dir, "other_ca")
 	keygen(t, "-q", "-t", "ed25519", "-N", "", "-f", ca)
