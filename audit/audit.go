@@ -18,6 +18,7 @@ import (
 
 	"github.com/factorgate/factorgate/cloud"
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/history"
 	"github.com/factorgate/factorgate/policies"
 	"github.com/factorgate/factorgate/scanner"
 	"github.com/factorgate/factorgate/scanner/inventory"
@@ -47,6 +48,18 @@ type Result struct {
 	NotScanned []contract.CloudHost
 	Started    time.Time
 	Finished   time.Time
+}
+
+// History is the audit as the history keeps it, recorded by source
+// ("check", "serve"): what identifies the run, and what it found.
+func (r *Result) History(source string) (history.Meta, history.Result) {
+	m := history.Meta{StartedAt: r.Started, Source: source}
+	h := history.Result{Facts: r.Facts, Decisions: r.Decisions, NotScanned: r.NotScanned, FinishedAt: r.Finished}
+	if r.Inventory != nil {
+		m.Inventory, m.InventoryDigest = r.Inventory.Path, r.Inventory.Digest
+		h.Inventory, h.InventoryDigest = r.Inventory.Path, r.Inventory.Digest
+	}
+	return m, h
 }
 
 // Report gathers the result's decisions into a report.

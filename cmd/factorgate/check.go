@@ -240,8 +240,7 @@ func recordRun(c *cli.Context, res *audit.Result, sh history.Shard) error {
 		return err
 	}
 	defer store.Close()
-	meta := history.Meta{StartedAt: res.Started, Inventory: res.Inventory.Path, InventoryDigest: res.Inventory.Digest, Source: "check"}
-	result := history.Result{Facts: res.Facts, Decisions: res.Decisions, NotScanned: res.NotScanned, FinishedAt: res.Finished}
+	meta, result := res.History("check")
 	if sh.N == 0 {
 		id, err := store.Record(c.Context, meta, result)
 		if err != nil {

@@ -132,11 +132,8 @@ func auditForServe(ctx context.Context, c *cli.Context) (*history.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	r := &history.Result{Facts: res.Facts, Decisions: res.Decisions, NotScanned: res.NotScanned, FinishedAt: res.Finished}
-	if res.Inventory != nil {
-		r.Inventory, r.InventoryDigest = res.Inventory.Path, res.Inventory.Digest
-	}
-	return r, nil
+	_, r := res.History("serve")
+	return &r, nil
 }
 
 // webhookConfig reads the webhook flags and the secrets they point to.
