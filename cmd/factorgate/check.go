@@ -257,8 +257,8 @@ func recordRun(c *cli.Context, res *audit.Result, sh history.Shard) error {
 	if err != nil {
 		return fmt.Errorf("record the shard: %w", err)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "factorgate: recorded shard %s (%d hosts) of run %d in %s: %s\n",
-		sh, len(res.Decisions), id, store.Name(), run.StatusText())
+	fmt.Fprintf(c.App.ErrWriter, "factorgate: recorded shard %s (%s) of run %d in %s: %s\n",
+		sh, countHosts(len(res.Decisions)), id, store.Name(), run.StatusText())
 	return nil
 }
 
@@ -367,7 +367,8 @@ func judgeAndRender(ctx context.Context, c *cli.Context, ev *policies.Evaluator,
 		return err
 	}
 	warnUnmatchedWaivers(cov)
-	if sorter.Len() == 0 {
+	emptyShard := sorter.Len() == 0 && !shard.IsZero() && rec != nil && rec.shard.N > 0
+	if sorter.Len() == 0 && !emptyShard {
 		if !shard.IsZero() {
 			return fmt.Errorf("%s: --shard %s holds none of its hosts: choose a smaller N", source, shard)
 		}
@@ -449,4 +450,12 @@ func checkNow() time.Time {
 		}
 	}
 	return time.Now().UTC()
+}
+
+// countHosts is "1 host" or "N hosts".
+func countHosts(n int) string {
+	if n == 1 {
+		return "1 host"
+	}
+	return fmt.Sprintf("%d hosts", n)
 }

@@ -519,7 +519,7 @@ func historyImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(c.App.Writer, "Recorded shard %s (%d hosts) of run %d in %s: %s.\n", sh, len(r.Decisions), id, s.Name(), run.StatusText())
+	_, err = fmt.Fprintf(c.App.Writer, "Recorded shard %s (%s) of run %d in %s: %s.\n", sh, countHosts(len(r.Decisions)), id, s.Name(), run.StatusText())
 	return err
 }
 
