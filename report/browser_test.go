@@ -13,13 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
-	cdplog "github.com/chromedp/cdproto/log"
 	cdppage "github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/factorgate/factorgate/contract"
@@ -34,7 +31,6 @@ import (
 // the controls; markup in a host name stays text. It saves a screenshot
 // and the printed PDF.
 func TestHTMLInBrowser(t *testing.T) {
-	bin := testutil.Chromium(t)
 
 	r := fixtureCompliance()
 	r.Decisions = append(r.Decisions, contract.Decision{
@@ -54,7 +50,6 @@ func TestHTMLInBrowser(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		requests []string
-		problems []string
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		mu.Lock()
@@ -69,50 +64,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-
-	err := chromedp.Listen(bctx, func(ev any) {
-		var p string
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-				var args []string
-				for _, a := range ev.Args {
-					args = append(args, string(a.Value)+a.Description)
-				}
-				p = "console." + string(ev.Type) + ": " + strings.Join(args, " ")
-			}
-		case *runtime.EventExceptionThrown:
-			p = "exception: " + (&chromedp.ExceptionError{ExceptionDetails: ev.ExceptionDetails}).Error()
-		case *cdplog.EventEntryAdded:
-			if ev.Entry != nil && ev.Entry.Level == cdplog.EntryLevelError {
-				p = "log error: " + ev.Entry.Text + " " + ev.Entry.URL
-			}
-		}
-		if p != "" {
-			mu.Lock()
-			problems = append(problems, p)
-			mu.Unlock()
-		}
-	})
-	if err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	bctx, problems := testutil.Browser(t)
 
 	must := func(what string, err error) {
 		t.Helper()
@@ -330,7 +282,7 @@ func TestHTMLInBrowser(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("browser reported %s", p)
 	}
 	for _, p := range requests {

@@ -7,14 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	cdplog "github.com/chromedp/cdproto/log"
 	cdppage "github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/factorgate/factorgate/contract"
@@ -108,54 +105,12 @@ func dedupe(ds []contract.Decision) []contract.Decision {
 // that open each run's report. axe-core finds no serious or critical
 // accessibility violation. It saves a screenshot.
 func TestDashboardInBrowser(t *testing.T) {
-	bin := testutil.Chromium(t)
 	axe := testutil.AxeScript(t)
 	store := newStore(t)
 	dashboardHistory(t, store)
 	st := start(t, Config{Audit: newBlockingAudit().audit, Store: store, Schedule: "@every 6h", Inventory: "fleet.yaml"})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-
-	var mu sync.Mutex
-	var problems []string
-	err := chromedp.Listen(bctx, func(ev any) {
-		var p string
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-				p = "console." + string(ev.Type)
-			}
-		case *runtime.EventExceptionThrown:
-			p = "exception: " + (&chromedp.ExceptionError{ExceptionDetails: ev.ExceptionDetails}).Error()
-		case *cdplog.EventEntryAdded:
-			if ev.Entry != nil && ev.Entry.Level == cdplog.EntryLevelError {
-				p = "log error: " + ev.Entry.Text + " " + ev.Entry.URL
-			}
-		}
-		if p != "" {
-			mu.Lock()
-			problems = append(problems, p)
-			mu.Unlock()
-		}
-	})
-	if err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	bctx, problems := testutil.Browser(t)
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -276,9 +231,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !strings.HasPrefix(reportTitle, "factorgate compliance report: run 12 of fleet.yaml") {
 		t.Errorf("the run link %s opened %q", runLink, reportTitle)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("browser reported %s", p)
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/factorgate/factorgate/contract"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
 
 // TestScanInterruptedKeepsFacts interrupts `scan -o FILE` while one host
@@ -21,35 +21,7 @@ import (
 // says so, and the exit code is 2.
 func TestScanInterruptedKeepsFacts(t *testing.T) {
 	// A server that accepts and then says nothing: its host never finishes.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	port := l.Addr().(*net.TCPAddr).Port
+	_, port, _ := net.SplitHostPort(testutil.SilentListener(t))
 
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "fleet.yaml")
@@ -57,7 +29,7 @@ func TestScanInterruptedKeepsFacts(t *testing.T) {
   ssh: {user: ops, password_env: FG_PW, known_hosts: %s}
 hosts:
   - {name: gone, address: 127.0.0.1, port: 1}
-  - {name: stall, address: 127.0.0.1, port: %d}
+  - {name: stall, address: 127.0.0.1, port: %s}
 `, filepath.Join(dir, "known_hosts"), port)), 0o600)
 	t.Setenv("FG_PW", "not-a-real-password")
 	out := filepath.Join(dir, "facts.jsonl")

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/factorgate/factorgate/internal/pgtest"
+	"github.com/factorgate/factorgate/internal/testutil"
 )
 
 // replicaWait bounds each wait of the replica tests: for a process to
@@ -478,35 +479,12 @@ func tickFinished(t *testing.T, r *replica, tick time.Time) bool {
 // them, until the test ends; it returns its port.
 func stallingServer(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	_, p, _ := net.SplitHostPort(testutil.SilentListener(t))
+	port, err := strconv.Atoi(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 func writeFile(t *testing.T, path, content string) {
